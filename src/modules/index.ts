@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { auditRoutes } from '../platform/audit/audit.routes.js';
+import '../platform/audit/audit.policy.js';
+import { healthRoutes } from '../platform/http/health.routes.js';
+import type { Jobs } from '../platform/jobs/jobs.js';
+import { apiKeysRoutes } from './api-keys/api-keys.routes.js';
+import './api-keys/api-keys.policy.js';
+import { authRoutes } from './auth/auth.routes.js';
+import './auth/auth.policy.js';
+import { authJobs } from './auth/auth.jobs.js';
+import { usersRoutes } from './users/users.routes.js';
+import './users/users.policy.js';
+import { workspacesRoutes } from './workspaces/workspaces.routes.js';
+import './workspaces/workspaces.policy.js';
+
+/** Every module's routes. A new module adds one line here (and its policy import). */
+export async function registerModules(app: FastifyInstance): Promise<void> {
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(workspacesRoutes);
+  await app.register(usersRoutes);
+  await app.register(apiKeysRoutes);
+  await app.register(auditRoutes);
+}
+
+/** Every module's background jobs. */
+export function defineJobs(jobs: Jobs): void {
+  authJobs(jobs);
+}

@@ -1,0 +1,214 @@
+import PgBoss from 'pg-boss';
+import type { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { rawQuery, type DatabaseHandle, type Db, type DbOrTx } from '../db/database.js';
+import { AppError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+export interface JobContext {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  jobs: Jobs;
+}
+
+export interface JobDefinition<T> {
+  /** Queue name: `<module>.<verb>`, e.g. `platform.sessions-cleanup`. */
+  name: string;
+  schema: z.ZodType<T>;
+  handler: (ctx: JobContext, data: T, job: { id: string; retryCount: number }) => Promise<void>;
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  /** Exponential backoff between retries (pg-boss retryBackoff). Default true. */
+  retryBackoff?: boolean;
+  expireInSeconds?: number;
+  /** Cron expression (UTC) to run this job on a schedule, with `{}` as data. */
+  cron?: string;
+  concurrency?: number;
+}
+
+export interface EnqueueOptions {
+  /** Same key on the same queue -> the first job's id; the work runs once. */
+  idempotencyKey?: string;
+  startAfter?: Date | number;
+  /** Enqueue inside this transaction: the job exists only if the transaction commits. */
+  tx?: DbOrTx;
+}
+
+export interface QueueStats {
+  name: string;
+  deadLetter: string | null;
+  queued: number;
+  active: number;
+  failed: number;
+  completed: number;
+  total: number;
+}
+
+// pg-boss's own schema: created and migrated by pg-boss itself on start.
+const SCHEMA = 'pgboss';
+
+/**
+ * Background jobs in PostgreSQL via pg-boss 10, on both back ends: pg-boss talks to the database
+ * only through our executeSql, i.e. through the same single access path as everything else.
+ * Each queue gets a dead-letter queue `<name>.dead` that failed jobs land in after their retries.
+ */
+export class Jobs {
+  private readonly boss: PgBoss;
+  private readonly defs = new Map<string, JobDefinition<unknown>>();
+  private started = false;
+  private working = false;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+  ) {
+    this.boss = new PgBoss({
+      db: { executeSql: (text: string, values?: unknown[]) => handle.executeSql(text, values) },
+      schema: SCHEMA,
+      // Maintenance and cron scheduling run in whichever processes start workers.
+      supervise: true,
+      schedule: true,
+      migrate: true,
+    });
+    this.boss.on('error', (err: Error) => this.logger.error({ err }, 'job queue error'));
+  }
+
+  define<T>(def: JobDefinition<T>): void {
+    if (this.defs.has(def.name)) throw new Error(`Job ${def.name} is defined twice`);
+    this.defs.set(def.name, def as JobDefinition<unknown>);
+  }
+
+  definitions(): string[] {
+    return [...this.defs.keys()];
+  }
+
+  /** Creates the queues; with `worker`, also starts working them and their cron schedules. */
+  async start(opts: { worker: boolean }): Promise<void> {
+    if (!this.started) {
+      await this.boss.start();
+      this.started = true;
+      for (const def of this.defs.values()) {
+        const dead = `${def.name}.dead`;
+        await this.ensureQueue(dead, { retryLimit: 0 });
+        await this.ensureQueue(def.name, {
+          retryLimit: def.retryLimit ?? 5,
+          retryDelay: def.retryDelaySeconds ?? 5,
+          retryBackoff: def.retryBackoff ?? true,
+          expireInSeconds: def.expireInSeconds ?? 15 * 60,
+          deadLetter: dead,
+        });
+      }
+    }
+    if (opts.worker && !this.working) {
+      this.working = true;
+      for (const def of this.defs.values()) {
+        const ctx: JobContext = { db: this.handle.db, clock: this.clock, logger: this.logger, jobs: this };
+        await this.boss.work(
+          def.name,
+          { batchSize: 1, pollingIntervalSeconds: 1 },
+          async (jobs: PgBoss.Job<unknown>[]) => {
+            for (const job of jobs) {
+              const data = def.schema.parse(job.data);
+              const log = this.logger.child({ job: def.name, jobId: job.id });
+              try {
+                await def.handler({ ...ctx, logger: log }, data, {
+                  id: job.id,
+                  retryCount: (job as { retryCount?: number }).retryCount ?? 0,
+                });
+                this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'completed' });
+              } catch (err) {
+                this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'failed' });
+                log.warn({ err }, 'job failed; pg-boss retries it with backoff, then dead-letters it');
+                throw err;
+              }
+            }
+          },
+        );
+        if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+      }
+    }
+  }
+
+  private async ensureQueue(name: string, opts: Omit<PgBoss.Queue, 'name'>): Promise<void> {
+    const existing = await this.boss.getQueue(name);
+    if (existing) await this.boss.updateQueue(name, { name, ...opts });
+    else await this.boss.createQueue(name, { name, ...opts });
+  }
+
+  async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}): Promise<string> {
+    const def = this.defs.get(name);
+    if (!def) throw new AppError('not_found', `No job named ${name}`);
+    const parsed = def.schema.parse(data);
+    const send = async (db: DbOrTx): Promise<string> => {
+      const id = newId();
+      if (opts.idempotencyKey) {
+        const claimed = await rawQuery(
+          db,
+          'insert into job_keys (queue, key, job_id) values ($1, $2, $3) on conflict do nothing returning job_id',
+          [name, opts.idempotencyKey, id],
+        );
+        if (claimed.rows.length === 0) {
+          const prev = await rawQuery(db, 'select job_id from job_keys where queue = $1 and key = $2', [name, opts.idempotencyKey]);
+          return String(prev.rows[0]?.job_id);
+        }
+      }
+      const sent = await this.boss.send(name, parsed as object, {
+        id,
+        ...(opts.startAfter !== undefined && {
+          startAfter: typeof opts.startAfter === 'number' ? opts.startAfter : opts.startAfter.toISOString(),
+        }),
+        db: { executeSql: (text: string, values?: unknown[]) => rawQuery(db, text, values) },
+      });
+      return sent ?? id;
+    };
+    if (opts.tx) return send(opts.tx);
+    return this.handle.db.transaction().execute((trx) => send(trx));
+  }
+
+  async getJob(name: string, id: string): Promise<PgBoss.JobWithMetadata | null> {
+    return this.boss.getJobById(name, id, { includeArchive: true });
+  }
+
+  /** Counts per queue and state, read from pg-boss's job table (its API has no such call in v10). */
+  async stats(): Promise<QueueStats[]> {
+    if (!this.started) return [];
+    const queues = await this.boss.getQueues();
+    const { rows } = await this.handle.executeSql(
+      `select name, state::text as state, count(*)::int as n from ${SCHEMA}.job group by 1, 2`,
+    );
+    const counts = new Map<string, Record<string, number>>();
+    for (const r of rows) {
+      const byState = counts.get(String(r.name)) ?? {};
+      byState[String(r.state)] = Number(r.n);
+      counts.set(String(r.name), byState);
+    }
+    return queues
+      .map((q) => {
+        const c = counts.get(q.name) ?? {};
+        const n = (k: string) => c[k] ?? 0;
+        return {
+          name: q.name,
+          deadLetter: q.deadLetter ?? null,
+          queued: n('created') + n('retry'),
+          active: n('active'),
+          failed: n('failed'),
+          completed: n('completed'),
+          total: Object.values(c).reduce((a, b) => a + b, 0),
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Graceful: stops fetching, waits for in-flight handlers (up to `timeoutMs`), then stops. */
+  async stop(timeoutMs = 20_000): Promise<void> {
+    if (!this.started) return;
+    await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+    this.started = false;
+    this.working = false;
+  }
+}
