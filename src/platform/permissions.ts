@@ -38,15 +38,18 @@ export function definePolicy<P extends Policy>(module: string, policy: P): P {
   return policy;
 }
 
-/** Route-level access: a permission name, or `public` (no credentials), or `authenticated`. */
+/**
+ * Route-level access: a permission name; `public` (no credentials); `authenticated` (any valid
+ * credentials); or `session` (a signed-in browser session: one's own account, not API keys).
+ */
 export type RouteAccess = string;
 
 export function isKnownPermission(p: string): boolean {
-  return p === 'public' || p === 'authenticated' || registry.has(p);
+  return p === 'public' || p === 'authenticated' || p === 'session' || registry.has(p);
 }
 
 export function can(role: Role, permission: RouteAccess): boolean {
-  if (permission === 'public' || permission === 'authenticated') return true;
+  if (permission === 'public' || permission === 'authenticated' || permission === 'session') return true;
   const rule = registry.get(permission);
   return rule ? rule.roles.includes(role) : false;
 }

@@ -49,7 +49,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.post('/api/v1/auth/logout', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'Sign out: revokes this session', response: { 204: z.null() } },
   }, async (req, reply) => {
     const auth = requireSession(req);
@@ -59,7 +59,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.get('/api/v1/auth/session', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'The signed-in user, workspace and CSRF token', response: { 200: sessionInfoSchema } },
   }, async (req) => {
     const auth = requireSession(req);
@@ -74,7 +74,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.post('/api/v1/auth/password', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'Change your password (signs out your other sessions)', body: changePasswordSchema, response: { 204: z.null() } },
   }, async (req, reply) => {
     const auth = requireSession(req);
@@ -83,12 +83,12 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.patch('/api/v1/auth/profile', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'Change your display name', body: updateProfileSchema, response: { 200: userSchema } },
   }, async (req) => updateProfile(ctx, requireSession(req).actor, req.body.name));
 
   r.get('/api/v1/auth/sessions', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'Your active sessions', response: { 200: z.object({ data: z.array(sessionListItemSchema) }) } },
   }, async (req) => {
     const auth = requireSession(req);
@@ -96,7 +96,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   r.delete('/api/v1/auth/sessions/:id', {
-    config: { permission: 'authenticated' },
+    config: { permission: 'session' },
     schema: { tags, summary: 'Sign out one of your sessions', params: z.object({ id: z.uuid() }).strict(), response: { 204: z.null() } },
   }, async (req, reply) => {
     await revokeOwnSession(ctx, requireSession(req).actor, req.params.id);

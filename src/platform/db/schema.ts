@@ -75,7 +75,7 @@ export interface IdempotencyKeysTable {
   path: string;
   status: number;
   body: Json<unknown> | null;
-  created_at: Generated<Date>;
+  created_at: Timestamp;
 }
 
 export interface SchemaMigrationsTable {

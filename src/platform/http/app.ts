@@ -27,6 +27,7 @@ import type { Metrics } from '../metrics.js';
 import { isKnownPermission, type Role } from '../permissions.js';
 import { authenticate } from './authenticate.js';
 import { problem, sendProblem, toProblem } from './error-handler.js';
+import { registerIdempotency } from './idempotency.js';
 
 export interface AppDeps {
   handle: DatabaseHandle;
@@ -161,6 +162,8 @@ export async function buildApp(deps: AppDeps, register: (app: FastifyInstance) =
     }
     req.auth = await authenticate(app, req, { optional: false, permission });
   });
+
+  registerIdempotency(app);
 
   const httpDuration = deps.metrics.httpDuration;
   app.addHook('onResponse', async (req, reply) => {

@@ -54,6 +54,9 @@ export async function authenticate(
     if (opts.optional) return null;
     throw new AppError('unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer <key>"');
   }
+  if (opts.permission === 'session' && auth.via !== 'session') {
+    throw new AppError('unauthenticated', 'This needs a signed-in browser session, not an API key');
+  }
   if (auth.via === 'session' && !SAFE_METHODS.has(req.method) && !opts.optional) {
     const sent = req.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || !auth.csrfToken || !safeEqual(sent, auth.csrfToken)) {

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, json, login, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
+import type { Workspace } from '../../modules/workspaces/workspaces.schema.js';
+
+// Two workspaces on one install: nothing of B is readable or changeable from A, through any route.
+let t: TestApp;
+let a: Workspace;
+let b: Workspace;
+let adminA: string;
+const bIds: Record<string, string> = {};
+let bEmails: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  a = await makeWorkspace(t, 'Workspace A');
+  b = await makeWorkspace(t, 'Workspace B');
+  adminA = await makeApiKey(t, a, 'admin');
+  await makeUser(t, a, 'admin');
+  const bAdmin = await makeUser(t, b, 'admin');
+  const bViewer = await makeUser(t, b, 'viewer');
+  bEmails = [bAdmin.email, bViewer.email];
+  const bKey = await makeApiKey(t, b, 'admin');
+  // Activity in B so its audit log and sessions have rows.
+  const s = await login(t, bAdmin.email);
+  bIds.users = bViewer.id;
+  const keys = json<{ data: Array<{ id: string }> }>(await t.app.inject({ url: '/api/v1/api-keys', headers: bearer(bKey) }));
+  bIds['api-keys'] = keys.data[0]?.id ?? '';
+  const sessions = json<{ data: Array<{ id: string }> }>(await t.app.inject({ url: '/api/v1/auth/sessions', headers: s.headers }));
+  bIds.sessions = sessions.data[0]?.id ?? '';
+});
+afterAll(() => t.close());
+
+function idFor(url: string): string | undefined {
+  const m = /\/api\/v1\/(?:auth\/)?([a-z-]+)\/:id/.exec(url);
+  return m?.[1] ? bIds[m[1]] : undefined;
+}
+
+describe('workspace isolation', () => {
+  it('lists in A show nothing of B', async () => {
+    for (const route of t.app.keelRoutes.filter((r) => r.method === 'GET' && r.url.startsWith('/api/v1/') && !r.url.includes(':'))) {
+      const res = await t.app.inject({ url: route.url, headers: bearer(adminA) });
+      const body = res.body;
+      for (const id of Object.values(bIds)) expect(body, route.url).not.toContain(id);
+      for (const email of bEmails) expect(body, route.url).not.toContain(email);
+      expect(body, route.url).not.toContain(b.id);
+    }
+  });
+
+  it("every route with an id refuses B's records from A and changes nothing", async () => {
+    const before = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    const beforeKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    let checked = 0;
+    for (const route of t.app.keelRoutes.filter((r) => r.url.startsWith('/api/v1/') && r.url.includes(':id'))) {
+      const id = idFor(route.url);
+      expect(id, `no B record for ${route.url}`).toBeTruthy();
+      const payload = route.method === 'PATCH' ? { name: 'hijacked', disabled: true } : undefined;
+      const res = await t.app.inject({ method: route.method as 'GET', url: route.url.replace(':id', id ?? ''), headers: bearer(adminA), payload });
+      // Session routes need a browser session; for the others the record simply does not exist in A.
+      expect([401, 404], `${route.method} ${route.url}: ${res.body}`).toContain(res.statusCode);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
+    const sA = await login(t, (await makeUser(t, a, 'admin')).email);
+    const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${bIds.sessions}`, headers: sA.headers });
+    expect(res.statusCode).toBe(404);
+    const after = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    const afterKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    expect(after).toEqual(before);
+    expect(afterKeys).toEqual(beforeKeys);
+    const bSessions = await t.db.handle.db.selectFrom('sessions').selectAll().where('id', '=', bIds.sessions ?? '').executeTakeFirstOrThrow();
+    expect(bSessions.revoked_at).toBeNull();
+  });
+
+  it("A's audit log holds only A's entries", async () => {
+    const res = json<{ data: Array<{ entityId: string | null }> }>(await t.app.inject({ url: '/api/v1/audit?limit=200', headers: bearer(adminA) }));
+    const rows = await t.db.handle.db.selectFrom('audit_log').select('workspace_id').execute();
+    expect(rows.some((r) => r.workspace_id === b.id)).toBe(true);
+    for (const e of res.data) expect(Object.values(bIds)).not.toContain(e.entityId);
+  });
+});

@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../cli/main.js';
+import { runOp } from '../cli/run-op.js';
+import { createPgDatabase, onPostgres } from '../test/db.js';
+import { loadConfig, type Config } from './config.js';
+import { lockDataDir } from './db/data-dir-lock.js';
+import { AppError } from './errors.js';
+import { startServer, type RunningServer } from './server.js';
+
+// The real `keel serve` in-process (port 0), and the CLI beside it: on the embedded folder the
+// CLI must go through the server's socket; a second opener of the folder must be refused.
+let dir: string;
+let config: Config;
+let server: RunningServer;
+let dropPg: (() => Promise<void>) | null = null;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'keel-srv-'));
+  const env: Record<string, string> = { KEEL_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: 'demo-password-for-tests' };
+  if (onPostgres) {
+    const pg = await createPgDatabase();
+    env.DATABASE_URL = pg.url;
+    dropPg = pg.drop;
+  }
+  config = loadConfig(env);
+  server = await startServer(config);
+});
+afterAll(async () => {
+  await server.stop();
+  await dropPg?.();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function cli(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const program = buildProgram({ out: (l) => out.push(l), err: (l) => err.push(l) }, () => config);
+  program.exitOverride();
+  return { run: () => program.parseAsync(['node', 'keel', ...argv]), out, err };
+}
+
+describe('keel serve', () => {
+  it('serves health, readiness, metrics and OpenAPI', async () => {
+    const base = server.url ?? '';
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'embedded' });
+    await fetch(`${base}/api/v1/users`);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const m of ['keel_http_request_duration_seconds_bucket', 'keel_db_pool_connections', 'keel_process_cpu_seconds_total']) expect(metrics).toContain(m);
+    const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(spec.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/users', '/api/v1/audit', '/api/v1/api-keys']));
+    expect((await fetch(`${base}/api/docs`)).status).toBe(200);
+  });
+
+  it.runIf(!onPostgres)('seeds the demo workspace once, and the demo admin can sign in', async () => {
+    const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@keel.local', password: 'demo-password-for-tests' }) });
+    expect(res.status).toBe(200);
+  });
+
+  it('CLI commands work while the server runs (through its socket on the embedded folder)', async () => {
+    const c = cli(['user', 'create', '--email', 'cli.user@example.com', '--password', 'a-long-password!', '--role', 'sales', '--json']);
+    await c.run();
+    expect(JSON.parse(c.out.at(-1) ?? '{}')).toMatchObject({ email: 'cli.user@example.com', role: 'sales' });
+    const k = cli(['api-key', 'create', '--name', 'from-cli', '--role', 'admin', '--json']);
+    await k.run();
+    const key = (JSON.parse(k.out.at(-1) ?? '{}') as { key: string }).key;
+    const users = await fetch(`${server.url}/api/v1/users?limit=200`, { headers: { authorization: `Bearer ${key}` } });
+    expect(((await users.json()) as { data: Array<{ email: string }> }).data.map((u) => u.email)).toContain('cli.user@example.com');
+  });
+
+  it('CLI refuses bad arguments with a clear message', async () => {
+    const c = cli(['user', 'create', '--email', 'nope', '--password', 'short', '--role', 'sales']);
+    await expect(c.run()).rejects.toThrow(AppError);
+    const r = cli(['user', 'create', '--email', 'a@b.co', '--password', 'x', '--role', 'emperor']);
+    await expect(r.run()).rejects.toThrow();
+    expect(r.err.join('\n')).toMatch(/Allowed choices are admin, mops_manager/);
+  });
+
+  it.runIf(!onPostgres)('a second process cannot open the embedded folder', async () => {
+    await expect(lockDataDir(dir)).rejects.toMatchObject({ code: 'data_dir_locked' });
+  });
+
+  it('runOp answers the same as the service', async () => {
+    const list = (await runOp(config, 'workspace.list', {})) as { data: Array<{ slug: string }> };
+    expect(list.data.length).toBeGreaterThanOrEqual(1);
+    await expect(runOp(config, 'no.such.op', {})).rejects.toThrow(/Unknown operation/);
+  });
+});
