@@ -13,7 +13,6 @@ import {
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
-  type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Actor } from '../actor.js';
 import type { Clock } from '../clock.js';
@@ -67,7 +66,6 @@ declare module 'fastify' {
   }
 }
 
-export type KeelApp = FastifyInstance & { withTypeProvider<T extends ZodTypeProvider>(): FastifyInstance };
 
 export function requireAuth(req: FastifyRequest): AuthContext {
   if (!req.auth) throw new AppError('unauthenticated');
