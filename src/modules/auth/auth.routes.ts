@@ -69,7 +69,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       user: toUser(user),
       workspace: await getWorkspace(ctx.db, auth.actor.workspaceId),
       csrfToken: auth.csrfToken ?? '',
-      expiresAt: new Date(ctx.clock.now().getTime() + app.keel.config.KEEL_SESSION_TTL_HOURS * 3_600_000).toISOString(),
+      expiresAt: (auth.sessionExpiresAt ?? ctx.clock.now()).toISOString(),
     };
   });
 

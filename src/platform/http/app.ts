@@ -43,6 +43,7 @@ export interface AuthContext {
   role: Role;
   via: 'session' | 'api_key';
   sessionId: string | null;
+  sessionExpiresAt: Date | null;
   csrfToken: string | null;
 }
 

@@ -34,6 +34,7 @@ export async function authenticate(
         role: key.role,
         via: 'api_key',
         sessionId: null,
+        sessionExpiresAt: null,
         csrfToken: null,
       };
     } else if (cookie) {
@@ -43,6 +44,7 @@ export async function authenticate(
         role: s.user.role as Role,
         via: 'session',
         sessionId: s.sessionId,
+        sessionExpiresAt: s.expiresAt,
         csrfToken: s.csrfToken,
       };
     }

@@ -49,6 +49,7 @@ export interface QueueStats {
 
 // pg-boss's own schema: created and migrated by pg-boss itself on start.
 const SCHEMA = 'pgboss';
+const START_LOCK = 7_411_020_033;
 
 /**
  * Background jobs in PostgreSQL via pg-boss 10, on both back ends: pg-boss talks to the database
@@ -90,19 +91,21 @@ export class Jobs {
   /** Creates the queues; with `worker`, also starts working them and their cron schedules. */
   async start(opts: { worker: boolean }): Promise<void> {
     if (!this.started) {
-      await this.boss.start();
+      await this.underStartLock(async () => {
+        await this.boss.start();
+        for (const def of this.defs.values()) {
+          const dead = `${def.name}.dead`;
+          await this.ensureQueue(dead, { retryLimit: 0 });
+          await this.ensureQueue(def.name, {
+            retryLimit: def.retryLimit ?? 5,
+            retryDelay: def.retryDelaySeconds ?? 5,
+            retryBackoff: def.retryBackoff ?? true,
+            expireInSeconds: def.expireInSeconds ?? 15 * 60,
+            deadLetter: dead,
+          });
+        }
+      });
       this.started = true;
-      for (const def of this.defs.values()) {
-        const dead = `${def.name}.dead`;
-        await this.ensureQueue(dead, { retryLimit: 0 });
-        await this.ensureQueue(def.name, {
-          retryLimit: def.retryLimit ?? 5,
-          retryDelay: def.retryDelaySeconds ?? 5,
-          retryBackoff: def.retryBackoff ?? true,
-          expireInSeconds: def.expireInSeconds ?? 15 * 60,
-          deadLetter: dead,
-        });
-      }
     }
     if (opts.worker && !this.working) {
       this.working = true;
@@ -131,6 +134,26 @@ export class Jobs {
         );
         if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
       }
+    }
+  }
+
+  /**
+   * Processes starting together on one PostgreSQL would deadlock creating the same queues
+   * (measured: two `keel serve` at once). A session advisory lock, held on a connection of its
+   * own, lets one set up at a time. The embedded database has one process and one connection.
+   */
+  private async underStartLock(fn: () => Promise<void>): Promise<void> {
+    if (this.handle.kind === 'embedded') return fn();
+    const client = await this.handle.pool.connect();
+    try {
+      await client.query('select pg_advisory_lock($1)', [START_LOCK]);
+      try {
+        await fn();
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [START_LOCK]);
+      }
+    } finally {
+      client.release();
     }
   }
 
