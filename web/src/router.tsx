@@ -1,0 +1,147 @@
+import type { QueryClient } from '@tanstack/react-query';
+import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from '@tanstack/react-router';
+import { z } from 'zod';
+import { roleSchema } from '../../src/platform/permissions.js';
+import { AccountPage } from './modules/account/AccountPage.js';
+import { ApiKeysPage } from './modules/api-keys/ApiKeysPage.js';
+import { AuditLogPage } from './modules/audit/AuditLogPage.js';
+import { SetupPage } from './modules/auth/SetupPage.js';
+import { SignInPage } from './modules/auth/SignInPage.js';
+import { RolesPage } from './modules/users/RolesPage.js';
+import { UsersPage } from './modules/users/UsersPage.js';
+import { permissionsQuery, sessionQuery, setupStatusQuery } from './lib/session.js';
+import { AppFrame } from './ui/AppFrame.js';
+import { NotFound, RouteError } from './ui/RouteStates.js';
+
+export interface RouterContext {
+  queryClient: QueryClient;
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  notFoundComponent: NotFound,
+  errorComponent: RouteError,
+});
+
+const setupRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/setup',
+  beforeLoad: async ({ context }) => {
+    const setup = await context.queryClient.ensureQueryData(setupStatusQuery);
+    if (!setup.needed) throw redirect({ to: '/sign-in' });
+  },
+  component: SetupPage,
+});
+
+const signInSearch = z.object({ redirect: z.string().optional().catch(undefined) });
+
+const signInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/sign-in',
+  validateSearch: (s) => signInSearch.parse(s),
+  beforeLoad: async ({ context }) => {
+    const setup = await context.queryClient.ensureQueryData(setupStatusQuery);
+    if (setup.needed) throw redirect({ to: '/setup' });
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (session) throw redirect({ to: '/' });
+  },
+  component: SignInPage,
+});
+
+/** Everything inside the app frame needs a session; without one, sign in and come back. */
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: '_app',
+  beforeLoad: async ({ context, location }) => {
+    const setup = await context.queryClient.ensureQueryData(setupStatusQuery);
+    if (setup.needed) throw redirect({ to: '/setup' });
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (!session) {
+      const back = location.href === '/' ? undefined : location.href;
+      throw redirect({ to: '/sign-in', search: { redirect: back } });
+    }
+    await context.queryClient.ensureQueryData(permissionsQuery);
+  },
+  component: AppFrame,
+});
+
+const indexRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/',
+  beforeLoad: () => {
+    throw redirect({ to: '/users' });
+  },
+});
+
+const usersSearch = z.object({
+  q: z.string().max(200).optional().catch(undefined),
+  role: roleSchema.optional().catch(undefined),
+  status: z.enum(['active', 'disabled']).optional().catch(undefined),
+});
+export type UsersSearch = z.infer<typeof usersSearch>;
+
+const usersRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/users',
+  validateSearch: (s) => usersSearch.parse(s),
+  component: UsersPage,
+});
+
+const rolesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/users/roles',
+  component: RolesPage,
+});
+
+const apiKeysSearch = z.object({ show: z.enum(['active', 'all']).optional().catch(undefined) });
+
+const apiKeysRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/api-keys',
+  validateSearch: (s) => apiKeysSearch.parse(s),
+  component: ApiKeysPage,
+});
+
+const auditSearch = z.object({
+  actor: z.string().max(200).optional().catch(undefined),
+  entityType: z.string().max(100).optional().catch(undefined),
+  action: z.string().max(100).optional().catch(undefined),
+  from: z.iso.date().optional().catch(undefined),
+  to: z.iso.date().optional().catch(undefined),
+});
+export type AuditSearch = z.infer<typeof auditSearch>;
+
+const auditRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/audit',
+  validateSearch: (s) => auditSearch.parse(s),
+  component: AuditLogPage,
+});
+
+const accountRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/account',
+  component: AccountPage,
+});
+
+const routeTree = rootRoute.addChildren([
+  setupRoute,
+  signInRoute,
+  appRoute.addChildren([indexRoute, usersRoute, rolesRoute, apiKeysRoute, auditRoute, accountRoute]),
+]);
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: false,
+    scrollRestoration: true,
+    defaultPendingMinMs: 0,
+  });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}

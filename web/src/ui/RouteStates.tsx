@@ -1,0 +1,47 @@
+import { Link, type ErrorComponentProps } from '@tanstack/react-router';
+import { EmptyState, ErrorState } from './EmptyState.js';
+
+export function NotFound() {
+  return (
+    <div className="page page-narrow">
+      <EmptyState
+        icon="search"
+        title="Page not found"
+        action={
+          <Link to="/" className="btn btn-secondary">
+            Go to the start page
+          </Link>
+        }
+      >
+        There is nothing at this address. It may have moved, or the link may be mistyped.
+      </EmptyState>
+    </div>
+  );
+}
+
+export function RouteError({ error, reset }: ErrorComponentProps) {
+  return (
+    <div className="page page-narrow">
+      <ErrorState error={error} onRetry={reset} />
+    </div>
+  );
+}
+
+/** Shown when someone opens a screen their role may not read (the nav hides it already). */
+export function Forbidden({ what }: { what: string }) {
+  return (
+    <div className="page page-narrow">
+      <EmptyState
+        icon="lock"
+        title={`${what} is not available to your role`}
+        action={
+          <Link to="/" className="btn btn-secondary">
+            Back to the start page
+          </Link>
+        }
+      >
+        Ask an admin of this workspace if you need access.
+      </EmptyState>
+    </div>
+  );
+}
