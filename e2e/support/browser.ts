@@ -44,9 +44,26 @@ export function watchForErrors(page: Page): () => string[] {
   return () => errors;
 }
 
+/**
+ * Saves e2e/screenshots/<name>.png. Toasts from earlier steps are dismissed first (as a person
+ * would), and a full-page picture grows the window to the page's height rather than stitching,
+ * so sticky and 100vh parts (the sidebar) look as they do on a tall screen.
+ */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  // Let transitions and fonts settle, so the picture is what a person would see.
+  await page.evaluate(() => {
+    for (const b of document.querySelectorAll<HTMLButtonElement>('.toasts button')) b.click();
+  });
   await page.evaluate(() => document.fonts.ready.then(() => undefined));
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage, animations: 'disabled', caret: 'hide' });
+  const file = path.join(screenshotDir, `${name}.png`);
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (fullPage && viewport && height > viewport.height) {
+    await page.setViewportSize({ width: viewport.width, height });
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+    await page.setViewportSize(viewport);
+  } else {
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+  }
 }

@@ -11,7 +11,8 @@ export async function signIn(page: Page, who: Credentials): Promise<void> {
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  // The app frame (its nav may be folded away on a phone).
+  await page.locator('main#main').waitFor();
 }
 
 export async function signOut(page: Page): Promise<void> {

@@ -67,6 +67,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const logs = () => output;
+  // Should the test run itself die, the server goes with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -76,6 +79,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       await exited;
       clearTimeout(timer);
     }
+    process.off('exit', killOnExit);
     rmSync(dataDir, { recursive: true, force: true });
   };
 

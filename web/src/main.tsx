@@ -18,12 +18,12 @@ const onError = (err: unknown) => {
   void router.navigate({ to: '/sign-in', search: { redirect: here } });
 };
 
-const queryClient = new QueryClient({
+const queryClient: QueryClient = new QueryClient({
   queryCache: new QueryCache({ onError }),
   mutationCache: new MutationCache({
     onError,
     // Every successful write leaves an audit entry, so the audit log is out of date after any of them.
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['audit'] }),
+    onSuccess: (): Promise<void> => queryClient.invalidateQueries({ queryKey: ['audit'] }),
   }),
   defaultOptions: {
     queries: {

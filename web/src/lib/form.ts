@@ -1,3 +1,4 @@
+import { useCallback, useState } from 'react';
 import type { z } from 'zod';
 import { ApiError } from './api.js';
 
@@ -36,4 +37,23 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, setErro
   }
   setErrors(zodFieldErrors(parsed.error));
   return null;
+}
+
+/**
+ * A form's values and per-field errors. Editing a field clears its error, so a message never
+ * lingers beside a value that may already be right; the next submit validates everything again.
+ */
+export function useFormState<T extends Record<string, unknown>>(initial: T) {
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const set = useCallback(
+    <K extends keyof T & string>(key: K) =>
+      (value: T[K]) => {
+        setValues((v) => ({ ...v, [key]: value }));
+        setErrors((e) => (e[key] ? { ...e, [key]: undefined } : e));
+      },
+    [],
+  );
+  const reset = useCallback(() => setValues(initial), [initial]);
+  return { values, set, errors, setErrors, reset };
 }

@@ -62,7 +62,8 @@ export function describeUserAgent(ua: string | null): string {
   return os ? `${browser} on ${os}` : browser;
 }
 
+/** The tail of an id: UUIDv7s share their leading, time-based digits, so the end tells them apart. */
 export function shortId(id: string | null | undefined): string {
   if (!id) return '—';
-  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+  return id.length > 12 ? `…${id.slice(-8)}` : id;
 }

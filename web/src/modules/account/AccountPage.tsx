@@ -6,7 +6,7 @@ import { userSchema } from '../../../../src/modules/users/users.schema.js';
 import { updateWorkspaceSchema, workspaceSchema } from '../../../../src/modules/workspaces/workspaces.schema.js';
 import { api, ApiError } from '../../lib/api.js';
 import { describeUserAgent, formatDate, formatRelative } from '../../lib/format.js';
-import { problemFieldErrors, validate, type FieldErrors } from '../../lib/form.js';
+import { problemFieldErrors, useFormState, validate, type FieldErrors } from '../../lib/form.js';
 import { roleLabel } from '../../lib/roles.js';
 import { sessionQuery, useCan, useSession, type SessionInfo } from '../../lib/session.js';
 import { Badge } from '../../ui/Badge.js';
@@ -72,7 +72,16 @@ function ProfileSection() {
     <Section id="profile-title" title="Profile" description="How you appear to others in this workspace and in the audit log.">
       <form className="form" onSubmit={submit} noValidate>
         <ProblemAlert error={save.error instanceof ApiError && save.error.code === 'validation_failed' ? null : save.error} />
-        <TextField label="Display name" autoComplete="name" value={name} onChange={setName} error={errors.name} />
+        <TextField
+          label="Display name"
+          autoComplete="name"
+          value={name}
+          onChange={(v) => {
+            setName(v);
+            setErrors({});
+          }}
+          error={errors.name}
+        />
         <dl className="facts">
           <div>
             <dt>Email</dt>
@@ -93,16 +102,16 @@ function ProfileSection() {
   );
 }
 
+const emptyPasswords = { currentPassword: '', newPassword: '', confirm: '' };
+
 function PasswordSection() {
   const qc = useQueryClient();
   const toast = useToast();
-  const [form, setForm] = useState({ currentPassword: '', newPassword: '', confirm: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+  const { values: form, set, errors, setErrors, reset } = useFormState(emptyPasswords);
   const change = useMutation({
     mutationFn: (input: z.infer<typeof changePasswordSchema>) => api.postNoContent('/auth/password', input),
     onSuccess: () => {
-      setForm({ currentPassword: '', newPassword: '', confirm: '' });
+      reset();
       void qc.invalidateQueries({ queryKey: ['sessions'] });
       toast('Password changed. Your other sessions were signed out.');
     },
@@ -245,7 +254,15 @@ function WorkspaceSection() {
     <Section id="workspace-title" title="Workspace" description="Admins only. The name shows in the sidebar for everyone.">
       <form className="form" onSubmit={submit} noValidate>
         <ProblemAlert error={save.error instanceof ApiError && save.error.code === 'validation_failed' ? null : save.error} />
-        <TextField label="Workspace name" value={name} onChange={setName} error={errors.name} />
+        <TextField
+          label="Workspace name"
+          value={name}
+          onChange={(v) => {
+            setName(v);
+            setErrors({});
+          }}
+          error={errors.name}
+        />
         <dl className="facts">
           <div>
             <dt>Identifier</dt>

@@ -85,10 +85,14 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
               <thead>
                 <tr>
                   <th scope="col">Name</th>
-                  <th scope="col">Key</th>
+                  <th scope="col" className="hide-sm">
+                    Key
+                  </th>
                   <th scope="col">Role</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Created</th>
+                  <th scope="col" className="hide-sm">
+                    Created
+                  </th>
                   <th scope="col">Last used</th>
                   {canManage && (
                     <th scope="col" className="col-actions">
@@ -103,11 +107,13 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
                 ) : (
                   list.items.map((k) => (
                     <tr key={k.id} data-key-name={k.name} className={k.revokedAt ? 'row-muted' : undefined}>
-                      <td className="cell-primary">{k.name}</td>
-                      <td>
+                      <td className="cell-name">
+                        <div className="cell-primary">{k.name}</div>
+                      </td>
+                      <td className="hide-sm">
                         <code className="code-pill">{k.prefix}…</code>
                       </td>
-                      <td>{roleLabel(k.role)}</td>
+                      <td className="nowrap">{roleLabel(k.role)}</td>
                       <td>
                         {k.revokedAt ? (
                           <Badge tone="neutral">Revoked {formatDate(k.revokedAt)}</Badge>
@@ -117,7 +123,7 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
                           </Badge>
                         )}
                       </td>
-                      <td className="nowrap">{formatDate(k.createdAt)}</td>
+                      <td className="nowrap hide-sm">{formatDate(k.createdAt)}</td>
                       <td className="nowrap">{formatRelative(k.lastUsedAt)}</td>
                       {canManage && (
                         <td className="col-actions">

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { z } from 'zod';
 import { createApiKeySchema, createdApiKeySchema, type CreateApiKeyInput } from '../../../../src/modules/api-keys/api-keys.schema.js';
 import { api } from '../../lib/api.js';
-import { problemFieldErrors, validate, type FieldErrors } from '../../lib/form.js';
+import { problemFieldErrors, useFormState, validate } from '../../lib/form.js';
 import { roleLabel, type Role } from '../../lib/roles.js';
 import { Button } from '../../ui/Button.js';
 import { CopyButton } from '../../ui/CopyButton.js';
@@ -12,14 +12,15 @@ import { TextField } from '../../ui/Field.js';
 import { Notice, ProblemAlert } from '../../ui/ProblemAlert.js';
 import { RolePicker } from '../users/RolePicker.js';
 
+const initial = { name: '', role: '' as const };
+
 type CreatedKey = z.infer<typeof createdApiKeySchema>;
 
 /** Two steps in one dialog: name and role, then the secret, shown this once. */
 export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
-  const [name, setName] = useState('');
-  const [role, setRole] = useState<Role | ''>('');
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { values, set, errors, setErrors } = useFormState<{ name: string; role: Role | '' }>(initial);
+  const { name, role } = values;
   const [created, setCreated] = useState<CreatedKey | null>(null);
 
   const create = useMutation({
@@ -36,6 +37,7 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
       <Dialog
         title="API key created"
         description={`${created.name} · ${roleLabel(created.role)}`}
+        size="lg"
         onClose={onClose}
         footer={
           <Button variant="primary" onClick={onClose}>
@@ -88,8 +90,8 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
       }
     >
       {create.error && Object.keys(problemFieldErrors(create.error)).length === 0 && <ProblemAlert error={create.error} />}
-      <TextField label="Name" value={name} onChange={setName} error={errors.name} placeholder="Nightly CRM sync" hint="Say what uses it, so it can be found and revoked later." />
-      <RolePicker legend="Acts as role" value={role} onChange={setRole} error={errors.role} />
+      <TextField label="Name" value={name} onChange={set('name')} error={errors.name} placeholder="Nightly CRM sync" hint="Say what uses it, so it can be found and revoked later." />
+      <RolePicker legend="Acts as role" value={role} onChange={set('role')} error={errors.role} />
     </Dialog>
   );
 }

@@ -1,9 +1,12 @@
+import { useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
-import { Fragment, useEffect, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
+import { apiKeysPageSchema } from '../../../../src/modules/api-keys/api-keys.schema.js';
+import { usersPageSchema } from '../../../../src/modules/users/users.schema.js';
 import { auditPageSchema } from '../../../../src/platform/audit/audit.schema.js';
 import { api } from '../../lib/api.js';
 import { formatDateTime, formatRelative, shortId } from '../../lib/format.js';
-import { useCan } from '../../lib/session.js';
+import { useCan, useSession } from '../../lib/session.js';
 import { useCursorList } from '../../lib/use-cursor-list.js';
 import { useDebounced } from '../../lib/use-debounced.js';
 import { Badge } from '../../ui/Badge.js';
@@ -33,6 +36,33 @@ function actionTone(action: string): 'danger' | 'success' | 'neutral' | 'accent'
   return 'accent';
 }
 
+/**
+ * Names for the entities in the log (a user's email, a key's name), looked up in the lists the
+ * reader may already see; an entity not found there shows the end of its id.
+ */
+function useEntityNames(): (type: string, id: string | null) => string | undefined {
+  const can = useCan();
+  const { workspace } = useSession();
+  const users = useQuery({
+    queryKey: ['users', 'names'],
+    queryFn: () => api.get('/users', usersPageSchema, { limit: 200 }),
+    staleTime: 60_000,
+    enabled: can('users.read'),
+  });
+  const keys = useQuery({
+    queryKey: ['api-keys', 'names'],
+    queryFn: () => api.get('/api-keys', apiKeysPageSchema, { status: 'all', limit: 200 }),
+    staleTime: 60_000,
+    enabled: can('api_keys.read'),
+  });
+  return useMemo(() => {
+    const names = new Map<string, string>([[`workspace:${workspace.id}`, workspace.name]]);
+    for (const u of users.data?.data ?? []) names.set(`user:${u.id}`, u.email);
+    for (const k of keys.data?.data ?? []) names.set(`api_key:${k.id}`, k.name);
+    return (type, id) => (id ? names.get(`${type}:${id}`) : undefined);
+  }, [users.data, keys.data, workspace]);
+}
+
 export function AuditLogPage() {
   const can = useCan();
   if (!can('audit.read')) return <Forbidden what="The audit log" />;
@@ -45,6 +75,7 @@ function AuditLog() {
   const [actorText, setActorText] = useState(search.actor ?? '');
   const actor = useDebounced(actorText.trim(), 350);
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const entityName = useEntityNames();
 
   useEffect(() => {
     if ((search.actor ?? '') !== actor) void navigate({ search: (s) => ({ ...s, actor: actor || undefined }), replace: true });
@@ -210,7 +241,7 @@ function AuditLog() {
                             <div className="cell-secondary">{formatRelative(e.occurredAt)}</div>
                           </td>
                           <td>
-                            <div className="cell-primary cell-truncate" title={e.actorLabel}>
+                            <div className="cell-truncate" title={e.actorLabel}>
                               {e.actorLabel}
                             </div>
                             {e.actorType !== 'user' && <div className="cell-secondary">{actorTypeLabels[e.actorType]}</div>}
@@ -223,8 +254,8 @@ function AuditLog() {
                           </td>
                           <td>
                             {entityLabel(e.entityType)}
-                            <div className="cell-secondary">
-                              <code title={e.entityId ?? undefined}>{shortId(e.entityId)}</code>
+                            <div className="cell-secondary cell-truncate" title={e.entityId ?? undefined}>
+                              {entityName(e.entityType, e.entityId) ?? <code>{shortId(e.entityId)}</code>}
                             </div>
                           </td>
                         </tr>

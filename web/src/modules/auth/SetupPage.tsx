@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { setupInputSchema, setupResultSchema, type SetupInput } from '../../../../src/modules/workspaces/workspaces.schema.js';
 import { api } from '../../lib/api.js';
-import { problemFieldErrors, validate, type FieldErrors } from '../../lib/form.js';
+import { problemFieldErrors, useFormState, validate, type FieldErrors } from '../../lib/form.js';
 import { acceptSession } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { TextField } from '../../ui/Field.js';
@@ -14,9 +14,7 @@ import { AuthLayout } from './AuthLayout.js';
 export function SetupPage() {
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [form, setForm] = useState({ workspaceName: '', name: '', email: '', password: '', confirm: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const set = (k: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [k]: v }));
+  const { values: form, set, errors, setErrors } = useFormState({ workspaceName: '', name: '', email: '', password: '', confirm: '' });
 
   const setup = useMutation({
     mutationFn: (input: SetupInput) => api.post('/setup', setupResultSchema, input),

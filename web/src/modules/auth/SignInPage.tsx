@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useRouter } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { loginSchema, sessionInfoSchema } from '../../../../src/modules/auth/auth.schema.js';
 import { api, ApiError } from '../../lib/api.js';
-import { validate, type FieldErrors } from '../../lib/form.js';
+import { useFormState, validate } from '../../lib/form.js';
 import { acceptSession } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { TextField } from '../../ui/Field.js';
@@ -21,9 +21,8 @@ export function SignInPage() {
   const { redirect } = route.useSearch();
   const router = useRouter();
   const qc = useQueryClient();
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { values, set, errors, setErrors } = useFormState({ email: '', password: '' });
+  const { email, password } = values;
 
   const login = useMutation({
     mutationFn: (body: { email: string; password: string }) => api.post('/auth/login', sessionInfoSchema, body),
@@ -56,8 +55,8 @@ export function SignInPage() {
         ) : (
           <ProblemAlert error={login.error} />
         )}
-        <TextField label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} error={errors.email} autoFocus />
-        <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={setPassword} error={errors.password} />
+        <TextField label="Email" type="email" autoComplete="username" value={email} onChange={set('email')} error={errors.email} autoFocus />
+        <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={set('password')} error={errors.password} />
         <Button type="submit" variant="primary" className="btn-block" busy={login.isPending}>
           Sign in
         </Button>

@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { createUserSchema, userSchema, type CreateUserInput } from '../../../../src/modules/users/users.schema.js';
 import { api, ApiError } from '../../lib/api.js';
-import { problemFieldErrors, validate, type FieldErrors } from '../../lib/form.js';
+import { problemFieldErrors, useFormState, validate } from '../../lib/form.js';
 import { roleLabel, type Role } from '../../lib/roles.js';
 import { Button } from '../../ui/Button.js';
 import { Dialog } from '../../ui/Dialog.js';
@@ -11,11 +10,12 @@ import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { useToast } from '../../ui/Toast.js';
 import { RolePicker } from './RolePicker.js';
 
+const initial = { name: '', email: '', password: '', role: '' as const };
+
 export function CreateUserDialog({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
   const toast = useToast();
-  const [form, setForm] = useState<{ name: string; email: string; password: string; role: Role | '' }>({ name: '', email: '', password: '', role: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { values: form, set, errors, setErrors } = useFormState<{ name: string; email: string; password: string; role: Role | '' }>(initial);
 
   const create = useMutation({
     mutationFn: (input: CreateUserInput) => api.post('/users', userSchema, input),
@@ -60,13 +60,13 @@ export function CreateUserDialog({ onClose }: { onClose: () => void }) {
     >
       {showProblem && <ProblemAlert error={create.error} />}
       <div className="form-row">
-        <TextField label="Name" autoComplete="off" value={form.name} onChange={(name) => setForm((f) => ({ ...f, name }))} error={errors.name} />
+        <TextField label="Name" autoComplete="off" value={form.name} onChange={set('name')} error={errors.name} />
         <TextField
           label="Email"
           type="email"
           autoComplete="off"
           value={form.email}
-          onChange={(email) => setForm((f) => ({ ...f, email }))}
+          onChange={set('email')}
           error={errors.email}
         />
       </div>
@@ -75,11 +75,11 @@ export function CreateUserDialog({ onClose }: { onClose: () => void }) {
         type="password"
         autoComplete="new-password"
         value={form.password}
-        onChange={(password) => setForm((f) => ({ ...f, password }))}
+        onChange={set('password')}
         error={errors.password}
         hint="At least 12 characters."
       />
-      <RolePicker value={form.role} onChange={(role) => setForm((f) => ({ ...f, role }))} error={errors.role} />
+      <RolePicker value={form.role} onChange={set('role')} error={errors.role} />
     </Dialog>
   );
 }

@@ -138,8 +138,12 @@ export function UsersPage() {
                   <th scope="col">User</th>
                   <th scope="col">Role</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Last sign-in</th>
-                  <th scope="col">Added</th>
+                  <th scope="col" className="hide-sm">
+                    Last sign-in
+                  </th>
+                  <th scope="col" className="hide-sm">
+                    Added
+                  </th>
                   {canUpdate && (
                     <th scope="col" className="col-actions">
                       <span className="sr-only">Actions</span>
@@ -160,7 +164,7 @@ export function UsersPage() {
                         </div>
                         <div className="cell-secondary">{u.email}</div>
                       </td>
-                      <td>{roleLabel(u.role)}</td>
+                      <td className="nowrap">{roleLabel(u.role)}</td>
                       <td>
                         {u.disabled ? (
                           <Badge tone="danger" dot>
@@ -172,8 +176,8 @@ export function UsersPage() {
                           </Badge>
                         )}
                       </td>
-                      <td className="nowrap">{formatRelative(u.lastLoginAt)}</td>
-                      <td className="nowrap">{formatDate(u.createdAt)}</td>
+                      <td className="nowrap hide-sm">{formatRelative(u.lastLoginAt)}</td>
+                      <td className="nowrap hide-sm">{formatDate(u.createdAt)}</td>
                       {canUpdate && (
                         <td className="col-actions">
                           <div className="row-actions">
