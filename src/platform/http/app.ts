@@ -7,7 +7,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -81,6 +81,10 @@ export function defaultWebDir(): string {
 }
 
 const API_PREFIXES = ['/api/v1/', '/v1/'];
+
+// index.html names the current build's hashed assets, so it must never be served from a cache
+// (sendFile would otherwise add the static plugin's max-age and override no-cache).
+const sendIndex = (reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
 const isApiUrl = (url: string) => API_PREFIXES.some((p) => url.startsWith(p));
 
 export async function buildApp(deps: AppDeps, register: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
@@ -202,13 +206,15 @@ export async function buildApp(deps: AppDeps, register: (app: FastifyInstance) =
   const hasWeb = existsSync(path.join(webDir, 'index.html'));
   if (hasWeb) {
     await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false, maxAge: '1h', immutable: false });
-    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+    app.get('/', { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
   }
 
   app.setNotFoundHandler((req, reply) => {
     const url = req.url.split('?')[0] ?? '';
-    const wantsPage = req.method === 'GET' && !url.startsWith('/api') && !url.startsWith('/v1/') && !path.extname(url);
-    if (hasWeb && wantsPage) return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    // Web app paths may begin with "api" (e.g. /api-keys): only /api itself and /api/... are the API's.
+    const isApi = url === '/api' || url.startsWith('/api/') || url.startsWith('/v1/');
+    const wantsPage = req.method === 'GET' && !isApi && !path.extname(url);
+    if (hasWeb && wantsPage) return sendIndex(reply);
     return sendProblem(reply, problem('not_found', `No route ${req.method} ${url}`, req));
   });
 
