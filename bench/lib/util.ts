@@ -245,6 +245,32 @@ export function processCpuMs(pid: number | undefined): { user: number; sys: numb
   }
 }
 
+/** CPU of this process (all threads), in ms. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU of every live process in process group `pgid`, each with the children it has reaped, in ms:
+ * all of a launch (npm, sh, node, a build step) so far.
+ */
+export function groupCpuMs(pgid: number | undefined): number {
+  if (pgid === undefined) return Number.NaN;
+  let total = 0;
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) !== pgid) continue;
+      total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ticksToMs(total);
+}
+
 /**
  * utime + stime per process (ms) of every process whose command name is `comm` and, when given,
  * whose command line contains `cmdlineIncludes` (e.g. the PostgreSQL backends of one database).
@@ -279,12 +305,16 @@ export function cpuDelta(before: Map<number, number>, after: Map<number, number>
   return t;
 }
 
-/** Busy CPU time of the whole machine so far (ms, all cores), from /proc/stat. */
+/**
+ * CPU time processes have used on the whole machine so far (ms, all cores), from /proc/stat: user,
+ * nice and system. Interrupt time (loopback networking under load) is left out, so this compares
+ * with the per-process times above.
+ */
 export function machineBusyMs(): number {
   try {
     const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    return ticksToMs(user + nice + system + irq + softirq + steal);
+    const [user = 0, nice = 0, system = 0] = f;
+    return ticksToMs(user + nice + system);
   } catch {
     return Number.NaN;
   }
