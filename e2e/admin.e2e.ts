@@ -19,6 +19,7 @@ describe('an admin sets up and runs a workspace', () => {
     server = await startServer();
     browser = await launchBrowser();
     context = await newContext(browser, server.url);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     page = await context.newPage();
     pageErrors = watchForErrors(page);
   });
@@ -87,8 +88,14 @@ describe('an admin sets up and runs a workspace', () => {
     await dialog.getByRole('button', { name: 'Create user' }).click();
     await dialog.getByText('Enter a valid email address').waitFor();
     await dialog.getByText('Choose a role').waitFor();
+    // Keyboard: Tab stays inside the open dialog, Escape closes it, focus returns to the opener.
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => Boolean(document.activeElement?.closest('dialog[open]')))).toBe(true);
+    }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New user');
 
     for (const role of roles) {
       const email = `${role.replace('_', '.')}@acme.test`;
@@ -174,6 +181,9 @@ describe('an admin sets up and runs a workspace', () => {
     expect(key).toMatch(/^keel_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(biKey).not.toBe(key);
     await dialog.getByText('You will not see it again').waitFor();
+    await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Copied', exact: true }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     await screenshot(page, 'api-key-created', false);
     await dialog.getByRole('button', { name: 'I have copied the key' }).click();
     await dialog.waitFor({ state: 'detached' });

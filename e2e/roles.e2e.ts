@@ -28,6 +28,11 @@ describe('what each role sees and may do', () => {
     await api.post('/users', { ...manager, name: 'Mia Manager', role: 'mops_manager' });
     await api.post('/users', { email: 'sam.sales@northwind.test', name: 'Sam Sales', password: 'sales-password-1234', role: 'sales' });
     await api.post('/api-keys', { name: 'Warehouse loader', role: 'data_analyst' });
+    // Enough people for a second page of users (25 a page).
+    for (let i = 1; i <= 24; i++) {
+      const n = String(i).padStart(2, '0');
+      await api.post('/users', { email: `analyst${n}@northwind.test`, name: `Analyst ${n}`, password: 'analyst-password-1234', role: 'data_analyst' });
+    }
   });
 
   afterAll(async () => {
@@ -47,7 +52,13 @@ describe('what each role sees and may do', () => {
     it('sees users but no control that would change anything, and no API keys or audit log in the nav', async () => {
       await page.getByRole('heading', { level: 1, name: 'Users & roles' }).waitFor();
       await page.locator(`tr[data-user-email="${viewer.email}"]`).waitFor();
-      expect(await page.locator('tbody tr[data-user-email]').count()).toBe(4);
+      expect(await page.locator('tbody tr[data-user-email]').count()).toBe(25);
+      await page.getByText('Showing the first 25 users').waitFor();
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await page.getByText('Showing all 28 users').waitFor();
+      expect(await page.locator('tbody tr[data-user-email]').count()).toBe(28);
+      await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+      await expect.poll(() => page.locator('tbody tr[data-user-email]').count()).toBe(1);
       expect(await navLabels(page)).toEqual(['Users & roles', 'Settings']);
       expect(await page.getByRole('button', { name: 'New user' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^Change role/ }).count()).toBe(0);
@@ -94,10 +105,38 @@ describe('what each role sees and may do', () => {
       expect(attempt.withoutToken.status).toBe(403);
       expect(attempt.withoutToken.body.code).toBe('csrf_failed');
 
-      await page.reload();
-      await page.locator(`tr[data-user-email="${viewer.email}"]`).waitFor();
-      expect(await page.locator('tbody tr[data-user-email]').count()).toBe(4);
+      await page.goto('/users?q=mallory');
+      await page.getByText('No users match these filters').waitFor();
     });
+
+    it('signs out another of its sessions from Settings, which sends that browser back to sign in', async () => {
+      const other = await openPage();
+      await signIn(other, viewer);
+      await navTo(page, 'Settings', 'Settings');
+      const sessions = page.getByRole('list', { name: 'Active sessions' }).getByRole('listitem');
+      await expect.poll(() => sessions.count()).toBe(2);
+      await page.getByRole('button', { name: /^Sign out Chrome on Linux/ }).click();
+      await expect.poll(() => sessions.count()).toBe(1);
+      await page.getByText('This device').waitFor();
+
+      // The other browser finds out on its next request, and lands on sign-in with a way back.
+      await other.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      await other.waitForURL('**/sign-in?redirect=%2Faccount');
+      await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+    });
+  });
+
+  it('an admin cannot demote the last admin, and the dialog says why', async () => {
+    const page = await openPage();
+    await signIn(page, admin);
+    await page.getByRole('button', { name: `Change role for ${admin.email}` }).click();
+    const dialog = page.getByRole('dialog', { name: /Change role for/ });
+    await dialog.getByRole('radio', { name: /^Viewer/ }).check();
+    await dialog.getByRole('button', { name: 'Save role' }).click();
+    await dialog.getByRole('alert').getByText('last active admin').waitFor();
+    await screenshot(page, 'error-last-admin', false);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator(`tr[data-user-email="${admin.email}"] td`).nth(1).innerText()).toBe('Admin');
   });
 
   it('a marketing-ops manager reads API keys and the audit log but cannot create or revoke keys', async () => {

@@ -15,10 +15,13 @@ export interface DialogProps {
   role?: 'dialog' | 'alertdialog';
 }
 
+const focusable =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
 /**
- * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert
- * (so focus stays inside), Escape closes it, and focus goes back to where it was on close.
- * Render it only while open.
+ * A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert,
+ * Escape closes it, and focus goes back to where it was on close. Tab and Shift+Tab wrap around
+ * inside it (the browser alone would let focus leave for its own toolbar). Render it only while open.
  */
 export function Dialog({ title, description, onClose, children, footer, onSubmit, size = 'md', busy = false, role = 'dialog' }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -43,9 +46,26 @@ export function Dialog({ title, description, onClose, children, footer, onSubmit
       e.preventDefault();
       if (!busyRef.current) closeRef.current();
     };
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (e.key !== 'Tab') return;
+      const items = [...dialog.querySelectorAll<HTMLElement>(focusable)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (!first || !last) return;
+      const active = document.activeElement;
+      if (e.shiftKey && (active === first || !dialog.contains(active))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (active === last || !dialog.contains(active))) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
     dialog.addEventListener('cancel', onCancel);
+    dialog.addEventListener('keydown', onKeyDown);
     return () => {
       dialog.removeEventListener('cancel', onCancel);
+      dialog.removeEventListener('keydown', onKeyDown);
       if (dialog.open) dialog.close();
       if (opener?.isConnected) opener.focus();
     };

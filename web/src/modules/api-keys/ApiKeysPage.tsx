@@ -34,7 +34,7 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const status = showRevoked ? 'all' : 'active';
   const list = useCursorList(['api-keys', status], (cursor) => api.get('/api-keys', apiKeysPageSchema, { status, limit: 50, cursor }));
-  const cols = canManage ? 7 : 6;
+  const cols = canManage ? 6 : 5;
 
   return (
     <div className="page">
@@ -84,10 +84,7 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
             <table className="table" aria-label="API keys" aria-busy={list.isPending || undefined}>
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col" className="hide-sm">
-                    Key
-                  </th>
+                  <th scope="col">Key</th>
                   <th scope="col">Role</th>
                   <th scope="col">Status</th>
                   <th scope="col" className="hide-sm">
@@ -109,14 +106,17 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
                     <tr key={k.id} data-key-name={k.name} className={k.revokedAt ? 'row-muted' : undefined}>
                       <td className="cell-name">
                         <div className="cell-primary">{k.name}</div>
-                      </td>
-                      <td className="hide-sm">
-                        <code className="code-pill">{k.prefix}…</code>
+                        <div className="cell-secondary">
+                          <code title="The start of the key, to recognise it">{k.prefix}…</code>
+                        </div>
                       </td>
                       <td className="nowrap">{roleLabel(k.role)}</td>
                       <td>
                         {k.revokedAt ? (
-                          <Badge tone="neutral">Revoked {formatDate(k.revokedAt)}</Badge>
+                          <>
+                            <Badge tone="neutral">Revoked</Badge>
+                            <div className="cell-secondary nowrap">{formatDate(k.revokedAt)}</div>
+                          </>
                         ) : (
                           <Badge tone="success" dot>
                             Active

@@ -3,7 +3,7 @@ import { getRouteApi } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { userSchema, usersPageSchema, type User } from '../../../../src/modules/users/users.schema.js';
 import { api } from '../../lib/api.js';
-import { formatDate, formatRelative } from '../../lib/format.js';
+import { formatDateTime, formatRelative } from '../../lib/format.js';
 import { roleLabel, roleLabels, roles } from '../../lib/roles.js';
 import { useCan, useSession } from '../../lib/session.js';
 import { useCursorList } from '../../lib/use-cursor-list.js';
@@ -44,7 +44,7 @@ export function UsersPage() {
   const filtered = Boolean(filters.q || filters.role || filters.status);
   const canCreate = can('users.create');
   const canUpdate = can('users.update');
-  const cols = canUpdate ? 6 : 5;
+  const cols = canUpdate ? 5 : 4;
 
   const clearFilters = () => {
     setText('');
@@ -136,13 +136,12 @@ export function UsersPage() {
               <thead>
                 <tr>
                   <th scope="col">User</th>
-                  <th scope="col">Role</th>
+                  <th scope="col" className="hide-sm">
+                    Role
+                  </th>
                   <th scope="col">Status</th>
                   <th scope="col" className="hide-sm">
                     Last sign-in
-                  </th>
-                  <th scope="col" className="hide-sm">
-                    Added
                   </th>
                   {canUpdate && (
                     <th scope="col" className="col-actions">
@@ -163,8 +162,9 @@ export function UsersPage() {
                           {u.id === me.id && <Badge tone="accent">You</Badge>}
                         </div>
                         <div className="cell-secondary">{u.email}</div>
+                        <div className="cell-secondary show-sm">{roleLabel(u.role)}</div>
                       </td>
-                      <td className="nowrap">{roleLabel(u.role)}</td>
+                      <td className="hide-sm">{roleLabel(u.role)}</td>
                       <td>
                         {u.disabled ? (
                           <Badge tone="danger" dot>
@@ -176,8 +176,9 @@ export function UsersPage() {
                           </Badge>
                         )}
                       </td>
-                      <td className="nowrap hide-sm">{formatRelative(u.lastLoginAt)}</td>
-                      <td className="nowrap hide-sm">{formatDate(u.createdAt)}</td>
+                      <td className="nowrap hide-sm" title={u.lastLoginAt ? formatDateTime(u.lastLoginAt) : undefined}>
+                        {formatRelative(u.lastLoginAt)}
+                      </td>
                       {canUpdate && (
                         <td className="col-actions">
                           <div className="row-actions">
