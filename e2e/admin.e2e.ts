@@ -141,7 +141,9 @@ describe('an admin sets up and runs a workspace', () => {
     await roleDialog.getByRole('radio', { name: /^Automation specialist/ }).check();
     await roleDialog.getByRole('button', { name: 'Save role' }).click();
     await roleDialog.waitFor({ state: 'detached' });
-    await expect.poll(() => page.locator('tr[data-user-email="mops.manager@acme.test"] td').nth(1).innerText()).toBe('Automation specialist');
+    await expect
+      .poll(() => page.locator('tr[data-user-email="mops.manager@acme.test"] td').nth(1).innerText())
+      .toBe('Automation specialist');
 
     await page.getByRole('button', { name: 'Disable sales@acme.test' }).click();
     const confirm = page.getByRole('alertdialog', { name: /Disable/ });
@@ -155,7 +157,12 @@ describe('an admin sets up and runs a workspace', () => {
 
     await page.getByRole('link', { name: 'Roles & permissions' }).click();
     await page.getByRole('table', { name: 'Permissions by role' }).waitFor();
-    expect(await page.getByRole('row', { name: /Create and revoke API keys/ }).getByText('Admin may', { exact: true }).count()).toBe(1);
+    expect(
+      await page
+        .getByRole('row', { name: /Create and revoke API keys/ })
+        .getByText('Admin may', { exact: true })
+        .count(),
+    ).toBe(1);
     await screenshot(page, 'roles-matrix');
   });
 
@@ -207,7 +214,10 @@ describe('an admin sets up and runs a workspace', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('invalid_api_key');
 
     await page.getByRole('switch', { name: 'Show revoked keys' }).check();
-    await page.locator('tr[data-key-name="Nightly CRM sync"]').getByText(/^Revoked/).waitFor();
+    await page
+      .locator('tr[data-key-name="Nightly CRM sync"]')
+      .getByText(/^Revoked/)
+      .waitFor();
     await page.locator('tr[data-key-name="BI dashboard export"]').getByText('Active').waitFor();
     await screenshot(page, 'api-keys');
   });
@@ -217,7 +227,8 @@ describe('an admin sets up and runs a workspace', () => {
     const rows = page.locator('tr.audit-row');
     await expect.poll(() => rows.first().getAttribute('data-action')).toBe('api_key.revoked');
     const actions = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action')));
-    for (const a of ['workspace.setup', 'user.created', 'auth.login', 'auth.logout', 'user.disabled', 'api_key.created']) expect(actions).toContain(a);
+    for (const a of ['workspace.setup', 'user.created', 'auth.login', 'auth.logout', 'user.disabled', 'api_key.created'])
+      expect(actions).toContain(a);
     await screenshot(page, 'audit-log');
 
     await page.getByLabel('Action').selectOption('api_key.revoked');

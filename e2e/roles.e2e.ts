@@ -31,7 +31,12 @@ describe('what each role sees and may do', () => {
     // Enough people for a second page of users (25 a page).
     for (let i = 1; i <= 24; i++) {
       const n = String(i).padStart(2, '0');
-      await api.post('/users', { email: `analyst${n}@northwind.test`, name: `Analyst ${n}`, password: 'analyst-password-1234', role: 'data_analyst' });
+      await api.post('/users', {
+        email: `analyst${n}@northwind.test`,
+        name: `Analyst ${n}`,
+        password: 'analyst-password-1234',
+        role: 'data_analyst',
+      });
     }
   });
 

@@ -40,8 +40,15 @@ export class ApiSession {
     private readonly csrf: string,
   ) {}
 
-  static async setup(baseUrl: string, input: { workspaceName: string; name: string; email: string; password: string }): Promise<ApiSession> {
-    const res = await fetch(`${baseUrl}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+  static async setup(
+    baseUrl: string,
+    input: { workspaceName: string; name: string; email: string; password: string },
+  ): Promise<ApiSession> {
+    const res = await fetch(`${baseUrl}/api/v1/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+    });
     if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { csrfToken: string };
     const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

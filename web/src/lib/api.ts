@@ -58,7 +58,12 @@ async function send(method: string, path: string, body?: unknown, query?: Query)
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError({ title: 'Cannot reach the server', status: 0, code: 'network_error', detail: 'Check your connection and try again.' });
+    throw new ApiError({
+      title: 'Cannot reach the server',
+      status: 0,
+      code: 'network_error',
+      detail: 'Check your connection and try again.',
+    });
   }
   if (res.status === 204) return null;
   const text = await res.text();
@@ -70,7 +75,12 @@ async function send(method: string, path: string, body?: unknown, query?: Query)
   }
   if (!res.ok) {
     if (isProblem(json)) throw new ApiError(json);
-    throw new ApiError({ title: res.statusText || 'Request failed', status: res.status, code: 'http_error', detail: `The server answered ${res.status}.` });
+    throw new ApiError({
+      title: res.statusText || 'Request failed',
+      status: res.status,
+      code: 'http_error',
+      detail: `The server answered ${res.status}.`,
+    });
   }
   return json;
 }

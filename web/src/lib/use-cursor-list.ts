@@ -10,7 +10,11 @@ export interface Page<T> {
  * Cursor pagination over a Keel list endpoint ({data, nextCursor}): pages accumulate, and
  * `loadMore` fetches the next one. The key must include every filter so a change starts over.
  */
-export function useCursorList<T>(queryKey: QueryKey, fetchPage: (cursor: string | undefined) => Promise<Page<T>>, options: { staleTime?: number } = {}) {
+export function useCursorList<T>(
+  queryKey: QueryKey,
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+  options: { staleTime?: number } = {},
+) {
   const query = useInfiniteQuery({
     queryKey,
     ...options,

@@ -15,7 +15,16 @@ export interface ConfirmDialogProps {
 }
 
 /** "Are you sure?" with the consequence spelled out; errors from the attempt show inside it. */
-export function ConfirmDialog({ title, children, confirmLabel, tone = 'danger', busy = false, error, onConfirm, onClose }: ConfirmDialogProps) {
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  tone = 'danger',
+  busy = false,
+  error,
+  onConfirm,
+  onClose,
+}: ConfirmDialogProps) {
   return (
     <Dialog
       title={title}

@@ -23,7 +23,17 @@ const focusable =
  * Escape closes it, and focus goes back to where it was on close. Tab and Shift+Tab wrap around
  * inside it (the browser alone would let focus leave for its own toolbar). Render it only while open.
  */
-export function Dialog({ title, description, onClose, children, footer, onSubmit, size = 'md', busy = false, role = 'dialog' }: DialogProps) {
+export function Dialog({
+  title,
+  description,
+  onClose,
+  children,
+  footer,
+  onSubmit,
+  size = 'md',
+  busy = false,
+  role = 'dialog',
+}: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descId = useId();
@@ -48,7 +58,9 @@ export function Dialog({ title, description, onClose, children, footer, onSubmit
     };
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.key !== 'Tab') return;
-      const items = [...dialog.querySelectorAll<HTMLElement>(focusable)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+      const items = [...dialog.querySelectorAll<HTMLElement>(focusable)].filter(
+        (el) => el.offsetParent !== null || el === document.activeElement,
+      );
       const first = items[0];
       const last = items[items.length - 1];
       if (!first || !last) return;

@@ -116,7 +116,8 @@ function PasswordSection() {
       toast('Password changed. Your other sessions were signed out.');
     },
     onError: (err) => {
-      if (err instanceof ApiError && err.code === 'invalid_credentials') setErrors({ currentPassword: 'This is not your current password' });
+      if (err instanceof ApiError && err.code === 'invalid_credentials')
+        setErrors({ currentPassword: 'This is not your current password' });
       else setErrors(problemFieldErrors(err));
     },
   });
@@ -132,7 +133,8 @@ function PasswordSection() {
     setErrors(fieldErrors);
     if (input && Object.keys(fieldErrors).length === 0) change.mutate(input);
   };
-  const shownError = change.error instanceof ApiError && ['invalid_credentials', 'validation_failed'].includes(change.error.code) ? null : change.error;
+  const shownError =
+    change.error instanceof ApiError && ['invalid_credentials', 'validation_failed'].includes(change.error.code) ? null : change.error;
   return (
     <Section id="password-title" title="Password" description="Changing it signs you out on every other device. This one stays signed in.">
       <form className="form" onSubmit={submit} noValidate>
@@ -186,7 +188,11 @@ function SessionsSection() {
     },
   });
   return (
-    <Section id="sessions-title" title="Where you're signed in" description="Sign out any session you don't recognise, such as a shared or lost device.">
+    <Section
+      id="sessions-title"
+      title="Where you're signed in"
+      description="Sign out any session you don't recognise, such as a shared or lost device."
+    >
       {sessions.isPending ? (
         <LoadingState label="Loading sessions…" />
       ) : sessions.isError ? (

@@ -76,7 +76,9 @@ function ApiKeys({ canManage }: { canManage: boolean }) {
             )
           }
         >
-          {canManage ? 'Create a key for each script or integration, so each can be revoked on its own.' : 'An admin can create keys for scripts and integrations.'}
+          {canManage
+            ? 'Create a key for each script or integration, so each can be revoked on its own.'
+            : 'An admin can create keys for scripts and integrations.'}
         </EmptyState>
       ) : (
         <div className="card table-card">
@@ -171,8 +173,8 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose: () => void
       onClose={onClose}
     >
       <p>
-        Anything using <code className="code-pill">{apiKey.prefix}…</code> will be refused from now on. This cannot be undone; create a new key if
-        it is still needed.
+        Anything using <code className="code-pill">{apiKey.prefix}…</code> will be refused from now on. This cannot be undone; create a new
+        key if it is still needed.
       </p>
     </ConfirmDialog>
   );

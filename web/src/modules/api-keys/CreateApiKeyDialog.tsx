@@ -54,7 +54,14 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
             Secret key
           </label>
           <div className="secret-row">
-            <input id="new-api-key" className="input input-mono" readOnly value={created.key} onFocus={(e) => e.currentTarget.select()} data-autofocus />
+            <input
+              id="new-api-key"
+              className="input input-mono"
+              readOnly
+              value={created.key}
+              onFocus={(e) => e.currentTarget.select()}
+              data-autofocus
+            />
             <CopyButton text={created.key} />
           </div>
           <p className="field-hint">
@@ -66,7 +73,9 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
   }
 
   const submit = () => {
-    const input = validate(createApiKeySchema, { name, role: role || undefined }, (errs) => setErrors({ ...errs, ...(errs.role && { role: 'Choose a role' }) }));
+    const input = validate(createApiKeySchema, { name, role: role || undefined }, (errs) =>
+      setErrors({ ...errs, ...(errs.role && { role: 'Choose a role' }) }),
+    );
     if (input) create.mutate(input);
   };
 
@@ -90,7 +99,14 @@ export function CreateApiKeyDialog({ onClose }: { onClose: () => void }) {
       }
     >
       {create.error && Object.keys(problemFieldErrors(create.error)).length === 0 && <ProblemAlert error={create.error} />}
-      <TextField label="Name" value={name} onChange={set('name')} error={errors.name} placeholder="Nightly CRM sync" hint="Say what uses it, so it can be found and revoked later." />
+      <TextField
+        label="Name"
+        value={name}
+        onChange={set('name')}
+        error={errors.name}
+        placeholder="Nightly CRM sync"
+        hint="Say what uses it, so it can be found and revoked later."
+      />
       <RolePicker legend="Acts as role" value={role} onChange={set('role')} error={errors.role} />
     </Dialog>
   );

@@ -111,7 +111,10 @@ function AuditLog() {
 
   return (
     <div className="page">
-      <PageHeader title="Audit log" description="Every change to users, keys, sessions and settings: who did it, when, and what changed. Newest first." />
+      <PageHeader
+        title="Audit log"
+        description="Every change to users, keys, sessions and settings: who did it, when, and what changed. Newest first."
+      />
 
       <form className="filters card" onSubmit={(e) => e.preventDefault()} aria-label="Filter the audit log">
         <div className="filters-grid">
@@ -132,7 +135,12 @@ function AuditLog() {
             <label className="field-label" htmlFor="audit-entity">
               Entity type
             </label>
-            <select id="audit-entity" className="input select" value={search.entityType ?? ''} onChange={(e) => setFilter('entityType', e.target.value)}>
+            <select
+              id="audit-entity"
+              className="input select"
+              value={search.entityType ?? ''}
+              onChange={(e) => setFilter('entityType', e.target.value)}
+            >
               <option value="">All entities</option>
               {entityTypes.map(([type, label]) => (
                 <option key={type} value={type}>
@@ -145,7 +153,12 @@ function AuditLog() {
             <label className="field-label" htmlFor="audit-action">
               Action
             </label>
-            <select id="audit-action" className="input select" value={search.action ?? ''} onChange={(e) => setFilter('action', e.target.value)}>
+            <select
+              id="audit-action"
+              className="input select"
+              value={search.action ?? ''}
+              onChange={(e) => setFilter('action', e.target.value)}
+            >
               <option value="">All actions</option>
               {!knownAction && search.action && <option value={search.action}>{search.action}</option>}
               {actionGroups.map((g) => (
@@ -163,13 +176,27 @@ function AuditLog() {
             <label className="field-label" htmlFor="audit-from">
               From
             </label>
-            <input id="audit-from" className="input" type="date" value={search.from ?? ''} max={search.to} onChange={(e) => setFilter('from', e.target.value)} />
+            <input
+              id="audit-from"
+              className="input"
+              type="date"
+              value={search.from ?? ''}
+              max={search.to}
+              onChange={(e) => setFilter('from', e.target.value)}
+            />
           </div>
           <div className="field">
             <label className="field-label" htmlFor="audit-to">
               To
             </label>
-            <input id="audit-to" className="input" type="date" value={search.to ?? ''} min={search.from} onChange={(e) => setFilter('to', e.target.value)} />
+            <input
+              id="audit-to"
+              className="input"
+              type="date"
+              value={search.to ?? ''}
+              min={search.from}
+              onChange={(e) => setFilter('to', e.target.value)}
+            />
           </div>
         </div>
         {filtered && (

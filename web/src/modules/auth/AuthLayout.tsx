@@ -2,7 +2,19 @@ import type { ReactNode } from 'react';
 import { Icon } from '../../ui/Icon.js';
 
 /** The centred card used by sign-in and first-run set-up. */
-export function AuthLayout({ title, subtitle, children, footer, wide = false }: { title: string; subtitle?: ReactNode; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
+export function AuthLayout({
+  title,
+  subtitle,
+  children,
+  footer,
+  wide = false,
+}: {
+  title: string;
+  subtitle?: ReactNode;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+}) {
   return (
     <div className="auth">
       <main className={`auth-card${wide ? ' auth-card-wide' : ''}`}>

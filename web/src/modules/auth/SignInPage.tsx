@@ -55,8 +55,23 @@ export function SignInPage() {
         ) : (
           <ProblemAlert error={login.error} />
         )}
-        <TextField label="Email" type="email" autoComplete="username" value={email} onChange={set('email')} error={errors.email} autoFocus />
-        <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={set('password')} error={errors.password} />
+        <TextField
+          label="Email"
+          type="email"
+          autoComplete="username"
+          value={email}
+          onChange={set('email')}
+          error={errors.email}
+          autoFocus
+        />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={set('password')}
+          error={errors.password}
+        />
         <Button type="submit" variant="primary" className="btn-block" busy={login.isPending}>
           Sign in
         </Button>

@@ -15,7 +15,12 @@ const initial = { name: '', email: '', password: '', role: '' as const };
 export function CreateUserDialog({ onClose }: { onClose: () => void }) {
   const qc = useQueryClient();
   const toast = useToast();
-  const { values: form, set, errors, setErrors } = useFormState<{ name: string; email: string; password: string; role: Role | '' }>(initial);
+  const {
+    values: form,
+    set,
+    errors,
+    setErrors,
+  } = useFormState<{ name: string; email: string; password: string; role: Role | '' }>(initial);
 
   const create = useMutation({
     mutationFn: (input: CreateUserInput) => api.post('/users', userSchema, input),
@@ -37,7 +42,9 @@ export function CreateUserDialog({ onClose }: { onClose: () => void }) {
     if (input) create.mutate(input);
   };
 
-  const showProblem = create.error && !(create.error instanceof ApiError && (create.error.code === 'already_exists' || create.error.code === 'validation_failed'));
+  const showProblem =
+    create.error &&
+    !(create.error instanceof ApiError && (create.error.code === 'already_exists' || create.error.code === 'validation_failed'));
 
   return (
     <Dialog
@@ -61,14 +68,7 @@ export function CreateUserDialog({ onClose }: { onClose: () => void }) {
       {showProblem && <ProblemAlert error={create.error} />}
       <div className="form-row">
         <TextField label="Name" autoComplete="off" value={form.name} onChange={set('name')} error={errors.name} />
-        <TextField
-          label="Email"
-          type="email"
-          autoComplete="off"
-          value={form.email}
-          onChange={set('email')}
-          error={errors.email}
-        />
+        <TextField label="Email" type="email" autoComplete="off" value={form.email} onChange={set('email')} error={errors.email} />
       </div>
       <TextField
         label="Initial password"

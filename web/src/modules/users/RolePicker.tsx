@@ -2,7 +2,17 @@ import { useId } from 'react';
 import { roleDescriptions, roleLabels, roles, type Role } from '../../lib/roles.js';
 
 /** Radio cards: each role with what it is for, so the choice is an informed one. */
-export function RolePicker({ value, onChange, error, legend = 'Role' }: { value: Role | ''; onChange: (r: Role) => void; error?: string | undefined; legend?: string }) {
+export function RolePicker({
+  value,
+  onChange,
+  error,
+  legend = 'Role',
+}: {
+  value: Role | '';
+  onChange: (r: Role) => void;
+  error?: string | undefined;
+  legend?: string;
+}) {
   const name = useId();
   return (
     <fieldset className={`role-picker${error ? ' field-invalid' : ''}`} aria-describedby={error ? `${name}-error` : undefined}>

@@ -72,7 +72,14 @@ export function UsersPage() {
           <label className="sr-only" htmlFor="users-q">
             Search users
           </label>
-          <input id="users-q" className="input" type="search" placeholder="Search name or email" value={text} onChange={(e) => setText(e.target.value)} />
+          <input
+            id="users-q"
+            className="input"
+            type="search"
+            placeholder="Search name or email"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
         </div>
         <div className="toolbar-filter">
           <label className="sr-only" htmlFor="users-role">
@@ -182,7 +189,12 @@ export function UsersPage() {
                       {canUpdate && (
                         <td className="col-actions">
                           <div className="row-actions">
-                            <Button size="sm" variant="ghost" onClick={() => setPending({ kind: 'role', user: u })} aria-label={`Change role for ${u.email}`}>
+                            <Button
+                              size="sm"
+                              variant="ghost"
+                              onClick={() => setPending({ kind: 'role', user: u })}
+                              aria-label={`Change role for ${u.email}`}
+                            >
                               Change role
                             </Button>
                             {u.id !== me.id && (
@@ -240,8 +252,8 @@ function ToggleUserDialog({ user, onClose }: { user: User; onClose: () => void }
     >
       {disable ? (
         <p>
-          <strong>{user.email}</strong> will be signed out everywhere and cannot sign in until an admin enables the account again. Their history
-          stays in the audit log.
+          <strong>{user.email}</strong> will be signed out everywhere and cannot sign in until an admin enables the account again. Their
+          history stays in the audit log.
         </p>
       ) : (
         <p>
