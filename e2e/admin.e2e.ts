@@ -169,6 +169,7 @@ describe('an admin sets up and runs a workspace', () => {
   it('creates an API key, shows it once, and the key stops working when revoked', async () => {
     await navTo(page, 'API keys', 'API keys');
     await page.getByText('No active API keys').waitFor();
+    await screenshot(page, 'api-keys-empty', false);
 
     const dialog = page.getByRole('dialog');
     const create = async (name: string, roleLabel: string): Promise<string> => {
@@ -254,6 +255,7 @@ describe('an admin sets up and runs a workspace', () => {
     await page.getByRole('button', { name: 'Clear filters' }).first().click();
     await page.getByLabel('To', { exact: true }).fill('2020-01-01');
     await page.getByText('No events match these filters').waitFor();
+    await screenshot(page, 'audit-no-match', false);
     await page.getByRole('button', { name: 'Clear filters' }).first().click();
     await rows.first().waitFor();
   });

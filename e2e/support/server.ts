@@ -46,10 +46,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const dataDir = mkdtempSync(path.join(tmpdir(), 'keel-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // Always the embedded database in a fresh folder, even where DATABASE_URL is set for other tests.
+  const { DATABASE_URL: _externalDb, KEEL_WEB_DIR: _webDir, ...inherited } = process.env;
   const child = spawn(process.execPath, ['bin/keel.js', 'serve'], {
     cwd: repoRoot,
     env: {
-      ...process.env,
+      ...inherited,
       KEEL_DATA_DIR: dataDir,
       KEEL_DEMO: '0',
       PORT: String(port),

@@ -1,4 +1,4 @@
-import { Link, type ErrorComponentProps } from '@tanstack/react-router';
+import { Link, useRouter, type ErrorComponentProps } from '@tanstack/react-router';
 import { EmptyState, ErrorState } from './EmptyState.js';
 
 export function NotFound() {
@@ -20,9 +20,15 @@ export function NotFound() {
 }
 
 export function RouteError({ error, reset }: ErrorComponentProps) {
+  const router = useRouter();
+  // Run the route's checks again (e.g. the server was restarting), not just re-render.
+  const retry = () => {
+    reset();
+    void router.invalidate();
+  };
   return (
     <div className="page page-narrow">
-      <ErrorState error={error} onRetry={reset} />
+      <ErrorState error={error} onRetry={retry} />
     </div>
   );
 }

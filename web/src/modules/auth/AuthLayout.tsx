@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Icon } from '../../ui/Icon.js';
+import { useDocumentTitle } from '../../ui/PageHeader.js';
 
 /** The centred card used by sign-in and first-run set-up. */
 export function AuthLayout({
@@ -15,6 +16,7 @@ export function AuthLayout({
   footer?: ReactNode;
   wide?: boolean;
 }) {
+  useDocumentTitle(title);
   return (
     <div className="auth">
       <main className={`auth-card${wide ? ' auth-card-wide' : ''}`}>
