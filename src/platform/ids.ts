@@ -11,7 +11,4 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(v: string): boolean {
-  return UUID_RE.test(v);
-}
+export { isUuid } from './uuid.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { requireAuth } from '../../platform/http/app.js';
 import { allPermissions, roleLabels, roles } from '../../platform/permissions.js';
 import { setSessionCookie } from '../auth/auth.routes.js';
-import { setupInputSchema, setupResultSchema, setupStatusSchema, updateWorkspaceSchema, workspaceSchema } from './workspaces.schema.js';
+import { permissionsMatrixSchema, setupInputSchema, setupResultSchema, setupStatusSchema, updateWorkspaceSchema, workspaceSchema } from './workspaces.schema.js';
 import { getWorkspace, renameWorkspace } from './workspaces.service.js';
 import { isSetupNeeded, runSetup } from './setup.service.js';
 
@@ -41,12 +41,7 @@ export async function workspacesRoutes(app: FastifyInstance): Promise<void> {
     schema: {
       tags: ['Workspace'],
       summary: 'The permission matrix: every permission and the roles that hold it',
-      response: {
-        200: z.object({
-          roles: z.array(z.object({ id: z.string(), label: z.string() })),
-          permissions: z.array(z.object({ name: z.string(), module: z.string(), description: z.string(), roles: z.array(z.string()) })),
-        }),
-      },
+      response: { 200: permissionsMatrixSchema },
     },
   }, async () => ({
     roles: roles.map((id) => ({ id, label: roleLabels[id] })),

@@ -26,3 +26,11 @@ export const setupInputSchema = z
 export type SetupInput = z.infer<typeof setupInputSchema>;
 
 export const setupResultSchema = z.object({ user: userSchema, csrfToken: z.string(), workspace: workspaceSchema });
+
+export const permissionsMatrixSchema = z
+  .object({
+    roles: z.array(z.object({ id: z.string(), label: z.string() })),
+    permissions: z.array(z.object({ name: z.string(), module: z.string(), description: z.string(), roles: z.array(z.string()) })),
+  })
+  .meta({ id: 'PermissionsMatrix' });
+export type PermissionsMatrix = z.infer<typeof permissionsMatrixSchema>;

@@ -213,7 +213,7 @@ export async function buildApp(deps: AppDeps, register: (app: FastifyInstance) =
     const url = req.url.split('?')[0] ?? '';
     // Web app paths may begin with "api" (e.g. /api-keys): only /api itself and /api/... are the API's.
     const isApi = url === '/api' || url.startsWith('/api/') || url.startsWith('/v1/');
-    const wantsPage = req.method === 'GET' && !isApi && !path.extname(url);
+    const wantsPage = (req.method === 'GET' || req.method === 'HEAD') && !isApi && !path.extname(url);
     if (hasWeb && wantsPage) return sendIndex(reply);
     return sendProblem(reply, problem('not_found', `No route ${req.method} ${url}`, req));
   });

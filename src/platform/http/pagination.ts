@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { isUuid } from '../uuid.js';
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('Page size, 1-200'),

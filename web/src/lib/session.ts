@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sessionInfoSchema } from '../../../src/modules/auth/auth.schema.js';
 import { setupResultSchema, setupStatusSchema } from '../../../src/modules/workspaces/workspaces.schema.js';
 import type { Role } from '../../../src/platform/permissions.js';
+import { permissionsMatrixSchema, type PermissionsMatrix } from '../../../src/modules/workspaces/workspaces.schema.js';
 import { api, ApiError, setCsrfToken } from './api.js';
 
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
@@ -34,12 +35,8 @@ export const sessionQuery = queryOptions({
   retry: false,
 });
 
-// The permissions response is declared inline in the workspace routes; this mirrors it.
-const permissionsSchema = z.object({
-  roles: z.array(z.object({ id: z.string(), label: z.string() })),
-  permissions: z.array(z.object({ name: z.string(), module: z.string(), description: z.string(), roles: z.array(z.string()) })),
-});
-export type PermissionsMatrix = z.infer<typeof permissionsSchema>;
+const permissionsSchema = permissionsMatrixSchema;
+export type { PermissionsMatrix };
 
 export const permissionsQuery = queryOptions({
   queryKey: ['permissions'],
