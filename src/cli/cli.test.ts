@@ -14,7 +14,13 @@ let drop: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'keel-cli-'));
-  const env: Record<string, string> = { KEEL_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', KEEL_DEMO: '0', PORT: '0', HOST: '127.0.0.1' };
+  const env: Record<string, string> = {
+    KEEL_DATA_DIR: path.join(dir, 'data'),
+    LOG_LEVEL: 'silent',
+    KEEL_DEMO: '0',
+    PORT: '0',
+    HOST: '127.0.0.1',
+  };
   if (onPostgres) {
     const pg = await createPgDatabase();
     env.DATABASE_URL = pg.url;
@@ -40,7 +46,9 @@ describe('keel CLI without a running server', () => {
   it('migrate, then user create/list/disable/enable/set-role', async () => {
     const m = await keel('migrate', '--json');
     expect(m.json()).toHaveProperty('current');
-    const created = (await keel('user', 'create', '--email', 'Ops.Lead@Example.com', '--password', 'twelve-chars-ok', '--role', 'mops_manager', '--json')).json();
+    const created = (
+      await keel('user', 'create', '--email', 'Ops.Lead@Example.com', '--password', 'twelve-chars-ok', '--role', 'mops_manager', '--json')
+    ).json();
     expect(created).toMatchObject({ email: 'ops.lead@example.com', role: 'mops_manager', disabled: false });
     const table = await keel('user', 'list');
     expect(table.out[0]).toMatch(/^ID\s+EMAIL\s+NAME\s+ROLE/);
@@ -65,7 +73,18 @@ describe('keel CLI without a running server', () => {
   it('workspace create/list and users in a named workspace', async () => {
     const w = (await keel('workspace', 'create', '--name', 'Globex Marketing', '--json')).json();
     expect(w.slug).toBe('globex-marketing');
-    await keel('user', 'create', '--email', 'g@globex.example', '--password', 'twelve-chars-ok', '--role', 'viewer', '--workspace', 'globex-marketing');
+    await keel(
+      'user',
+      'create',
+      '--email',
+      'g@globex.example',
+      '--password',
+      'twelve-chars-ok',
+      '--role',
+      'viewer',
+      '--workspace',
+      'globex-marketing',
+    );
     const users = (await keel('user', 'list', '--workspace', 'globex-marketing', '--json')).json() as { data: Array<{ email: string }> };
     expect(users.data.map((u) => u.email)).toEqual(['g@globex.example']);
     await expect(keel('user', 'list', '--workspace', 'nope')).rejects.toThrow(/not found/);

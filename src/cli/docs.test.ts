@@ -19,6 +19,7 @@ describe('generated docs', () => {
     const program = buildProgram({ out: (l) => out.push(l), err: (l) => out.push(l) }, () => loadConfig({}));
     program.exitOverride();
     await expect(program.parseAsync(['node', 'keel', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
-    for (const c of ['serve', 'migrate', 'user', 'api-key', 'workspace', 'doctor', 'backup', 'restore']) expect(out.join('\n')).toContain(c);
+    for (const c of ['serve', 'migrate', 'user', 'api-key', 'workspace', 'doctor', 'backup', 'restore'])
+      expect(out.join('\n')).toContain(c);
   });
 });

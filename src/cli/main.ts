@@ -15,7 +15,9 @@ export const roleOption = () => new Option('--role <role>', 'role').choices([...
 
 export function buildProgram(io: CliIO, getConfig: () => Config): Command {
   const program = new Command('keel')
-    .description('Keel: marketing operations platform. Commands work on the embedded data folder (KEEL_DATA_DIR) or DATABASE_URL, whether or not the server runs.')
+    .description(
+      'Keel: marketing operations platform. Commands work on the embedded data folder (KEEL_DATA_DIR) or DATABASE_URL, whether or not the server runs.',
+    )
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });

@@ -85,7 +85,7 @@ export const operations = {
     },
   }),
   'api-key.revoke': op({
-    args: z.object({ ...ws, id: z.uuid('Give the key\'s id (from keel api-key list)') }).strict(),
+    args: z.object({ ...ws, id: z.uuid("Give the key's id (from keel api-key list)") }).strict(),
     async run(ctx, { workspace, id }) {
       const c = { db: ctx.handle.db, clock: ctx.clock };
       const w = await resolveCliWorkspace(c, workspace);
@@ -107,7 +107,8 @@ export const operations = {
   'backup.dump': op({
     args: z.object({}).strict(),
     async run(ctx) {
-      if (!ctx.handle.dumpDataDir) throw new AppError('validation_failed', 'keel backup is for the embedded database; use pg_dump with DATABASE_URL');
+      if (!ctx.handle.dumpDataDir)
+        throw new AppError('validation_failed', 'keel backup is for the embedded database; use pg_dump with DATABASE_URL');
       const blob = await ctx.handle.dumpDataDir();
       return { base64: Buffer.from(await blob.arrayBuffer()).toString('base64') };
     },

@@ -20,7 +20,13 @@ export function registerOpsCommands(program: Command, io: CliIO, getConfig: () =
     .option('--workspace <slug>', 'workspace slug (default: the first workspace)')
     .option('--json', 'print JSON')
     .action(async (o: { email: string; password: string; role: string; name: string; workspace?: string; json?: boolean }) => {
-      const u = (await runOp(getConfig(), 'user.create', { email: o.email, password: o.password, role: o.role, name: o.name, workspace: o.workspace })) as User;
+      const u = (await runOp(getConfig(), 'user.create', {
+        email: o.email,
+        password: o.password,
+        role: o.role,
+        name: o.name,
+        workspace: o.workspace,
+      })) as User;
       if (o.json) printJson(io, u);
       else io.out(`Created user ${u.email} (${u.role}), id ${u.id}`);
     });
@@ -32,13 +38,21 @@ export function registerOpsCommands(program: Command, io: CliIO, getConfig: () =
     .action(async (o: { workspace?: string; json?: boolean }) => {
       const page = (await runOp(getConfig(), 'user.list', { workspace: o.workspace })) as Page<User>;
       if (o.json) printJson(io, page);
-      else printTable(io, page.data.map((u) => ({ ...u, status: u.disabled ? 'disabled' : 'active' })), ['id', 'email', 'name', 'role', 'status', 'lastLoginAt']);
+      else
+        printTable(
+          io,
+          page.data.map((u) => ({ ...u, status: u.disabled ? 'disabled' : 'active' })),
+          ['id', 'email', 'name', 'role', 'status', 'lastLoginAt'],
+        );
     });
-  for (const [name, enable] of [['disable', false], ['enable', true]] as const) {
+  for (const [name, enable] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
     user
       .command(name)
       .description(enable ? 'Enable a disabled user' : 'Disable a user (signs them out everywhere)')
-      .requiredOption('--email <email>', 'the user\'s email')
+      .requiredOption('--email <email>', "the user's email")
       .option('--json', 'print JSON')
       .action(async (o: { email: string; json?: boolean }) => {
         const u = (await runOp(getConfig(), 'user.disable', { email: o.email, enable })) as User;
@@ -48,8 +62,8 @@ export function registerOpsCommands(program: Command, io: CliIO, getConfig: () =
   }
   user
     .command('set-role')
-    .description('Change a user\'s role')
-    .requiredOption('--email <email>', 'the user\'s email')
+    .description("Change a user's role")
+    .requiredOption('--email <email>', "the user's email")
     .addOption(roleOption())
     .option('--json', 'print JSON')
     .action(async (o: { email: string; role: string; json?: boolean }) => {
@@ -67,7 +81,9 @@ export function registerOpsCommands(program: Command, io: CliIO, getConfig: () =
     .option('--workspace <slug>', 'workspace slug')
     .option('--json', 'print JSON ({key, id, ...})')
     .action(async (o: { name: string; role: string; workspace?: string; json?: boolean }) => {
-      const k = (await runOp(getConfig(), 'api-key.create', { name: o.name, role: o.role, workspace: o.workspace })) as ApiKey & { key: string };
+      const k = (await runOp(getConfig(), 'api-key.create', { name: o.name, role: o.role, workspace: o.workspace })) as ApiKey & {
+        key: string;
+      };
       if (o.json) printJson(io, k);
       else {
         io.out(`Created API key "${k.name}" (${k.role}), id ${k.id}. Copy it now; it is not shown again:`);
@@ -83,12 +99,17 @@ export function registerOpsCommands(program: Command, io: CliIO, getConfig: () =
     .action(async (o: { all?: boolean; workspace?: string; json?: boolean }) => {
       const page = (await runOp(getConfig(), 'api-key.list', { all: Boolean(o.all), workspace: o.workspace })) as Page<ApiKey>;
       if (o.json) printJson(io, page);
-      else printTable(io, page.data.map((k) => ({ ...k, status: k.revokedAt ? 'revoked' : 'active' })), ['id', 'name', 'role', 'prefix', 'status', 'lastUsedAt']);
+      else
+        printTable(
+          io,
+          page.data.map((k) => ({ ...k, status: k.revokedAt ? 'revoked' : 'active' })),
+          ['id', 'name', 'role', 'prefix', 'status', 'lastUsedAt'],
+        );
     });
   key
     .command('revoke')
     .description('Revoke an API key')
-    .argument('<id>', 'the key\'s id')
+    .argument('<id>', "the key's id")
     .option('--workspace <slug>', 'workspace slug')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { workspace?: string; json?: boolean }) => {

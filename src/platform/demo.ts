@@ -24,7 +24,9 @@ const demoTeam: Array<{ email: string; name: string; role: Role }> = [
 export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Promise<boolean> {
   if ((await countUsers(ctx.db)) > 0) return false;
   const pw = password ?? randomToken(12);
-  const workspace = await ctx.db.transaction().execute((trx) => createWorkspace(trx, ctx.clock, { name: 'Acme Marketing (demo)', slug: 'demo' }));
+  const workspace = await ctx.db
+    .transaction()
+    .execute((trx) => createWorkspace(trx, ctx.clock, { name: 'Acme Marketing (demo)', slug: 'demo' }));
   const actor = systemActor(workspace.id, 'demo-seed');
   await createUser(ctx, actor, { email: DEMO_ADMIN_EMAIL, name: 'Demo Admin', password: pw, role: 'admin' });
   for (const m of demoTeam) await createUser(ctx, actor, { ...m, password: randomToken(18) });

@@ -49,14 +49,23 @@ export async function startLocalSocket(socketPath: string, run: OperationRunner,
 }
 
 /** Calls a running server's socket; resolves undefined when nobody is listening there. */
-export function callLocalSocket(socketPath: string, op: string, args: unknown): Promise<{ answered: false } | { answered: true; result: unknown }> {
+export function callLocalSocket(
+  socketPath: string,
+  op: string,
+  args: unknown,
+): Promise<{ answered: false } | { answered: true; result: unknown }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: '/rpc', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { ok: boolean; result?: unknown; code?: ErrorCode; detail?: string };
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            ok: boolean;
+            result?: unknown;
+            code?: ErrorCode;
+            detail?: string;
+          };
           if (body.ok) resolve({ answered: true, result: body.result });
           else reject(new AppError(body.code ?? 'internal', body.detail));
         } catch (err) {

@@ -8,13 +8,7 @@ export function createLogger(level: string, pretty?: boolean): Logger {
   const opts: LoggerOptions = {
     level,
     redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'password',
-        '*.password',
-        'key',
-      ],
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'key'],
       censor: '[redacted]',
     },
   };

@@ -31,7 +31,10 @@ export function createMetrics(): Metrics {
 /** Gauges read at scrape time: the database pool and the job queues. */
 export function registerRuntimeGauges(
   metrics: Metrics,
-  sources: { pool: { totalCount: number; idleCount: number; waitingCount: number }; queueStats: () => Promise<Array<{ name: string; queued: number; active: number; failed: number }>> },
+  sources: {
+    pool: { totalCount: number; idleCount: number; waitingCount: number };
+    queueStats: () => Promise<Array<{ name: string; queued: number; active: number; failed: number }>>;
+  },
 ): void {
   const { pool } = sources;
   new client.Gauge({

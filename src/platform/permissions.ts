@@ -1,13 +1,6 @@
 import { z } from 'zod';
 
-export const roles = [
-  'admin',
-  'mops_manager',
-  'automation_specialist',
-  'data_analyst',
-  'sales',
-  'viewer',
-] as const;
+export const roles = ['admin', 'mops_manager', 'automation_specialist', 'data_analyst', 'sales', 'viewer'] as const;
 export const roleSchema = z.enum(roles);
 export type Role = z.infer<typeof roleSchema>;
 

@@ -40,6 +40,8 @@ describe.runIf(onPostgres)('split web and worker roles', () => {
 
 describe.runIf(!onPostgres)('split roles on the embedded database', () => {
   it('are refused with a clear message', async () => {
-    await expect(startServer(loadConfig({ KEEL_DATA_DIR: '/tmp/keel-never-opened', LOG_LEVEL: 'silent' }), 'web')).rejects.toThrow(/needs DATABASE_URL/);
+    await expect(startServer(loadConfig({ KEEL_DATA_DIR: '/tmp/keel-never-opened', LOG_LEVEL: 'silent' }), 'web')).rejects.toThrow(
+      /needs DATABASE_URL/,
+    );
   });
 });

@@ -19,7 +19,14 @@ let dropPg: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'keel-srv-'));
-  const env: Record<string, string> = { KEEL_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: 'demo-password-for-tests' };
+  const env: Record<string, string> = {
+    KEEL_DATA_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    KEEL_DEMO: '1',
+    KEEL_DEMO_PASSWORD: 'demo-password-for-tests',
+  };
   if (onPostgres) {
     const pg = await createPgDatabase();
     env.DATABASE_URL = pg.url;
@@ -50,7 +57,8 @@ describe('keel serve', () => {
     expect(await ready.json()).toEqual({ status: 'ready', database: onPostgres ? 'postgres' : 'embedded' });
     await fetch(`${base}/api/v1/users`);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const m of ['keel_http_request_duration_seconds_bucket', 'keel_db_pool_connections', 'keel_process_cpu_seconds_total']) expect(metrics).toContain(m);
+    for (const m of ['keel_http_request_duration_seconds_bucket', 'keel_db_pool_connections', 'keel_process_cpu_seconds_total'])
+      expect(metrics).toContain(m);
     const spec = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/users', '/api/v1/audit', '/api/v1/api-keys']));
@@ -58,7 +66,11 @@ describe('keel serve', () => {
   });
 
   it.runIf(!onPostgres)('seeds the demo workspace once, and the demo admin can sign in', async () => {
-    const res = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@keel.local', password: 'demo-password-for-tests' }) });
+    const res = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@keel.local', password: 'demo-password-for-tests' }),
+    });
     expect(res.status).toBe(200);
   });
 

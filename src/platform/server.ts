@@ -59,7 +59,10 @@ export async function startServer(config: Config, role: ServeRole = 'all'): Prom
     await release();
     throw err;
   }
-  logger.info({ url, role, database: handle.kind, ms: Date.now() - started }, `Keel ${version} ready${url ? ` on ${url.replace('0.0.0.0', 'localhost')}` : ''}`);
+  logger.info(
+    { url, role, database: handle.kind, ms: Date.now() - started },
+    `Keel ${version} ready${url ? ` on ${url.replace('0.0.0.0', 'localhost')}` : ''}`,
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

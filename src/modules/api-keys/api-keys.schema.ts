@@ -16,18 +16,14 @@ export const apiKeySchema = z
   .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof apiKeySchema>;
 
-export const createApiKeySchema = z
-  .object({ name: z.string().trim().min(1, 'Name is required').max(100), role: roleSchema })
-  .strict();
+export const createApiKeySchema = z.object({ name: z.string().trim().min(1, 'Name is required').max(100), role: roleSchema }).strict();
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
 
 export const createdApiKeySchema = apiKeySchema.extend({
   key: z.string().describe('The secret key. Shown once: it is stored only as a hash.'),
 });
 
-export const listApiKeysQuerySchema = pageQuerySchema
-  .extend({ status: z.enum(['active', 'revoked', 'all']).default('active') })
-  .strict();
+export const listApiKeysQuerySchema = pageQuerySchema.extend({ status: z.enum(['active', 'revoked', 'all']).default('active') }).strict();
 export type ListApiKeysQuery = z.infer<typeof listApiKeysQuerySchema>;
 
 export const apiKeysPageSchema = pageSchema(apiKeySchema);

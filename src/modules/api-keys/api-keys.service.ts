@@ -64,7 +64,10 @@ export async function listApiKeys(ctx: Ctx, workspaceId: string, q: ListApiKeysQ
   if (after) query = query.where('id', '<', after);
   if (q.status === 'active') query = query.where('revoked_at', 'is', null);
   if (q.status === 'revoked') query = query.where('revoked_at', 'is not', null);
-  const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   return toPage(rows.map(toApiKey), q.limit);
 }
 

@@ -5,7 +5,12 @@ import { workspaceSchema } from '../workspaces/workspaces.schema.js';
 export const loginSchema = z
   .object({
     // Not the strict email schema: a malformed email is simply a failed login, not a hint.
-    email: z.string().trim().min(1).max(254).transform((v) => v.toLowerCase()),
+    email: z
+      .string()
+      .trim()
+      .min(1)
+      .max(254)
+      .transform((v) => v.toLowerCase()),
     password: z.string().min(1).max(256),
   })
   .strict();
@@ -20,9 +25,7 @@ export const sessionInfoSchema = z
   })
   .meta({ id: 'SessionInfo' });
 
-export const changePasswordSchema = z
-  .object({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema })
-  .strict();
+export const changePasswordSchema = z.object({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema }).strict();
 
 export const updateProfileSchema = z.object({ name: z.string().trim().max(200) }).strict();
 

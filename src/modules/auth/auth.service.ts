@@ -67,7 +67,11 @@ export async function login(ctx: Ctx, input: LoginInput, opts: SessionOptions): 
   });
 }
 
-export function userActor(user: Pick<UserRow, 'id' | 'email' | 'workspace_id' | 'role'>, ip: string | null, requestId: string | null): Actor {
+export function userActor(
+  user: Pick<UserRow, 'id' | 'email' | 'workspace_id' | 'role'>,
+  ip: string | null,
+  requestId: string | null,
+): Actor {
   return { workspaceId: user.workspace_id, type: 'user', id: user.id, label: user.email, role: user.role as Role, ip, requestId };
 }
 
@@ -84,13 +88,7 @@ export async function resolveSession(ctx: Ctx, token: string): Promise<ResolvedS
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .selectAll('users')
-    .select([
-      'sessions.id as session_id',
-      'sessions.csrf_token',
-      'sessions.expires_at',
-      'sessions.revoked_at',
-      'sessions.last_seen_at',
-    ])
+    .select(['sessions.id as session_id', 'sessions.csrf_token', 'sessions.expires_at', 'sessions.revoked_at', 'sessions.last_seen_at'])
     .where('sessions.token_hash', '=', sha256(token))
     .executeTakeFirst();
   const now = ctx.clock.now();
@@ -106,7 +104,12 @@ export async function resolveSession(ctx: Ctx, token: string): Promise<ResolvedS
 
 export async function logout(ctx: Ctx, actor: Actor, sessionId: string): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('sessions').set({ revoked_at: ctx.clock.now() }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    await trx
+      .updateTable('sessions')
+      .set({ revoked_at: ctx.clock.now() })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
     await recordAudit(trx, ctx.clock, actor, { action: 'auth.logout', entityType: 'user', entityId: actor.id });
   });
 }
@@ -126,7 +129,11 @@ export async function changePassword(
   const hashed = await hashPassword(input.newPassword);
   await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now();
-    await trx.updateTable('users').set({ password_hash: hashed, password_changed_at: now, updated_at: now }).where('id', '=', userId).execute();
+    await trx
+      .updateTable('users')
+      .set({ password_hash: hashed, password_changed_at: now, updated_at: now })
+      .where('id', '=', userId)
+      .execute();
     // Every other session of this user ends: a changed password must lock out whoever had the old one.
     let revoke = trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
     if (keepSessionId) revoke = revoke.where('id', '!=', keepSessionId);
@@ -146,8 +153,19 @@ export async function updateProfile(ctx: Ctx, actor: Actor, name: string): Promi
   const userId = actor.id;
   return ctx.db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
-    const after = await trx.updateTable('users').set({ name, updated_at: ctx.clock.now() }).where('id', '=', userId).returningAll().executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx.clock, actor, { action: 'user.updated', entityType: 'user', entityId: userId, before: { name: before.name }, after: { name: after.name } });
+    const after = await trx
+      .updateTable('users')
+      .set({ name, updated_at: ctx.clock.now() })
+      .where('id', '=', userId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, ctx.clock, actor, {
+      action: 'user.updated',
+      entityType: 'user',
+      entityId: userId,
+      before: { name: before.name },
+      after: { name: after.name },
+    });
     return toUser(after);
   });
 }

@@ -50,6 +50,9 @@ export async function countActiveAdmins(db: DbOrTx, workspaceId: string): Promis
 }
 
 export async function countUsers(db: DbOrTx): Promise<number> {
-  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

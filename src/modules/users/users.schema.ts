@@ -10,10 +10,7 @@ export const emailSchema = z
   .pipe(z.email('Enter a valid email address'))
   .transform((v) => v.toLowerCase());
 
-export const passwordSchema = z
-  .string()
-  .min(12, 'Use at least 12 characters')
-  .max(256, 'Use at most 256 characters');
+export const passwordSchema = z.string().min(12, 'Use at least 12 characters').max(256, 'Use at most 256 characters');
 
 export const userSchema = z
   .object({

@@ -58,7 +58,10 @@ export async function listUsers(ctx: Ctx, workspaceId: string, q: ListUsersQuery
     const term = `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where((eb) => eb.or([eb('email', 'like', term), eb(eb.fn('lower', ['name']), 'like', term)]));
   }
-  const rows = await query.orderBy('id', 'asc').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('id', 'asc')
+    .limit(q.limit + 1)
+    .execute();
   return toPage(rows.map(toUser), q.limit);
 }
 
@@ -104,7 +107,12 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: string, input: Upda
       await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', id).where('revoked_at', 'is', null).execute();
     }
     await recordAudit(trx, ctx.clock, actor, {
-      action: input.disabled === true && !before.disabled_at ? 'user.disabled' : input.disabled === false && before.disabled_at ? 'user.enabled' : 'user.updated',
+      action:
+        input.disabled === true && !before.disabled_at
+          ? 'user.disabled'
+          : input.disabled === false && before.disabled_at
+            ? 'user.enabled'
+            : 'user.updated',
       entityType: 'user',
       entityId: id,
       before: { ...auditView(before), ...(passwordHash && { password: 'old' }) },

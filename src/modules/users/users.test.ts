@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const create = (payload: unknown, k = key) => t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(k), payload: payload as Record<string, unknown> });
+const create = (payload: unknown, k = key) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(k), payload: payload as Record<string, unknown> });
 
 describe('users', () => {
   it('creates a user of each role, normalising the email, hashing the password with argon2', async () => {
@@ -64,7 +65,8 @@ describe('users', () => {
 
   it('changes role, disables (signing out) and re-enables, each audited with a diff', async () => {
     const u = await makeUser(t, ws, 'viewer');
-    const patch = (payload: Record<string, unknown>) => t.app.inject({ method: 'PATCH', url: `/api/v1/users/${u.id}`, headers: bearer(key), payload });
+    const patch = (payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url: `/api/v1/users/${u.id}`, headers: bearer(key), payload });
     expect(json<User>(await patch({ role: 'sales' })).role).toBe('sales');
     expect(json<User>(await patch({ disabled: true })).disabled).toBe(true);
     expect(json<User>(await patch({ disabled: false })).disabled).toBe(false);

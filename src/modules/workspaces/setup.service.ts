@@ -25,7 +25,12 @@ export async function runSetup(ctx: Ctx, input: SetupInput, opts: SessionOptions
     const existing = await trx.selectFrom('workspaces').selectAll().orderBy('id').limit(1).executeTakeFirst();
     let workspace: Workspace;
     if (existing) {
-      const renamed = await trx.updateTable('workspaces').set({ name: input.workspaceName }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+      const renamed = await trx
+        .updateTable('workspaces')
+        .set({ name: input.workspaceName })
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
       workspace = toWorkspace(renamed);
     } else {
       workspace = await createWorkspace(trx, ctx.clock, { name: input.workspaceName });
@@ -33,11 +38,27 @@ export async function runSetup(ctx: Ctx, input: SetupInput, opts: SessionOptions
     const now = ctx.clock.now();
     const user = await trx
       .insertInto('users')
-      .values({ id: newId(), workspace_id: workspace.id, email: input.email, name: input.name, password_hash: passwordHash, role: 'admin', password_changed_at: now, created_at: now, updated_at: now, last_login_at: now })
+      .values({
+        id: newId(),
+        workspace_id: workspace.id,
+        email: input.email,
+        name: input.name,
+        password_hash: passwordHash,
+        role: 'admin',
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+        last_login_at: now,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     const actor = userActor(user, opts.ip ?? null, null);
-    await recordAudit(trx, ctx.clock, actor, { action: 'workspace.setup', entityType: 'workspace', entityId: workspace.id, after: { name: workspace.name } });
+    await recordAudit(trx, ctx.clock, actor, {
+      action: 'workspace.setup',
+      entityType: 'workspace',
+      entityId: workspace.id,
+      after: { name: workspace.name },
+    });
     await recordAudit(trx, ctx.clock, actor, { action: 'user.created', entityType: 'user', entityId: user.id, after: auditView(user) });
     const session = await startSession({ db: trx, clock: ctx.clock }, user, opts);
     return { session, workspace };

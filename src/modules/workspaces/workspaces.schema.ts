@@ -7,9 +7,7 @@ export const workspaceSchema = z
 export type Workspace = z.infer<typeof workspaceSchema>;
 
 export const workspaceNameSchema = z.string().trim().min(1, 'Name is required').max(200);
-export const workspaceSlugSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use lowercase letters, digits and dashes (up to 63)');
+export const workspaceSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use lowercase letters, digits and dashes (up to 63)');
 
 export const updateWorkspaceSchema = z.object({ name: workspaceNameSchema }).strict();
 

@@ -78,7 +78,12 @@ export async function renameWorkspace(ctx: Ctx, actor: Actor, name: string): Pro
   return ctx.db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('workspaces').selectAll().where('id', '=', actor.workspaceId).forUpdate().executeTakeFirst();
     if (!before) throw notFound('Workspace');
-    const after = await trx.updateTable('workspaces').set({ name }).where('id', '=', actor.workspaceId).returningAll().executeTakeFirstOrThrow();
+    const after = await trx
+      .updateTable('workspaces')
+      .set({ name })
+      .where('id', '=', actor.workspaceId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx.clock, actor, {
       action: 'workspace.renamed',
       entityType: 'workspace',

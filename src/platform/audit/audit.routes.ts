@@ -6,13 +6,17 @@ import { listAudit } from './audit.service.js';
 
 export async function auditRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/api/v1/audit', {
-    config: { permission: 'audit.read' },
-    schema: {
-      tags: ['Audit'],
-      summary: 'The audit log, newest first, filtered by actor, entity, action and time range',
-      querystring: auditQuerySchema,
-      response: { 200: auditPageSchema },
+  r.get(
+    '/api/v1/audit',
+    {
+      config: { permission: 'audit.read' },
+      schema: {
+        tags: ['Audit'],
+        summary: 'The audit log, newest first, filtered by actor, entity, action and time range',
+        querystring: auditQuerySchema,
+        response: { 200: auditPageSchema },
+      },
     },
-  }, async (req) => listAudit(app.keel.handle.db, requireAuth(req).actor.workspaceId, req.query));
+    async (req) => listAudit(app.keel.handle.db, requireAuth(req).actor.workspaceId, req.query),
+  );
 }

@@ -79,7 +79,10 @@ export async function listAudit(db: DbOrTx, workspaceId: string, q: AuditQuery):
   if (q.action) query = query.where('action', '=', q.action);
   if (q.from) query = query.where('occurred_at', '>=', new Date(q.from));
   if (q.to) query = query.where('occurred_at', '<', new Date(q.to));
-  const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   return toPage(
     rows.map((r) => ({
       id: r.id,

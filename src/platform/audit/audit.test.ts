@@ -19,7 +19,13 @@ const audit = async (qs: string) => json<AuditPage>(await t.app.inject({ url: `/
 
 describe('audit log', () => {
   it('records who, what, when, from where, with a field diff', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: { ...bearer(key), 'x-request-id': 'req-audit-1' }, payload: { email: 'audited@example.com', password: TEST_PASSWORD, role: 'sales' }, remoteAddress: '203.0.113.7' });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { ...bearer(key), 'x-request-id': 'req-audit-1' },
+      payload: { email: 'audited@example.com', password: TEST_PASSWORD, role: 'sales' },
+      remoteAddress: '203.0.113.7',
+    });
     const user = json<{ id: string }>(res);
     const [entry] = (await audit(`entityId=${user.id}`)).data;
     expect(entry).toMatchObject({
@@ -39,7 +45,12 @@ describe('audit log', () => {
   it('is written in the same transaction: if the audit row fails, the change is rolled back', async () => {
     await sql`alter table audit_log add constraint no_creates check (action <> 'user.created') not valid`.execute(t.db.handle.db);
     try {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(key), payload: { email: 'ghost-write@example.com', password: TEST_PASSWORD, role: 'viewer' } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: bearer(key),
+        payload: { email: 'ghost-write@example.com', password: TEST_PASSWORD, role: 'viewer' },
+      });
       expect(res.statusCode).toBe(500);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
       const row = await t.db.handle.db.selectFrom('users').select('id').where('email', '=', 'ghost-write@example.com').executeTakeFirst();
@@ -53,7 +64,12 @@ describe('audit log', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       clock.advance(60_000);
-      const r = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(key), payload: { name: `k${i}`, role: 'viewer' } });
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: bearer(key),
+        payload: { name: `k${i}`, role: 'viewer' },
+      });
       ids.push(json<{ id: string }>(r).id);
     }
     const all = await audit('action=api_key.created&limit=2');
@@ -76,7 +92,10 @@ describe('audit log', () => {
   });
 
   it('diff keeps changed fields only and hides secrets', () => {
-    expect(diff({ a: 1, b: 2, password_hash: 'x' }, { a: 1, b: 3, password_hash: 'y' })).toEqual({ b: { from: 2, to: 3 }, password_hash: { changed: true } });
+    expect(diff({ a: 1, b: 2, password_hash: 'x' }, { a: 1, b: 3, password_hash: 'y' })).toEqual({
+      b: { from: 2, to: 3 },
+      password_hash: { changed: true },
+    });
     expect(diff(null, { a: 1 })).toEqual({ a: { to: 1 } });
     expect(diff({ a: 1 }, null)).toEqual({ a: { from: 1 } });
   });

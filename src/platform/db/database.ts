@@ -68,11 +68,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
 }
 
 /** Runs raw parameterised SQL on a Kysely handle (inside a transaction when given one). */
-export async function rawQuery(
-  db: DbOrTx,
-  text: string,
-  values: unknown[] = [],
-): Promise<{ rows: Record<string, unknown>[] }> {
+export async function rawQuery(db: DbOrTx, text: string, values: unknown[] = []): Promise<{ rows: Record<string, unknown>[] }> {
   const res = await db.executeQuery(CompiledQuery.raw(text, values));
   return { rows: res.rows as Record<string, unknown>[] };
 }

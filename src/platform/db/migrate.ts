@@ -67,10 +67,7 @@ export async function migrate(db: Db, dir = migrationsDir): Promise<MigrateResul
         }
         await conn.transaction().execute(async (trx) => {
           await sql.raw(f.sql).execute(trx);
-          await trx
-            .insertInto('keel_migrations')
-            .values({ version: f.version, name: f.name, checksum: f.checksum })
-            .execute();
+          await trx.insertInto('keel_migrations').values({ version: f.version, name: f.name, checksum: f.checksum }).execute();
         });
         applied.push(f.name);
       }

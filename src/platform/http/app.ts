@@ -8,12 +8,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Actor } from '../actor.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -66,7 +61,6 @@ declare module 'fastify' {
     keelRoutes: RegisteredRoute[];
   }
 }
-
 
 export function requireAuth(req: FastifyRequest): AuthContext {
   if (!req.auth) throw new AppError('unauthenticated');
@@ -188,7 +182,12 @@ export async function buildApp(deps: AppDeps, register: (app: FastifyInstance) =
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer keel_...`' },
-          session: { type: 'apiKey', in: 'cookie', name: 'keel_session', description: 'Browser session; writes also need the x-csrf-token header' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'keel_session',
+            description: 'Browser session; writes also need the x-csrf-token header',
+          },
         },
       },
       security: [{ apiKey: [] }, { session: [] }],

@@ -30,7 +30,15 @@ export async function authenticate(
       if (!m?.[1]) throw new AppError('unauthenticated', 'Authorization must be "Bearer <api key>"');
       const key = await authenticateApiKey(ctx, m[1]);
       auth = {
-        actor: { workspaceId: key.workspaceId, type: 'api_key', id: key.id, label: `api-key:${key.name}`, role: key.role, ip: req.ip, requestId: String(req.id) },
+        actor: {
+          workspaceId: key.workspaceId,
+          type: 'api_key',
+          id: key.id,
+          label: `api-key:${key.name}`,
+          role: key.role,
+          ip: req.ip,
+          requestId: String(req.id),
+        },
         role: key.role,
         via: 'api_key',
         sessionId: null,

@@ -5,8 +5,24 @@ import { bearer, createTestApp, json, makeApiKey, makeWorkspace, TEST_PASSWORD, 
 let t: TestApp;
 let key: string;
 let wsId: string;
-const countUsers = async () => Number((await t.db.handle.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-const countAudit = async () => Number((await t.db.handle.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+const countUsers = async () =>
+  Number(
+    (
+      await t.db.handle.db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const countAudit = async () =>
+  Number(
+    (
+      await t.db.handle.db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 beforeAll(async () => {
   t = await createTestApp({ env: { KEEL_BODY_LIMIT: '65536' } });
@@ -41,26 +57,72 @@ describe('bad input is refused clearly and changes nothing', () => {
       null,
     ];
     for (const payload of cases) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
       expectProblem(res, 400, 'validation_failed');
     }
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(key), payload: cases[0] as Record<string, unknown> });
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: bearer(key),
+      payload: cases[0] as Record<string, unknown>,
+    });
     expect(json<{ errors: Array<{ path: string; message: string }> }>(unknown).errors[0]?.message).toMatch(/isAdmin/);
     expect(await countUsers()).toBe(before);
   });
 
   it('malformed JSON, wrong content type, oversized body', async () => {
     const before = await countUsers();
-    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: '{"email": "a@b.c",' }), 400, 'invalid_json');
-    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: { ...bearer(key), 'content-type': 'text/xml' }, payload: '<user/>' }), 415, 'unsupported_media_type');
+    expectProblem(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        payload: '{"email": "a@b.c",',
+      }),
+      400,
+      'invalid_json',
+    );
+    expectProblem(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { ...bearer(key), 'content-type': 'text/xml' },
+        payload: '<user/>',
+      }),
+      415,
+      'unsupported_media_type',
+    );
     const huge = JSON.stringify({ email: 'big@example.com', password: TEST_PASSWORD, role: 'viewer', name: 'x'.repeat(70_000) });
-    expectProblem(await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: huge }), 413, 'payload_too_large');
+    expectProblem(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        payload: huge,
+      }),
+      413,
+      'payload_too_large',
+    );
     expect(await countUsers()).toBe(before);
   });
 
   it('bad cursors and query values', async () => {
-    for (const c of ['garbage', Buffer.from('{"id":"x"}').toString('base64url'), Buffer.from("{\"id\":\"1' or 1=1\"}").toString('base64url'), '%00']) {
-      expectProblem(await t.app.inject({ url: `/api/v1/users?cursor=${encodeURIComponent(c)}`, headers: bearer(key) }), 400, 'invalid_cursor');
+    for (const c of [
+      'garbage',
+      Buffer.from('{"id":"x"}').toString('base64url'),
+      Buffer.from('{"id":"1\' or 1=1"}').toString('base64url'),
+      '%00',
+    ]) {
+      expectProblem(
+        await t.app.inject({ url: `/api/v1/users?cursor=${encodeURIComponent(c)}`, headers: bearer(key) }),
+        400,
+        'invalid_cursor',
+      );
     }
     expectProblem(await t.app.inject({ url: '/api/v1/users?limit=0', headers: bearer(key) }), 400, 'validation_failed');
     expectProblem(await t.app.inject({ url: '/api/v1/users?limit=abc', headers: bearer(key) }), 400, 'validation_failed');
@@ -80,15 +142,35 @@ describe('bad input is refused clearly and changes nothing', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.string({ maxLength: 60, unit: 'grapheme' }),
-          fc.constantFrom("'; drop table users; --", 'Robert"); DELETE FROM users;--', '\\', '%_%', 'Zoë Ångström', 'مرحبا', '👩🏽‍💻 Dev', '\u202Eevil', 'a\u0000b', '\uD800'),
+          fc.constantFrom(
+            "'; drop table users; --",
+            'Robert"); DELETE FROM users;--',
+            '\\',
+            '%_%',
+            'Zoë Ångström',
+            'مرحبا',
+            '👩🏽‍💻 Dev',
+            '\u202Eevil',
+            'a\u0000b',
+            '\uD800',
+          ),
         ),
         async (name) => {
           i += 1;
           const before = await countUsers();
-          const res = await t.app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(key), payload: { email: `prop${i}@example.com`, name, password: TEST_PASSWORD, role: 'viewer' } });
+          const res = await t.app.inject({
+            method: 'POST',
+            url: '/api/v1/users',
+            headers: bearer(key),
+            payload: { email: `prop${i}@example.com`, name, password: TEST_PASSWORD, role: 'viewer' },
+          });
           expect(res.statusCode, res.body).toBeLessThan(500);
           if (res.statusCode === 201) {
-            const stored = await t.db.handle.db.selectFrom('users').select('name').where('email', '=', `prop${i}@example.com`).executeTakeFirstOrThrow();
+            const stored = await t.db.handle.db
+              .selectFrom('users')
+              .select('name')
+              .where('email', '=', `prop${i}@example.com`)
+              .executeTakeFirstOrThrow();
             // A lone surrogate cannot travel as UTF-8: it arrives as U+FFFD, which is what is stored.
             expect(stored.name).toBe(name.toWellFormed().trim());
             expect(await countUsers()).toBe(before + 1);
@@ -106,11 +188,20 @@ describe('bad input is refused clearly and changes nothing', () => {
   it('arbitrary JSON bodies never crash a write route (property)', async () => {
     const auditBefore = await countAudit();
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('/api/v1/users', '/api/v1/api-keys', '/api/v1/auth/login', '/api/v1/setup'), async (body, url) => {
-        const res = await t.app.inject({ method: 'POST', url, headers: { ...bearer(key), 'content-type': 'application/json' }, payload: JSON.stringify(body) });
-        expect(res.statusCode, `${url} ${JSON.stringify(body)} -> ${res.body}`).toBeLessThan(500);
-        expect([400, 401, 409, 429]).toContain(res.statusCode);
-      }),
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.constantFrom('/api/v1/users', '/api/v1/api-keys', '/api/v1/auth/login', '/api/v1/setup'),
+        async (body, url) => {
+          const res = await t.app.inject({
+            method: 'POST',
+            url,
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            payload: JSON.stringify(body),
+          });
+          expect(res.statusCode, `${url} ${JSON.stringify(body)} -> ${res.body}`).toBeLessThan(500);
+          expect([400, 401, 409, 429]).toContain(res.statusCode);
+        },
+      ),
       { numRuns: 80 },
     );
     expect(await countAudit()).toBe(auditBefore);

@@ -38,10 +38,20 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (hasZodFastifySchemaValidationErrors(fe)) {
     const where = fe.validationContext ?? 'body';
     const errors = fe.validation.map((v) => ({
-      path: [where, ...String(v.instancePath ?? '').split('/').filter(Boolean)].join('.'),
+      path: [
+        where,
+        ...String(v.instancePath ?? '')
+          .split('/')
+          .filter(Boolean),
+      ].join('.'),
       message: v.message ?? 'is not valid',
     }));
-    return problem('validation_failed', `The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, req, errors);
+    return problem(
+      'validation_failed',
+      `The ${where} is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      req,
+      errors,
+    );
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -64,6 +74,7 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (fe.statusCode === 400) return problem('validation_failed', fe.message, req);
   const pgCode = (err as { code?: string }).code;
   if (pgCode === '23505') return problem('already_exists', 'A record with the same unique value already exists', req);
-  if (pgCode === '22P02' || pgCode === '22021' || pgCode === '22001') return problem('validation_failed', 'A value is not valid for its field', req);
+  if (pgCode === '22P02' || pgCode === '22021' || pgCode === '22001')
+    return problem('validation_failed', 'A value is not valid for its field', req);
   return problem('internal', 'Something went wrong on our side; the request id is in the logs', req);
 }

@@ -15,7 +15,8 @@ afterAll(() => t.close());
 
 const post = (k: string, idem: string, payload: Record<string, unknown>, url = '/api/v1/api-keys') =>
   t.app.inject({ method: 'POST', url, headers: { ...bearer(k), 'idempotency-key': idem }, payload });
-const keyCount = async (name: string) => (await t.db.handle.db.selectFrom('api_keys').select('id').where('name', '=', name).execute()).length;
+const keyCount = async (name: string) =>
+  (await t.db.handle.db.selectFrom('api_keys').select('id').where('name', '=', name).execute()).length;
 
 describe('Idempotency-Key', () => {
   it('a retried POST returns the first answer and acts once', async () => {

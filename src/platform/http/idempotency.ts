@@ -56,7 +56,13 @@ export function registerIdempotency(app: FastifyInstance): void {
       if (now.getTime() - prev.created_at.getTime() < STALE_MS) {
         throw new AppError('conflict', 'A request with this Idempotency-Key is still in progress');
       }
-      await db().updateTable('idempotency_keys').set({ created_at: now }).where('workspace_id', '=', workspaceId).where('actor_id', '=', actorId).where('key', '=', key).execute();
+      await db()
+        .updateTable('idempotency_keys')
+        .set({ created_at: now })
+        .where('workspace_id', '=', workspaceId)
+        .where('actor_id', '=', actorId)
+        .where('key', '=', key)
+        .execute();
       req.idempotencyKey = key;
       return;
     }

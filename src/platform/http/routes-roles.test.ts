@@ -24,10 +24,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 function apiRoutes() {
-  return t.app.keelRoutes
-    .filter((r) => r.url.startsWith('/api/v1/'))
-    // Logging out ends the session the walk is using; it has its own tests.
-    .filter((r) => r.url !== '/api/v1/auth/logout');
+  return (
+    t.app.keelRoutes
+      .filter((r) => r.url.startsWith('/api/v1/'))
+      // Logging out ends the session the walk is using; it has its own tests.
+      .filter((r) => r.url !== '/api/v1/auth/logout')
+  );
 }
 
 const urlFor = (url: string) => url.replace(/:(\w+)/g, SOME_ID);
@@ -55,7 +57,12 @@ describe('route x role', () => {
         if (route.permission === 'public') continue;
         for (const role of roles) {
           const headers = via === 'api key' ? bearer(keys[role]) : sessions[role].headers;
-          const res = await t.app.inject({ method: route.method as 'GET', url: urlFor(route.url), headers, payload: bodyFor(route.method) });
+          const res = await t.app.inject({
+            method: route.method as 'GET',
+            url: urlFor(route.url),
+            headers,
+            payload: bodyFor(route.method),
+          });
           const label = `${via} ${role} ${route.method} ${route.url} -> ${res.statusCode} ${res.body.slice(0, 120)}`;
           const sessionOnly = route.permission === 'session' && via === 'api key';
           if (sessionOnly) {
@@ -86,7 +93,12 @@ describe('route x role', () => {
   it('a viewer is refused every write', async () => {
     for (const route of apiRoutes()) {
       if (route.method === 'GET' || route.permission === 'public' || route.permission === 'session') continue;
-      const res = await t.app.inject({ method: route.method as 'POST', url: urlFor(route.url), headers: bearer(keys.viewer), payload: bodyFor(route.method) });
+      const res = await t.app.inject({
+        method: route.method as 'POST',
+        url: urlFor(route.url),
+        headers: bearer(keys.viewer),
+        payload: bodyFor(route.method),
+      });
       expect(res.statusCode, `${route.method} ${route.url}`).toBe(403);
     }
   });

@@ -54,7 +54,12 @@ describe('workspace isolation', () => {
       const id = idFor(route.url);
       expect(id, `no B record for ${route.url}`).toBeTruthy();
       const payload = route.method === 'PATCH' ? { name: 'hijacked', disabled: true } : undefined;
-      const res = await t.app.inject({ method: route.method as 'GET', url: route.url.replace(':id', id ?? ''), headers: bearer(adminA), payload });
+      const res = await t.app.inject({
+        method: route.method as 'GET',
+        url: route.url.replace(':id', id ?? ''),
+        headers: bearer(adminA),
+        payload,
+      });
       // Session routes need a browser session; for the others the record simply does not exist in A.
       expect([401, 404], `${route.method} ${route.url}: ${res.body}`).toContain(res.statusCode);
       checked += 1;
@@ -67,12 +72,18 @@ describe('workspace isolation', () => {
     const afterKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     expect(after).toEqual(before);
     expect(afterKeys).toEqual(beforeKeys);
-    const bSessions = await t.db.handle.db.selectFrom('sessions').selectAll().where('id', '=', bIds.sessions ?? '').executeTakeFirstOrThrow();
+    const bSessions = await t.db.handle.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', bIds.sessions ?? '')
+      .executeTakeFirstOrThrow();
     expect(bSessions.revoked_at).toBeNull();
   });
 
   it("A's audit log holds only A's entries", async () => {
-    const res = json<{ data: Array<{ entityId: string | null }> }>(await t.app.inject({ url: '/api/v1/audit?limit=200', headers: bearer(adminA) }));
+    const res = json<{ data: Array<{ entityId: string | null }> }>(
+      await t.app.inject({ url: '/api/v1/audit?limit=200', headers: bearer(adminA) }),
+    );
     const rows = await t.db.handle.db.selectFrom('audit_log').select('workspace_id').execute();
     expect(rows.some((r) => r.workspace_id === b.id)).toBe(true);
     for (const e of res.data) expect(Object.values(bIds)).not.toContain(e.entityId);

@@ -111,27 +111,23 @@ export class Jobs {
       this.working = true;
       for (const def of this.defs.values()) {
         const ctx: JobContext = { db: this.handle.db, clock: this.clock, logger: this.logger, jobs: this };
-        await this.boss.work(
-          def.name,
-          { batchSize: 1, pollingIntervalSeconds: 1 },
-          async (jobs: PgBoss.Job<unknown>[]) => {
-            for (const job of jobs) {
-              const data = def.schema.parse(job.data);
-              const log = this.logger.child({ job: def.name, jobId: job.id });
-              try {
-                await def.handler({ ...ctx, logger: log }, data, {
-                  id: job.id,
-                  retryCount: (job as { retryCount?: number }).retryCount ?? 0,
-                });
-                this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'completed' });
-              } catch (err) {
-                this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'failed' });
-                log.warn({ err }, 'job failed; pg-boss retries it with backoff, then dead-letters it');
-                throw err;
-              }
+        await this.boss.work(def.name, { batchSize: 1, pollingIntervalSeconds: 1 }, async (jobs: PgBoss.Job<unknown>[]) => {
+          for (const job of jobs) {
+            const data = def.schema.parse(job.data);
+            const log = this.logger.child({ job: def.name, jobId: job.id });
+            try {
+              await def.handler({ ...ctx, logger: log }, data, {
+                id: job.id,
+                retryCount: (job as { retryCount?: number }).retryCount ?? 0,
+              });
+              this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'completed' });
+            } catch (err) {
+              this.metrics?.jobsCompleted.inc({ queue: def.name, outcome: 'failed' });
+              log.warn({ err }, 'job failed; pg-boss retries it with backoff, then dead-letters it');
+              throw err;
             }
-          },
-        );
+          }
+        });
         if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
       }
     }
@@ -201,9 +197,7 @@ export class Jobs {
   async stats(): Promise<QueueStats[]> {
     if (!this.started) return [];
     const queues = await this.boss.getQueues();
-    const { rows } = await this.handle.executeSql(
-      `select name, state::text as state, count(*)::int as n from ${SCHEMA}.job group by 1, 2`,
-    );
+    const { rows } = await this.handle.executeSql(`select name, state::text as state, count(*)::int as n from ${SCHEMA}.job group by 1, 2`);
     const counts = new Map<string, Record<string, number>>();
     for (const r of rows) {
       const byState = counts.get(String(r.name)) ?? {};
