@@ -359,6 +359,16 @@ export async function waitQuiet(maxWaitS: number, threshold = 0.15): Promise<num
   }
 }
 
+/** CPU time the hypervisor gave to other machines while ours wanted it ("steal"), all cores, ms. */
+export function machineStealMs(): number {
+  try {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    return ticksToMs(f[7] ?? 0);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** How busy the machine is before we start (cores in use over `ms`); warns when others are working. */
 export async function quietCheck(ms = 2000): Promise<number> {
   const before = machineBusyMs();
