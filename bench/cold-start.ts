@@ -139,7 +139,12 @@ async function timedStart(l: Launcher, dataDir: string, nodeArgs: string[] = [])
 }
 
 /** Starts until `want` starts without a rebuild are counted (at most 3x as many tries). */
-async function series(l: Launcher, want: number, dir: () => string, nodeArgs: () => string[] = () => []): Promise<{ starts: Start[]; excluded: number }> {
+async function series(
+  l: Launcher,
+  want: number,
+  dir: () => string,
+  nodeArgs: () => string[] = () => [],
+): Promise<{ starts: Start[]; excluded: number }> {
   const starts: Start[] = [];
   let excluded = 0;
   let disturbed = 0;
@@ -175,11 +180,22 @@ async function phases(dataDir: string, n: number): Promise<string[][]> {
   const main = path.join(root, 'dist/src/cli/main.js');
   const pgdata = path.join(dataDir, 'pgdata');
   const serverSteps: Record<string, number[]> = {};
-  const samples = { boot: [] as number[], importKeel: [] as number[], importPglite: [] as number[], open: [] as number[], query: [] as number[], close: [] as number[] };
+  const samples = {
+    boot: [] as number[],
+    importKeel: [] as number[],
+    importPglite: [] as number[],
+    open: [] as number[],
+    query: [] as number[],
+    close: [] as number[],
+  };
   for (let i = 0; i < n; i++) {
     await waitQuiet(Number(opts['quiet-wait']));
     samples.boot.push(child('console.log("{}")').wallMs);
-    samples.importKeel.push(child(`const t = performance.now(); await import(${JSON.stringify(main)}); console.log(JSON.stringify({ ms: performance.now() - t })); process.exit(0);`).out.ms ?? NaN);
+    samples.importKeel.push(
+      child(
+        `const t = performance.now(); await import(${JSON.stringify(main)}); console.log(JSON.stringify({ ms: performance.now() - t })); process.exit(0);`,
+      ).out.ms ?? NaN,
+    );
     const r = child(`
       let t = performance.now();
       const { PGlite } = await import('@electric-sql/pglite');
@@ -337,14 +353,23 @@ runBenchmark(async () => {
   rows.push({ what: 'baseline: bare Fastify hello-world', starts: bare, excluded: 0, goal: false });
 
   console.log(`\nresults (ms from launch to the first 200; goal: under ${GOAL_MS} ms on an existing folder):\n`);
-  console.log(table(['start', 'starts', 'min', 'median', 'max', 'server ready (median)', 'other load + steal (cores, max)', 'goal < 2 s'], rows.map(row)));
+  console.log(
+    table(
+      ['start', 'starts', 'min', 'median', 'max', 'server ready (median)', 'other load + steal (cores, max)', 'goal < 2 s'],
+      rows.map(row),
+    ),
+  );
   const excluded = rows.reduce((a, r) => a + r.excluded, 0);
   if (excluded > 0) console.log(`\n${excluded} start(s) rebuilt sources first (someone changed them meanwhile) and were not counted.`);
   if (phaseRows.length > 0) {
-    console.log(`\nwhere the time goes: pieces of a start timed alone (ms, ${runs} runs each, each in a new Node process, existing folder):\n`);
+    console.log(
+      `\nwhere the time goes: pieces of a start timed alone (ms, ${runs} runs each, each in a new Node process, existing folder):\n`,
+    );
     console.log(table(['piece', 'median', 'min', 'max'], phaseRows));
   }
-  console.log('\n"server ready" is the ms field of the server\'s "ready" log line: from startServer() (after Node and the modules have loaded) to the port open and jobs started.');
+  console.log(
+    '\n"server ready" is the ms field of the server\'s "ready" log line: from startServer() (after Node and the modules have loaded) to the port open and jobs started.',
+  );
 
   if (opts['cpu-prof'] && existsSync(profDir)) {
     for (const f of readdirSync(profDir).filter((n) => n.endsWith('.cpuprofile'))) {

@@ -74,7 +74,8 @@ const maxOther = Number(opts['max-other']);
 const retries = Number(opts.retries);
 const targetNames = opts.targets.split(',').map((s) => s.trim());
 for (const t of targetNames) if (!['bare', 'embedded', 'postgres', 'bare-pg'].includes(t)) throw new Error(`unknown target ${t}`);
-if (targetNames.includes('bare-pg') && !targetNames.includes('postgres')) throw new Error('target bare-pg needs target postgres (it reads the same database)');
+if (targetNames.includes('bare-pg') && !targetNames.includes('postgres'))
+  throw new Error('target bare-pg needs target postgres (it reads the same database)');
 
 interface Target {
   name: string;
@@ -112,7 +113,8 @@ interface Sample {
 
 const runId = `${process.pid}`;
 const profDir = path.join(dataRoot, 'profiles', `users-list-${runId}`);
-const profArgs = (name: string) => (opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+const profArgs = (name: string) =>
+  opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
 async function startBare(): Promise<Target> {
   const port = await freePort();
@@ -121,7 +123,15 @@ async function startBare(): Promise<Target> {
   const url = `http://127.0.0.1:${port}/`;
   await proc.waitFor200(url, 30_000, 20);
   const r = await probe(url);
-  return { name: 'bare', label: 'bare Fastify hello-world (GET /)', url, headers: {}, proc, responseBytes: Buffer.byteLength(r?.body ?? ''), spansUs: [] };
+  return {
+    name: 'bare',
+    label: 'bare Fastify hello-world (GET /)',
+    url,
+    headers: {},
+    proc,
+    responseBytes: Buffer.byteLength(r?.body ?? ''),
+    spansUs: [],
+  };
 }
 
 async function startKeel(kind: 'embedded' | 'postgres'): Promise<Target> {
@@ -163,7 +173,9 @@ async function startKeel(kind: 'embedded' | 'postgres'): Promise<Target> {
     let n = 0;
     let cursor: string | null = null;
     do {
-      const r = await httpJson('GET', `${origin}/api/v1/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers });
+      const r = await httpJson('GET', `${origin}/api/v1/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        headers,
+      });
       if (r.status !== 200) throw new Error(`GET /api/v1/users answered ${r.status}: ${JSON.stringify(r.json)}`);
       const page = r.json as { data: unknown[]; nextCursor: string | null };
       n += page.data.length;
@@ -182,9 +194,20 @@ async function startKeel(kind: 'embedded' | 'postgres'): Promise<Target> {
   const url = `${origin}/api/v1/users?limit=50`;
   const check = await probe(url, headers);
   const page = JSON.parse(check?.body ?? '{}') as { data?: unknown[] };
-  if (check?.status !== 200 || page.data?.length !== 50) throw new Error(`GET ${url} did not return 50 users: ${check?.status} ${check?.body.slice(0, 300)}`);
+  if (check?.status !== 200 || page.data?.length !== 50)
+    throw new Error(`GET ${url} did not return 50 users: ${check?.status} ${check?.body.slice(0, 300)}`);
   console.log(`${proc.label}: ready on ${origin}, ${users} users in the workspace`);
-  return { name: kind, label: `Keel GET /api/v1/users?limit=50 (${kind === 'embedded' ? 'embedded PGlite' : 'PostgreSQL'})`, url, headers, proc, responseBytes: Buffer.byteLength(check.body), dbName, databaseUrl: base.DATABASE_URL, spansUs: [] };
+  return {
+    name: kind,
+    label: `Keel GET /api/v1/users?limit=50 (${kind === 'embedded' ? 'embedded PGlite' : 'PostgreSQL'})`,
+    url,
+    headers,
+    proc,
+    responseBytes: Buffer.byteLength(check.body),
+    dbName,
+    databaseUrl: base.DATABASE_URL,
+    spansUs: [],
+  };
 }
 
 async function startBarePg(keel: Target): Promise<Target> {
@@ -198,7 +221,16 @@ async function startBarePg(keel: Target): Promise<Target> {
     if (r?.status === 200) {
       const page = JSON.parse(r.body) as { data?: unknown[] };
       if (page.data?.length !== 50) throw new Error(`bare-pg returned ${page.data?.length} users`);
-      return { name: 'bare-pg', label: 'context: bare Fastify + pg, same queries and JSON', url, headers: keel.headers, proc, responseBytes: Buffer.byteLength(r.body), dbName: keel.dbName, spansUs: [] };
+      return {
+        name: 'bare-pg',
+        label: 'context: bare Fastify + pg, same queries and JSON',
+        url,
+        headers: keel.headers,
+        proc,
+        responseBytes: Buffer.byteLength(r.body),
+        dbName: keel.dbName,
+        spansUs: [],
+      };
     }
     if (r && r.status !== 200) throw new Error(`bare-pg answered ${r.status}: ${r.body.slice(0, 200)}\n${proc.tail()}`);
     if (!proc.running) throw new Error(`bare-pg exited\n${proc.tail()}`);
@@ -211,10 +243,13 @@ async function startBarePg(keel: Target): Promise<Target> {
 function load(t: Target, seconds: number): Promise<{ result: autocannon.Result; latencies: Float64Array }> {
   return new Promise((resolve, reject) => {
     const lat: number[] = [];
-    const instance = autocannon({ url: t.url, headers: t.headers, connections, duration: seconds }, (err: unknown, result: autocannon.Result) => {
-      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      resolve({ result, latencies: Float64Array.from(lat).sort() });
-    });
+    const instance = autocannon(
+      { url: t.url, headers: t.headers, connections, duration: seconds },
+      (err: unknown, result: autocannon.Result) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        resolve({ result, latencies: Float64Array.from(lat).sort() });
+      },
+    );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) lat.push(responseTime);
     });
@@ -226,19 +261,32 @@ async function measure(t: Target, round: number): Promise<Sample> {
   if (warmup > 0) await load(t, warmup);
   const pid = t.proc.child.pid;
   const pgCpu = () => (t.dbName ? cpuByProcess('postgres', t.dbName) : new Map<number, number>());
-  const before = { server: processCpuMs(pid), pg: pgCpu(), gen: process.cpuUsage(), machine: machineBusyMs(), steal: machineStealMs(), at: performance.now() };
+  const before = {
+    server: processCpuMs(pid),
+    pg: pgCpu(),
+    gen: process.cpuUsage(),
+    machine: machineBusyMs(),
+    steal: machineStealMs(),
+    at: performance.now(),
+  };
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const { result, latencies } = await load(t, duration);
   t.spansUs.push([fromUs, Number(process.hrtime.bigint() / 1000n)]);
   const gen = process.cpuUsage(before.gen);
   const serverAfter = processCpuMs(pid);
   const serverSys = serverAfter.sys - before.server.sys;
-  const cpu = { server: serverAfter.user + serverAfter.sys - before.server.user - before.server.sys, pg: cpuDelta(before.pg, pgCpu()), gen: (gen.user + gen.system) / 1000 };
+  const cpu = {
+    server: serverAfter.user + serverAfter.sys - before.server.user - before.server.sys,
+    pg: cpuDelta(before.pg, pgCpu()),
+    gen: (gen.user + gen.system) / 1000,
+  };
   const others = machineBusyMs() - before.machine - cpu.server - cpu.pg - cpu.gen;
   const otherCores = Math.max(0, others) / (performance.now() - before.at);
   const stealCores = (machineStealMs() - before.steal) / (performance.now() - before.at);
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
-    throw new Error(`${t.label}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses\n${t.proc.tail()}`);
+    throw new Error(
+      `${t.label}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses\n${t.proc.tail()}`,
+    );
   }
   if (!t.proc.running) throw new Error(`${t.proc.label} exited during the run\n${t.proc.tail()}`);
   const sum = latencies.reduce((a, b) => a + b, 0);
@@ -264,12 +312,16 @@ runBenchmark(async () => {
   console.log('users-list: GET /api/v1/users?limit=50 against a bare Fastify route');
   printMachine(machine);
   await quietCheck();
-  if (opts['cpu-prof']) console.log('NOTE: --cpu-prof is on: the servers run under the V8 profiler, so these numbers are slower than normal.');
-  console.log(`load: autocannon, ${connections} connections, ${warmup} s warm-up then ${duration} s measured per target, ${rounds} round(s)\n`);
+  if (opts['cpu-prof'])
+    console.log('NOTE: --cpu-prof is on: the servers run under the V8 profiler, so these numbers are slower than normal.');
+  console.log(
+    `load: autocannon, ${connections} connections, ${warmup} s warm-up then ${duration} s measured per target, ${rounds} round(s)\n`,
+  );
   ensureServerBuilt();
 
   const targets: Target[] = [];
-  for (const name of targetNames.filter((n) => n !== 'bare-pg')) targets.push(name === 'bare' ? await startBare() : await startKeel(name as 'embedded' | 'postgres'));
+  for (const name of targetNames.filter((n) => n !== 'bare-pg'))
+    targets.push(name === 'bare' ? await startBare() : await startKeel(name as 'embedded' | 'postgres'));
   const pgTarget = targets.find((t) => t.name === 'postgres');
   if (targetNames.includes('bare-pg') && pgTarget) targets.push(await startBarePg(pgTarget));
   console.log('');
@@ -285,7 +337,9 @@ runBenchmark(async () => {
         s = await measure(t, round);
       }
       samples.push(s);
-      console.log(`${fmt(s.reqPerSec, 0)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms; other load ${fmt(s.otherCores)} cores, steal ${fmt(s.stealCores)} cores`);
+      console.log(
+        `${fmt(s.reqPerSec, 0)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms; other load ${fmt(s.otherCores)} cores, steal ${fmt(s.stealCores)} cores`,
+      );
     }
   }
 
@@ -311,18 +365,47 @@ runBenchmark(async () => {
   console.log(
     table(
       ['target', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'response bytes', 'requests'],
-      summary.map((s) => [s.t.label, fmt(s.reqPerSec, 0), fmt(s.p50), fmt(s.p99), fmt(s.mean), String(s.t.responseBytes), String(s.requests)]),
+      summary.map((s) => [
+        s.t.label,
+        fmt(s.reqPerSec, 0),
+        fmt(s.p50),
+        fmt(s.p99),
+        fmt(s.mean),
+        String(s.t.responseBytes),
+        String(s.requests),
+      ]),
     ),
   );
   console.log(`\nCPU time per request (ms, from /proc; ${machine.nproc} cores shared by the server, PostgreSQL and the load generator):\n`);
   console.log(
     table(
-      ['target', 'server process', 'of which kernel', 'PostgreSQL backends', 'load generator', 'total', 'other load (cores, max)', 'steal (cores, max)'],
-      summary.map((s) => [s.t.label, fmt(s.cpuServer, 3), fmt(s.cpuServerSys, 3), fmt(s.cpuPostgres, 3), fmt(s.cpuLoad, 3), fmt(s.cpuServer + s.cpuPostgres + s.cpuLoad, 3), fmt(s.otherCores), fmt(s.stealCores)]),
+      [
+        'target',
+        'server process',
+        'of which kernel',
+        'PostgreSQL backends',
+        'load generator',
+        'total',
+        'other load (cores, max)',
+        'steal (cores, max)',
+      ],
+      summary.map((s) => [
+        s.t.label,
+        fmt(s.cpuServer, 3),
+        fmt(s.cpuServerSys, 3),
+        fmt(s.cpuPostgres, 3),
+        fmt(s.cpuLoad, 3),
+        fmt(s.cpuServer + s.cpuPostgres + s.cpuLoad, 3),
+        fmt(s.otherCores),
+        fmt(s.stealCores),
+      ]),
     ),
   );
   const noisy = Math.max(...summary.map((s) => s.otherCores + s.stealCores));
-  if (noisy > maxOther) console.log(`\nWARNING: other processes or virtual machines used up to ${fmt(noisy)} cores during a measurement: the numbers are disturbed; rerun on a quiet machine.`);
+  if (noisy > maxOther)
+    console.log(
+      `\nWARNING: other processes or virtual machines used up to ${fmt(noisy)} cores during a measurement: the numbers are disturbed; rerun on a quiet machine.`,
+    );
 
   const bare = summary.find((s) => s.t.name === 'bare');
   const barePg = summary.find((s) => s.t.name === 'bare-pg');
@@ -339,12 +422,17 @@ runBenchmark(async () => {
   if (bare) {
     for (const s of keel) {
       const ratio = s.mean / bare.mean;
-      rows.push([`Keel on ${s.t.name} / bare hello-world`, ...ratios(s, bare), s.t.name === 'postgres' ? (ratio < 2 ? 'met' : 'NOT met') : '(no goal)']);
+      rows.push([
+        `Keel on ${s.t.name} / bare hello-world`,
+        ...ratios(s, bare),
+        s.t.name === 'postgres' ? (ratio < 2 ? 'met' : 'NOT met') : '(no goal)',
+      ]);
     }
   }
   if (barePg) {
     if (bare) rows.push(['context: bare Fastify + pg / bare hello-world', ...ratios(barePg, bare), '']);
-    for (const s of keel.filter((k) => k.t.name === 'postgres')) rows.push(['context: Keel on postgres / bare Fastify + pg', ...ratios(s, barePg), '']);
+    for (const s of keel.filter((k) => k.t.name === 'postgres'))
+      rows.push(['context: Keel on postgres / bare Fastify + pg', ...ratios(s, barePg), '']);
   }
   if (rows.length > 0) {
     console.log('\nratios (time per request; the goal: Keel on PostgreSQL under 2.00x the bare hello-world route):\n');

@@ -32,7 +32,12 @@ function owner(url: string, fn: string): string {
 }
 
 function where(f: CallFrame): string {
-  const file = f.url ? f.url.replace(/^file:\/\//, '').replace(`${root}/`, '').replace(/^.*node_modules\//, '') : '';
+  const file = f.url
+    ? f.url
+        .replace(/^file:\/\//, '')
+        .replace(`${root}/`, '')
+        .replace(/^.*node_modules\//, '')
+    : '';
   return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
 }
 
@@ -104,13 +109,22 @@ export function summariseProfile(file: string, top = 15, window: ProfileWindow =
     `profile ${path.relative(root, file)}${Number.isFinite(untilMs) ? ` (first ${fmt(untilMs, 0)} ms)` : ''}${window.spansUs ? ' (measured load only)' : ''}: ${fmt(total / 1000, 1)} s sampled, ${fmt(busy / 1000, 1)} s busy (percentages are of busy time)`,
     '',
     'self time by package:',
-    table(['package', 'ms', 'share'], sorted(byOwner).map(([k, v]) => [k, fmt(v, 0), pct(v)])),
+    table(
+      ['package', 'ms', 'share'],
+      sorted(byOwner).map(([k, v]) => [k, fmt(v, 0), pct(v)]),
+    ),
     '',
     'self time by function:',
-    table(['function', 'ms', 'share'], sorted(selfByFn).map(([k, v]) => [k, fmt(v, 0), pct(v)])),
+    table(
+      ['function', 'ms', 'share'],
+      sorted(selfByFn).map(([k, v]) => [k, fmt(v, 0), pct(v)]),
+    ),
     '',
     'inclusive time of Keel functions:',
-    table(['function', 'ms', 'share'], sorted(inclByFn).map(([k, v]) => [k, fmt(v, 0), pct(v)])),
+    table(
+      ['function', 'ms', 'share'],
+      sorted(inclByFn).map(([k, v]) => [k, fmt(v, 0), pct(v)]),
+    ),
   ].join('\n');
   return { totalMs: total, text };
 }

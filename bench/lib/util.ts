@@ -59,7 +59,9 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  const mem = sh('free', ['-h']).split('\n').find((l) => l.startsWith('Mem:'));
+  const mem = sh('free', ['-h'])
+    .split('\n')
+    .find((l) => l.startsWith('Mem:'));
   const dirty = sh('git', ['status', '--porcelain', '--', 'src', 'migrations', 'bin', 'scripts/start.js']) !== '';
   return {
     date: new Date().toISOString(),
@@ -172,7 +174,10 @@ export class Proc {
     for (;;) {
       const r = await probe(url);
       if (r?.status === 200) return performance.now() - this.startedAt;
-      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal}) before ${url} answered 200\n${this.tail()}`);
+      if (!this.running)
+        throw new Error(
+          `${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal}) before ${url} answered 200\n${this.tail()}`,
+        );
       if (performance.now() > deadline) throw new Error(`${this.label}: ${url} did not answer 200 within ${timeoutMs} ms\n${this.tail()}`);
       await sleep(intervalMs);
     }
@@ -211,7 +216,8 @@ export class Proc {
 /** Environment for a Keel child: ours, minus anything that would point it elsewhere. */
 export function keelEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('KEEL_') || k === 'DATABASE_URL' || k === 'PORT' || k === 'HOST' || k === 'LOG_LEVEL') delete env[k];
+  for (const k of Object.keys(env))
+    if (k.startsWith('KEEL_') || k === 'DATABASE_URL' || k === 'PORT' || k === 'HOST' || k === 'LOG_LEVEL') delete env[k];
   return { ...env, ...extra };
 }
 
@@ -374,7 +380,9 @@ export async function quietCheck(ms = 2000): Promise<number> {
   const before = machineBusyMs();
   await sleep(ms);
   const cores = (machineBusyMs() - before) / ms;
-  console.log(`machine load before the run: ${fmt(cores)} cores busy${cores > 0.15 ? ' -- WARNING: something else is running; numbers will be disturbed' : ''}\n`);
+  console.log(
+    `machine load before the run: ${fmt(cores)} cores busy${cores > 0.15 ? ' -- WARNING: something else is running; numbers will be disturbed' : ''}\n`,
+  );
   return cores;
 }
 
