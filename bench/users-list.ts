@@ -70,6 +70,7 @@ const duration = Number(opts.duration);
 const warmup = Number(opts.warmup);
 const rounds = Number(opts.rounds);
 const wantUsers = Number(opts.users);
+if (!(wantUsers >= 51)) throw new Error('--users must be at least 51: the page of 50 must have a next page');
 const maxOther = Number(opts['max-other']);
 const retries = Number(opts.retries);
 const targetNames = opts.targets.split(',').map((s) => s.trim());
