@@ -443,7 +443,7 @@ runBenchmark(async () => {
   if (opts['cpu-prof']) {
     for (const t of targets) await t.proc.stop();
     for (const t of targets) {
-      const file = path.join(profDir, `${t.name === 'bare' ? 'bare' : `keel-${t.name}`}.cpuprofile`);
+      const file = path.join(profDir, `${t.name === 'embedded' || t.name === 'postgres' ? `keel-${t.name}` : t.name}.cpuprofile`);
       if (existsSync(file)) console.log(`\n${t.label}\n${summariseProfile(file, 20, { spansUs: t.spansUs }).text}`);
     }
     console.log(`\nprofiles kept in ${path.relative(process.cwd(), profDir)} (open in Chrome DevTools > Performance)`);
