@@ -6,7 +6,11 @@ import type { Role } from '../../platform/permissions.js';
 
 export type UserRow = Selectable<UsersTable>;
 
-export function toUser(r: UserRow): User {
+/** The columns a user's public shape needs: lists never read the password hash. */
+export const publicUserColumns = ['id', 'email', 'name', 'role', 'disabled_at', 'last_login_at', 'created_at', 'updated_at'] as const;
+export type PublicUserRow = Pick<UserRow, (typeof publicUserColumns)[number]>;
+
+export function toUser(r: PublicUserRow): User {
   return {
     id: r.id,
     email: r.email,

@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage, type Page } from '../../platform/http/pagination.js';
 import { newId } from '../../platform/ids.js';
 import { hashPassword } from '../../platform/passwords.js';
-import { auditView, countActiveAdmins, findUserByEmail, findUserById, toUser } from './users.repo.js';
+import { auditView, countActiveAdmins, publicUserColumns, findUserByEmail, findUserById, toUser } from './users.repo.js';
 import type { CreateUserInput, ListUsersQuery, UpdateUserInput, User } from './users.schema.js';
 
 export interface Ctx {
@@ -48,7 +48,7 @@ export async function createUser(ctx: Ctx, actor: Actor, input: CreateUserInput)
 
 export async function listUsers(ctx: Ctx, workspaceId: string, q: ListUsersQuery): Promise<Page<User>> {
   const after = decodeCursor(q.cursor);
-  let query = ctx.db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId);
+  let query = ctx.db.selectFrom('users').select(publicUserColumns).where('workspace_id', '=', workspaceId);
   if (after) query = query.where('id', '>', after);
   if (q.role) query = query.where('role', '=', q.role);
   if (q.status === 'active') query = query.where('disabled_at', 'is', null);
