@@ -10,6 +10,11 @@ if (!existsSync(entry)) {
   process.stderr.write('keel: not built yet. Run `npm install` (or `npm run build`) in ' + root + '\n');
   process.exit(1);
 }
+// `keel user list | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import(entry);
 const code = await main(process.argv);
 process.exitCode = code;

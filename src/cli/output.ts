@@ -8,8 +8,19 @@ export function printTable(io: CliIO, rows: Array<Record<string, unknown>>, colu
   }
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  io.out(columns.map((c, i) => c.toUpperCase().padEnd(widths[i] ?? 0)).join('  '));
-  for (const r of rows) io.out(columns.map((c, i) => cell(r[c]).padEnd(widths[i] ?? 0)).join('  '));
+  io.out(
+    columns
+      .map((c, i) => c.toUpperCase().padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  for (const r of rows)
+    io.out(
+      columns
+        .map((c, i) => cell(r[c]).padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export function printJson(io: CliIO, value: unknown): void {
