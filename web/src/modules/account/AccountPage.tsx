@@ -48,40 +48,69 @@ export function AccountPage() {
   );
 }
 
+interface NameFormProps<T> {
+  label: string;
+  autoComplete?: string;
+  current: string;
+  schema: z.ZodType<{ name: string }>;
+  save: (input: { name: string }) => Promise<T>;
+  onSaved: (saved: T) => void;
+  submitLabel: string;
+  children: ReactNode;
+}
+
+/** One name, validated with the shared schema, saved on submit: the profile and workspace forms. */
+function NameForm<T>({ label, autoComplete, current, schema, save: saveFn, onSaved, submitLabel, children }: NameFormProps<T>) {
+  const [name, setName] = useState(current);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const save = useMutation({ mutationFn: saveFn, onSuccess: onSaved, onError: (err) => setErrors(problemFieldErrors(err)) });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const input = validate(schema, { name }, setErrors);
+    if (input) save.mutate(input);
+  };
+  return (
+    <form className="form" onSubmit={submit} noValidate>
+      <ProblemAlert error={save.error instanceof ApiError && save.error.code === 'validation_failed' ? null : save.error} />
+      <TextField
+        label={label}
+        autoComplete={autoComplete}
+        value={name}
+        onChange={(v) => {
+          setName(v);
+          setErrors({});
+        }}
+        error={errors.name}
+      />
+      {children}
+      <div className="form-actions">
+        <Button type="submit" variant="primary" busy={save.isPending} disabled={name.trim() === current}>
+          {submitLabel}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
 function ProfileSection() {
   const { user } = useSession();
   const qc = useQueryClient();
   const toast = useToast();
-  const [name, setName] = useState(user.name);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const save = useMutation({
-    mutationFn: (input: { name: string }) => api.patch('/auth/profile', userSchema, input),
-    onSuccess: (updated) => {
-      qc.setQueryData(sessionQuery.queryKey, (s: SessionInfo | null | undefined) => (s ? { ...s, user: updated } : s));
-      void qc.invalidateQueries({ queryKey: ['users'] });
-      toast('Your name was saved');
-    },
-    onError: (err) => setErrors(problemFieldErrors(err)),
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const input = validate(updateProfileSchema, { name }, setErrors);
-    if (input) save.mutate(input);
-  };
   return (
     <Section id="profile-title" title="Profile" description="How you appear to others in this workspace and in the audit log.">
-      <form className="form" onSubmit={submit} noValidate>
-        <ProblemAlert error={save.error instanceof ApiError && save.error.code === 'validation_failed' ? null : save.error} />
-        <TextField
-          label="Display name"
-          autoComplete="name"
-          value={name}
-          onChange={(v) => {
-            setName(v);
-            setErrors({});
-          }}
-          error={errors.name}
-        />
+      <NameForm
+        label="Display name"
+        autoComplete="name"
+        current={user.name}
+        schema={updateProfileSchema}
+        save={(input) => api.patch('/auth/profile', userSchema, input)}
+        onSaved={(updated) => {
+          qc.setQueryData(sessionQuery.queryKey, (s: SessionInfo | null | undefined) => (s ? { ...s, user: updated } : s));
+          void qc.invalidateQueries({ queryKey: ['users'] });
+          toast('Your name was saved');
+        }}
+        submitLabel="Save name"
+      >
         <dl className="facts">
           <div>
             <dt>Email</dt>
@@ -92,12 +121,7 @@ function ProfileSection() {
             <dd>{roleLabel(user.role)}</dd>
           </div>
         </dl>
-        <div className="form-actions">
-          <Button type="submit" variant="primary" busy={save.isPending} disabled={name.trim() === user.name}>
-            Save name
-          </Button>
-        </div>
-      </form>
+      </NameForm>
     </Section>
   );
 }
@@ -241,34 +265,19 @@ function WorkspaceSection() {
   const { workspace } = useSession();
   const qc = useQueryClient();
   const toast = useToast();
-  const [name, setName] = useState(workspace.name);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const save = useMutation({
-    mutationFn: (input: { name: string }) => api.patch('/workspace', workspaceSchema, input),
-    onSuccess: (updated) => {
-      qc.setQueryData(sessionQuery.queryKey, (s: SessionInfo | null | undefined) => (s ? { ...s, workspace: updated } : s));
-      toast('The workspace was renamed');
-    },
-    onError: (err) => setErrors(problemFieldErrors(err)),
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const input = validate(updateWorkspaceSchema, { name }, setErrors);
-    if (input) save.mutate(input);
-  };
   return (
     <Section id="workspace-title" title="Workspace" description="Admins only. The name shows in the sidebar for everyone.">
-      <form className="form" onSubmit={submit} noValidate>
-        <ProblemAlert error={save.error instanceof ApiError && save.error.code === 'validation_failed' ? null : save.error} />
-        <TextField
-          label="Workspace name"
-          value={name}
-          onChange={(v) => {
-            setName(v);
-            setErrors({});
-          }}
-          error={errors.name}
-        />
+      <NameForm
+        label="Workspace name"
+        current={workspace.name}
+        schema={updateWorkspaceSchema}
+        save={(input) => api.patch('/workspace', workspaceSchema, input)}
+        onSaved={(updated) => {
+          qc.setQueryData(sessionQuery.queryKey, (s: SessionInfo | null | undefined) => (s ? { ...s, workspace: updated } : s));
+          toast('The workspace was renamed');
+        }}
+        submitLabel="Save workspace name"
+      >
         <dl className="facts">
           <div>
             <dt>Identifier</dt>
@@ -281,12 +290,7 @@ function WorkspaceSection() {
             <dd>{formatDate(workspace.createdAt)}</dd>
           </div>
         </dl>
-        <div className="form-actions">
-          <Button type="submit" variant="primary" busy={save.isPending} disabled={name.trim() === workspace.name}>
-            Save workspace name
-          </Button>
-        </div>
-      </form>
+      </NameForm>
     </Section>
   );
 }
