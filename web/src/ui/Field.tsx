@@ -91,3 +91,52 @@ export function SelectField({ label, value, onChange, options, hint, error, fiel
     </FieldShell>
   );
 }
+
+export interface NewPasswordFieldsProps {
+  /** "Password" on set-up, "New password" when changing one. */
+  label: string;
+  password: string;
+  confirm: string;
+  onPassword: (v: string) => void;
+  onConfirm: (v: string) => void;
+  passwordError?: string;
+  confirmError?: string;
+}
+
+/** A new password and its confirmation, side by side, with the length hint. */
+export function NewPasswordFields({
+  label,
+  password,
+  confirm,
+  onPassword,
+  onConfirm,
+  passwordError,
+  confirmError,
+}: NewPasswordFieldsProps) {
+  return (
+    <div className="form-row">
+      <TextField
+        label={label}
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={onPassword}
+        error={passwordError}
+        hint="At least 12 characters."
+      />
+      <TextField
+        label={`Confirm ${label.toLowerCase()}`}
+        type="password"
+        autoComplete="new-password"
+        value={confirm}
+        onChange={onConfirm}
+        error={confirmError}
+      />
+    </div>
+  );
+}
+
+/** The confirmation error, or undefined when the two match (or no password was typed yet). */
+export function passwordMismatch(password: string, confirm: string): string | undefined {
+  return password && confirm !== password ? 'The passwords do not match' : undefined;
+}

@@ -12,7 +12,7 @@ import { sessionQuery, useCan, useSession, type SessionInfo } from '../../lib/se
 import { Badge } from '../../ui/Badge.js';
 import { Button } from '../../ui/Button.js';
 import { EmptyState, ErrorState } from '../../ui/EmptyState.js';
-import { TextField } from '../../ui/Field.js';
+import { NewPasswordFields, passwordMismatch, TextField } from '../../ui/Field.js';
 import { Icon } from '../../ui/Icon.js';
 import { PageHeader } from '../../ui/PageHeader.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
@@ -153,7 +153,8 @@ function PasswordSection() {
     if (fieldErrors.currentPassword) fieldErrors.currentPassword = 'Enter your current password';
     if (!fieldErrors.newPassword && rest.newPassword && rest.newPassword === rest.currentPassword)
       fieldErrors.newPassword = 'Choose a password different from the current one';
-    if (rest.newPassword && confirm !== rest.newPassword) fieldErrors.confirm = 'The passwords do not match';
+    const mismatch = passwordMismatch(rest.newPassword, confirm);
+    if (mismatch) fieldErrors.confirm = mismatch;
     setErrors(fieldErrors);
     if (input && Object.keys(fieldErrors).length === 0) change.mutate(input);
   };
@@ -171,25 +172,15 @@ function PasswordSection() {
           onChange={set('currentPassword')}
           error={errors.currentPassword}
         />
-        <div className="form-row">
-          <TextField
-            label="New password"
-            type="password"
-            autoComplete="new-password"
-            value={form.newPassword}
-            onChange={set('newPassword')}
-            error={errors.newPassword}
-            hint="At least 12 characters."
-          />
-          <TextField
-            label="Confirm new password"
-            type="password"
-            autoComplete="new-password"
-            value={form.confirm}
-            onChange={set('confirm')}
-            error={errors.confirm}
-          />
-        </div>
+        <NewPasswordFields
+          label="New password"
+          password={form.newPassword}
+          confirm={form.confirm}
+          onPassword={set('newPassword')}
+          onConfirm={set('confirm')}
+          passwordError={errors.newPassword}
+          confirmError={errors.confirm}
+        />
         <div className="form-actions">
           <Button type="submit" variant="primary" busy={change.isPending}>
             Change password

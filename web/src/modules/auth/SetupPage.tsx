@@ -6,7 +6,7 @@ import { api } from '../../lib/api.js';
 import { problemFieldErrors, useFormState, validate, type FieldErrors } from '../../lib/form.js';
 import { acceptSession } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
-import { TextField } from '../../ui/Field.js';
+import { NewPasswordFields, passwordMismatch, TextField } from '../../ui/Field.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { AuthLayout } from './AuthLayout.js';
 
@@ -32,7 +32,8 @@ export function SetupPage() {
     const { confirm, ...rest } = form;
     let fieldErrors: FieldErrors = {};
     const input = validate(setupInputSchema, rest, (errs) => (fieldErrors = errs));
-    if (form.password && confirm !== form.password) fieldErrors = { ...fieldErrors, confirm: 'The passwords do not match' };
+    const mismatch = passwordMismatch(form.password, confirm);
+    if (mismatch) fieldErrors = { ...fieldErrors, confirm: mismatch };
     setErrors(fieldErrors);
     if (input && !fieldErrors.confirm) setup.mutate(input);
   };
@@ -64,25 +65,15 @@ export function SetupPage() {
             <TextField label="Your name" autoComplete="name" value={form.name} onChange={set('name')} error={errors.name} />
             <TextField label="Email" type="email" autoComplete="username" value={form.email} onChange={set('email')} error={errors.email} />
           </div>
-          <div className="form-row">
-            <TextField
-              label="Password"
-              type="password"
-              autoComplete="new-password"
-              value={form.password}
-              onChange={set('password')}
-              error={errors.password}
-              hint="At least 12 characters."
-            />
-            <TextField
-              label="Confirm password"
-              type="password"
-              autoComplete="new-password"
-              value={form.confirm}
-              onChange={set('confirm')}
-              error={errors.confirm}
-            />
-          </div>
+          <NewPasswordFields
+            label="Password"
+            password={form.password}
+            confirm={form.confirm}
+            onPassword={set('password')}
+            onConfirm={set('confirm')}
+            passwordError={errors.password}
+            confirmError={errors.confirm}
+          />
         </fieldset>
         <Button type="submit" variant="primary" className="btn-block" busy={setup.isPending}>
           Create workspace
