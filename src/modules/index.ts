@@ -8,6 +8,9 @@ import './api-keys/api-keys.policy.js';
 import { authRoutes } from './auth/auth.routes.js';
 import './auth/auth.policy.js';
 import { authJobs } from './auth/auth.jobs.js';
+import { crmRoutes } from './crm/crm.routes.js';
+import './crm/crm.policy.js';
+import { crmJobs } from './crm/crm.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -21,9 +24,11 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(usersRoutes);
   await app.register(apiKeysRoutes);
   await app.register(auditRoutes);
+  await app.register(crmRoutes);
 }
 
 /** Every module's background jobs. */
 export function defineJobs(jobs: Jobs): void {
   authJobs(jobs);
+  crmJobs(jobs);
 }

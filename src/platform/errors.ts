@@ -18,6 +18,7 @@ export const errorCodes = {
   conflict: { status: 409, title: 'Conflict with the current state' },
   already_exists: { status: 409, title: 'It already exists' },
   setup_done: { status: 409, title: 'Set-up has already been completed' },
+  precondition_failed: { status: 412, title: 'The record changed since you read it' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   rate_limited: { status: 429, title: 'Too many requests' },

@@ -92,6 +92,169 @@ export interface JobKeysTable {
   created_at: Generated<Date>;
 }
 
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+
+export interface CustomFieldsTable {
+  id: string;
+  workspace_id: string;
+  object: string;
+  key: string;
+  label: string;
+  type: string;
+  options: Json<string[]>;
+  currency: string | null;
+  description: string;
+  required: boolean;
+  indexed: boolean;
+  position: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface ContactsTable {
+  id: string;
+  workspace_id: string;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  title: string | null;
+  company: string | null;
+  country: string | null;
+  city: string | null;
+  lifecycle_stage: string | null;
+  source: string | null;
+  owner_id: string | null;
+  account_id: string | null;
+  traits: Json<Record<string, unknown>>;
+  custom: Json<Record<string, unknown>>;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface AccountsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  domain: string | null;
+  industry: string | null;
+  size: string | null;
+  revenue: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  country: string | null;
+  city: string | null;
+  owner_id: string | null;
+  custom: Json<Record<string, unknown>>;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface ExternalIdsTable {
+  workspace_id: string;
+  object: string;
+  key: string;
+  value: string;
+  record_id: string;
+}
+
+export interface AccountContactsTable {
+  workspace_id: string;
+  account_id: string;
+  contact_id: string;
+  role: string;
+  created_at: Timestamp;
+}
+
+export interface SavedViewsTable {
+  id: string;
+  workspace_id: string;
+  object: string;
+  name: string;
+  config: Json<Record<string, unknown>>;
+  owner_id: string | null;
+  shared: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ImportMappingsTable {
+  id: string;
+  workspace_id: string;
+  object: string;
+  name: string;
+  mapping: Json<Record<string, string | null>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+type Count = ColumnType<string, number | string | undefined, number | string>;
+
+export interface ImportsTable {
+  id: string;
+  workspace_id: string;
+  object: string;
+  status: string;
+  file_name: string;
+  file_path: string;
+  file_size: Count;
+  file_hash: string;
+  encoding: string;
+  delimiter: string;
+  headers: Json<string[]>;
+  mapping: Json<Record<string, string | null>>;
+  mode: string;
+  match_key: string;
+  date_format: string;
+  dry_run: NullableJson<Record<string, unknown>>;
+  rows_done: Count;
+  bytes_done: Count;
+  created_count: Count;
+  updated_count: Count;
+  skipped_count: Count;
+  error_count: Count;
+  error_bytes: Count;
+  error_file: string | null;
+  failure: string | null;
+  actor_label: string;
+  actor_id: string | null;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  duration_ms: ColumnType<string | null, number | null | undefined, number | null>;
+  undone_at: NullableTimestamp;
+}
+
+export interface ImportChangesTable {
+  import_id: string;
+  record_id: string;
+  op: string;
+  before: NullableJson<Record<string, unknown>>;
+  after_version: number;
+}
+
+export interface BulkOperationsTable {
+  id: string;
+  workspace_id: string;
+  object: string;
+  action: string;
+  params: Json<Record<string, unknown>>;
+  record_ids: Json<string[]>;
+  status: string;
+  total: number;
+  done: ColumnType<number, number | undefined, number>;
+  changed: ColumnType<number, number | undefined, number>;
+  failure: string | null;
+  actor_label: string;
+  actor_id: string | null;
+  actor_type: string;
+  created_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -101,4 +264,14 @@ export interface DB {
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
   keel_migrations: SchemaMigrationsTable;
+  custom_fields: CustomFieldsTable;
+  contacts: ContactsTable;
+  accounts: AccountsTable;
+  external_ids: ExternalIdsTable;
+  account_contacts: AccountContactsTable;
+  saved_views: SavedViewsTable;
+  import_mappings: ImportMappingsTable;
+  imports: ImportsTable;
+  import_changes: ImportChangesTable;
+  bulk_operations: BulkOperationsTable;
 }

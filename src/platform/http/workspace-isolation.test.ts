@@ -27,8 +27,24 @@ beforeAll(async () => {
   bIds['api-keys'] = keys.data[0]?.id ?? '';
   const sessions = json<{ data: Array<{ id: string }> }>(await t.app.inject({ url: '/api/v1/auth/sessions', headers: s.headers }));
   bIds.sessions = sessions.data[0]?.id ?? '';
+  // CRM records in B: a contact, an account, a custom field, a saved view, a bulk operation.
+  const post = async (url: string, payload: object) =>
+    json<{ id: string }>(await t.app.inject({ method: 'POST', url, headers: bearer(bKey), payload }));
+  bIds.contacts = (await post('/api/v1/contacts', { email: 'b-contact@example.com', firstName: 'Bee' })).id;
+  bIds.accounts = (await post('/api/v1/accounts', { name: 'B Corp', domain: 'b-corp.example' })).id;
+  bIds['custom-fields'] = (await post('/api/v1/custom-fields', { object: 'contact', label: 'B only', type: 'text' })).id;
+  bIds.views = (await post('/api/v1/views', { object: 'contact', name: 'B view', config: {} })).id;
+  await t.jobs.start({ worker: false });
+  bIds['bulk-operations'] = (await post('/api/v1/contacts/bulk', { action: 'assign_owner', ids: [bIds.contacts], ownerId: bViewer.id })).id;
 });
 afterAll(() => t.close());
+
+const patchBodies: Record<string, object> = {
+  contacts: { firstName: 'hijacked' },
+  accounts: { name: 'hijacked' },
+  'custom-fields': { label: 'hijacked' },
+  views: { name: 'hijacked' },
+};
 
 function idFor(url: string): string | undefined {
   const m = /\/api\/v1\/(?:auth\/)?([a-z-]+)\/:id/.exec(url);
@@ -49,14 +65,24 @@ describe('workspace isolation', () => {
   it("every route with an id refuses B's records from A and changes nothing", async () => {
     const before = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const beforeKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    const crmBefore: Record<string, unknown[]> = {};
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views'] as const) {
+      crmBefore[table] = await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
+    }
     let checked = 0;
     for (const route of t.app.keelRoutes.filter((r) => r.url.startsWith('/api/v1/') && r.url.includes(':id'))) {
       const id = idFor(route.url);
       expect(id, `no B record for ${route.url}`).toBeTruthy();
-      const payload = route.method === 'PATCH' ? { name: 'hijacked', disabled: true } : undefined;
+      const resource = /\/api\/v1\/([a-z-]+)/.exec(route.url)?.[1] ?? '';
+      const payload =
+        route.method === 'PATCH'
+          ? (patchBodies[resource] ?? { name: 'hijacked', disabled: true })
+          : route.method === 'POST'
+            ? { contactId: bIds.contacts }
+            : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
-        url: route.url.replace(':id', id ?? ''),
+        url: route.url.replace(':id', id ?? '').replace(':contactId', bIds.contacts ?? ''),
         headers: bearer(adminA),
         payload,
       });
@@ -72,6 +98,11 @@ describe('workspace isolation', () => {
     const afterKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     expect(after).toEqual(before);
     expect(afterKeys).toEqual(beforeKeys);
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views'] as const) {
+      expect(await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute(), table).toEqual(
+        crmBefore[table],
+      );
+    }
     const bSessions = await t.db.handle.db
       .selectFrom('sessions')
       .selectAll()

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * The value types a field (core or custom) can have, and the zod schema that validates a value
+ * of each type as the API, the web forms and the importer receive it. Shared with the web app,
+ * so no Node imports here.
+ */
+export const fieldTypes = [
+  'text',
+  'number',
+  'boolean',
+  'date',
+  'datetime',
+  'select',
+  'multiselect',
+  'url',
+  'email',
+  'phone',
+  'currency',
+] as const;
+export const fieldTypeSchema = z.enum(fieldTypes);
+export type FieldType = z.infer<typeof fieldTypeSchema>;
+
+export const fieldTypeLabels: Record<FieldType, string> = {
+  text: 'Text',
+  number: 'Number',
+  boolean: 'Yes / no',
+  date: 'Date',
+  datetime: 'Date and time',
+  select: 'Single select',
+  multiselect: 'Multi select',
+  url: 'URL',
+  email: 'Email',
+  phone: 'Phone',
+  currency: 'Currency',
+};
+
+export const objectNames = ['contact', 'account'] as const;
+export const objectNameSchema = z.enum(objectNames);
+export type ObjectName = z.infer<typeof objectNameSchema>;
+
+/** Trimmed, lower-cased email; the one normal form stored and compared. */
+export const recordEmailSchema = z
+  .string()
+  .trim()
+  .max(254, 'Email is too long')
+  .pipe(z.email('Enter a valid email address'))
+  .transform((v) => v.toLowerCase());
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isCalendarDate(v: string): boolean {
+  const m = ISO_DATE.exec(v);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
+
+/** Digits, spaces and the punctuation phone numbers are written with; normalising is data quality's job. */
+export const PHONE_RE = /^\+?[0-9 ().\-/]{3,30}(\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
+
+export interface FieldShape {
+  type: FieldType;
+  label: string;
+  options?: readonly string[];
+}
+
+/** The schema for one value of a field, as JSON. `null` is allowed: it clears the value. */
+export function valueSchema(f: FieldShape): z.ZodType<unknown> {
+  const label = f.label;
+  switch (f.type) {
+    case 'text':
+      return z.string().trim().max(10_000, `${label} is too long (10,000 characters at most)`);
+    case 'number':
+      return z.number({ error: `${label} must be a number` }).finite();
+    case 'boolean':
+      return z.boolean({ error: `${label} must be true or false` });
+    case 'date':
+      return z
+        .string({ error: `${label} must be a date (YYYY-MM-DD)` })
+        .refine(isCalendarDate, `${label} must be a real date as YYYY-MM-DD`);
+    case 'datetime':
+      return z
+        .string({ error: `${label} must be a date and time` })
+        .pipe(z.iso.datetime({ offset: true, error: `${label} must be an ISO 8601 date and time` }))
+        .transform((v) => new Date(v).toISOString());
+    case 'select': {
+      const options = f.options ?? [];
+      return z.string().refine((v) => options.includes(v), { message: `${label} must be one of: ${options.join(', ')}` });
+    }
+    case 'multiselect': {
+      const options = f.options ?? [];
+      return z
+        .array(z.string())
+        .max(100)
+        .refine((vs) => vs.every((v) => options.includes(v)), { message: `${label} values must be among: ${options.join(', ')}` })
+        .transform((vs) => [...new Set(vs)]);
+    }
+    case 'url':
+      return z
+        .string()
+        .trim()
+        .max(2048, `${label} is too long`)
+        .pipe(z.url({ protocol: /^https?$/, error: `${label} must be an http(s) URL` }));
+    case 'email':
+      return recordEmailSchema;
+    case 'phone':
+      return z.string().trim().regex(PHONE_RE, `${label} must be a phone number`);
+    case 'currency':
+      return z
+        .number({ error: `${label} must be an amount in minor units (cents)` })
+        .int(`${label} must be a whole number of minor units (cents)`)
+        .refine((v) => Number.isSafeInteger(v), `${label} is too large`);
+  }
+}
