@@ -142,8 +142,10 @@ CREATE TABLE imports (
   file_size       bigint NOT NULL,
   file_hash       text NOT NULL,
   encoding        text NOT NULL,
+  bom_length      integer NOT NULL DEFAULT 0,
   delimiter       text NOT NULL,
   headers         jsonb NOT NULL,
+  sample          jsonb NOT NULL DEFAULT '[]'::jsonb,
   mapping         jsonb NOT NULL,
   mode            text NOT NULL CHECK (mode IN ('create','update','upsert')),
   match_key       text NOT NULL,
@@ -164,7 +166,10 @@ CREATE TABLE imports (
   started_at      timestamptz,
   finished_at     timestamptz,
   duration_ms     bigint,
-  undone_at       timestamptz
+  undone_at       timestamptz,
+  undo_result     jsonb,
+  -- Written with every checkpoint: a 'running' import whose heartbeat is old has lost its process.
+  heartbeat_at    timestamptz
 );
 CREATE INDEX imports_ws_idx ON imports (workspace_id, id DESC);
 CREATE INDEX imports_hash_idx ON imports (workspace_id, file_hash);

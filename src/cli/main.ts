@@ -3,6 +3,7 @@ import { loadConfig, ConfigError, type Config } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
 import { roles } from '../platform/permissions.js';
 import { version } from '../platform/version.js';
+import { registerDataCommands } from './data.commands.js';
 import { registerOpsCommands } from './ops.commands.js';
 import { registerSystemCommands } from './system.commands.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIO, getConfig: () => Config): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerSystemCommands(program, io, getConfig);
   registerOpsCommands(program, io, getConfig);
+  registerDataCommands(program, io, getConfig);
   return program;
 }
 

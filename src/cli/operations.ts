@@ -11,10 +11,20 @@ import { createUser, listUsers, updateUser } from '../modules/users/users.servic
 import { createWorkspace, listWorkspaces, resolveCliWorkspace } from '../modules/workspaces/workspaces.service.js';
 import { workspaceNameSchema, workspaceSlugSchema } from '../modules/workspaces/workspaces.schema.js';
 import { findUserByEmail } from '../modules/users/users.repo.js';
+import { objectNameSchema } from '../modules/crm/field-types.js';
+import { dateFormatSchema, importModeSchema } from '../modules/imports/imports.schema.js';
+import { listImports } from '../modules/imports/imports.service.js';
+import { exportFromCli, importFromCli, undoFromCli } from '../modules/imports/cli-data.service.js';
 
 export interface OpContext {
   handle: DatabaseHandle;
   clock: Clock;
+  /** Where import and export files live (KEEL_FILES_DIR). */
+  filesDir: string;
+  /** Progress of a long operation, shown by the CLI (through the socket as NDJSON lines). */
+  progress?: (p: unknown) => void;
+  /** Set when the operation runs in the CLI's own process: output can go straight to stdout. */
+  stdout?: NodeJS.WritableStream;
 }
 
 interface Operation<A extends z.ZodType> {
@@ -102,6 +112,59 @@ export const operations = {
     args: z.object({}).strict(),
     async run(ctx) {
       return { data: await listWorkspaces(ctx.handle.db) };
+    },
+  }),
+  'import.run': op({
+    args: z
+      .object({
+        ...ws,
+        object: objectNameSchema,
+        file: z.string().min(1),
+        mode: importModeSchema.default('upsert'),
+        key: z.string().max(100).optional(),
+        dryRun: z.boolean().default(false),
+        dateFormat: dateFormatSchema.default('auto'),
+        mapping: z.record(z.string(), z.string().nullable()).optional(),
+      })
+      .strict(),
+    async run(ctx, { workspace, ...input }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
+      const w = await resolveCliWorkspace(c, workspace);
+      return importFromCli(c, cliActor(w.id), input, ctx.progress);
+    },
+  }),
+  'import.undo': op({
+    args: z.object({ ...ws, id: z.uuid("Give the import's id (from keel import list)") }).strict(),
+    async run(ctx, { workspace, id }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
+      const w = await resolveCliWorkspace(c, workspace);
+      return undoFromCli(c, cliActor(w.id), id);
+    },
+  }),
+  'import.list': op({
+    args: z.object({ ...ws, object: objectNameSchema.optional() }).strict(),
+    async run(ctx, { workspace, object }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
+      const w = await resolveCliWorkspace(c, workspace);
+      return listImports(c, w.id, { limit: 50, object });
+    },
+  }),
+  'export.run': op({
+    args: z
+      .object({
+        ...ws,
+        object: objectNameSchema,
+        format: z.enum(['csv', 'jsonl']).default('csv'),
+        out: z.string().min(1).optional(),
+        columns: z.array(z.string().max(100)).max(500).optional(),
+        q: z.string().max(200).optional(),
+        filter: z.string().max(8000).optional(),
+      })
+      .strict(),
+    async run(ctx, { workspace, ...input }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
+      const w = await resolveCliWorkspace(c, workspace);
+      return exportFromCli(c, w.id, input, ctx.stdout);
     },
   }),
   'backup.dump': op({

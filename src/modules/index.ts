@@ -11,6 +11,9 @@ import { authJobs } from './auth/auth.jobs.js';
 import { crmRoutes } from './crm/crm.routes.js';
 import './crm/crm.policy.js';
 import { crmJobs } from './crm/crm.jobs.js';
+import { importsRoutes } from './imports/imports.routes.js';
+import { importsJobs } from './imports/imports.jobs.js';
+import type { Config } from '../platform/config.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -25,10 +28,12 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(apiKeysRoutes);
   await app.register(auditRoutes);
   await app.register(crmRoutes);
+  await app.register(importsRoutes);
 }
 
 /** Every module's background jobs. */
-export function defineJobs(jobs: Jobs): void {
+export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   authJobs(jobs);
   crmJobs(jobs);
+  importsJobs(jobs, config.filesDir);
 }

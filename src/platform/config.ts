@@ -35,9 +35,11 @@ export const configSchema = z.object({
   KEEL_TRUST_PROXY: bool.default(false),
   KEEL_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   KEEL_WEB_DIR: z.string().optional(),
+  KEEL_IMPORT_MAX_BYTES: posInt('KEEL_IMPORT_MAX_BYTES').default(5 * 1024 * 1024 * 1024),
+  KEEL_FILES_DIR: z.string().optional(),
 });
 
-export type Config = z.infer<typeof configSchema> & { dataDir: string };
+export type Config = z.infer<typeof configSchema> & { dataDir: string; filesDir: string };
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -62,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
     );
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.KEEL_DATA_DIR) };
+  const dataDir = path.resolve(parsed.data.KEEL_DATA_DIR);
+  return { ...parsed.data, dataDir, filesDir: path.resolve(parsed.data.KEEL_FILES_DIR ?? path.join(dataDir, 'files')) };
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { AppError, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 
-export type OperationRunner = (name: string, args: unknown) => Promise<unknown>;
+export type OperationRunner = (name: string, args: unknown, progress: (p: unknown) => void) => Promise<unknown>;
 
 const MAX_BODY = 10 * 1024 * 1024;
 
@@ -15,9 +15,15 @@ const MAX_BODY = 10 * 1024 * 1024;
 export async function startLocalSocket(socketPath: string, run: OperationRunner, logger: Logger): Promise<http.Server> {
   await rm(socketPath, { force: true });
   const server = http.createServer((req, res) => {
+    // The answer is NDJSON: any number of {"progress": ...} lines while a long operation runs
+    // (an import), then one final line with the result or the error.
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/x-ndjson' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    const progress = (p: unknown) => {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify({ progress: p })}\n`);
     };
     if (req.method !== 'POST' || req.url !== '/rpc') return send(404, { code: 'not_found', detail: 'POST /rpc only' });
     const chunks: Buffer[] = [];
@@ -31,7 +37,7 @@ export async function startLocalSocket(socketPath: string, run: OperationRunner,
       void (async () => {
         try {
           const { op, args } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { op: string; args: unknown };
-          send(200, { ok: true, result: await run(op, args) });
+          send(200, { ok: true, result: await run(op, args, progress) });
         } catch (err) {
           if (err instanceof AppError) return send(200, { ok: false, code: err.code, detail: err.message });
           logger.error({ err }, 'local socket operation failed');
@@ -53,14 +59,26 @@ export function callLocalSocket(
   socketPath: string,
   op: string,
   args: unknown,
+  onProgress?: (p: unknown) => void,
 ): Promise<{ answered: false } | { answered: true; result: unknown }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: '/rpc', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let buffered = '';
+      let final: string | null = null;
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buffered += c;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.startsWith('{"progress":')) onProgress?.((JSON.parse(line) as { progress: unknown }).progress);
+          else if (line.trim()) final = line;
+        }
+      });
       res.on('end', () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          const body = JSON.parse(final ?? buffered) as {
             ok: boolean;
             result?: unknown;
             code?: ErrorCode;

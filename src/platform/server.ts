@@ -33,7 +33,7 @@ export async function startServer(config: Config, role: ServeRole = 'all'): Prom
   const clock = systemClock;
   const metrics = createMetrics();
   const jobs = new Jobs(handle, clock, logger, metrics);
-  defineJobs(jobs);
+  defineJobs(jobs, config);
   registerRuntimeGauges(metrics, { pool: handle.pool, queueStats: () => jobs.stats() });
 
   if (handle.kind === 'embedded' && config.KEEL_DEMO) {
@@ -49,7 +49,11 @@ export async function startServer(config: Config, role: ServeRole = 'all'): Prom
       url = await app.listen({ port: config.PORT, host: config.HOST });
     }
     if (handle.kind === 'embedded') {
-      socket = await startLocalSocket(socketPath(config.dataDir), (op, args) => runOperation({ handle, clock }, op, args), logger);
+      socket = await startLocalSocket(
+        socketPath(config.dataDir),
+        (op, args, progress) => runOperation({ handle, clock, filesDir: config.filesDir, progress }, op, args),
+        logger,
+      );
     }
     // Jobs start after the HTTP port is open: readiness does not wait on queue set-up.
     await jobs.start({ worker: role !== 'web' });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { registerModules, defineJobs } from '../modules/index.js';
@@ -34,11 +37,13 @@ export const TEST_PASSWORD = 'correct-horse-battery-staple';
 export async function createTestApp(opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const clock = opts.clock ?? systemClock;
-  const config = loadConfig({ KEEL_DEMO: '0', LOG_LEVEL: 'silent', KEEL_WEB_DIR: '/nonexistent', ...opts.env });
+  // Each app gets its own files folder (imports, exports), removed on close.
+  const filesDir = mkdtempSync(path.join(os.tmpdir(), 'keel-files-'));
+  const config = loadConfig({ KEEL_DEMO: '0', LOG_LEVEL: 'silent', KEEL_WEB_DIR: '/nonexistent', KEEL_FILES_DIR: filesDir, ...opts.env });
   const logger = pino({ level: 'silent' });
   const metrics = createMetrics();
   const jobs = new Jobs(db.handle, clock, logger, metrics);
-  defineJobs(jobs);
+  defineJobs(jobs, config);
   const app = await buildApp({ handle: db.handle, config, clock, logger, jobs, metrics, version: 'test' }, registerModules);
   await app.ready();
   return {
@@ -52,6 +57,7 @@ export async function createTestApp(opts: { clock?: Clock; env?: Record<string, 
       await app.close();
       await jobs.stop(2000);
       await db.drop();
+      rmSync(filesDir, { recursive: true, force: true });
     },
   };
 }

@@ -203,9 +203,11 @@ export interface ImportsTable {
   file_size: Count;
   file_hash: string;
   encoding: string;
+  bom_length: ColumnType<number, number | undefined, number>;
   delimiter: string;
   headers: Json<string[]>;
-  mapping: Json<Record<string, string | null>>;
+  sample: Json<string[][]>;
+  mapping: Json<Array<string | null>>;
   mode: string;
   match_key: string;
   date_format: string;
@@ -226,6 +228,8 @@ export interface ImportsTable {
   finished_at: NullableTimestamp;
   duration_ms: ColumnType<string | null, number | null | undefined, number | null>;
   undone_at: NullableTimestamp;
+  undo_result: NullableJson<Record<string, unknown>>;
+  heartbeat_at: NullableTimestamp;
 }
 
 export interface ImportChangesTable {

@@ -35,6 +35,16 @@ beforeAll(async () => {
   bIds['custom-fields'] = (await post('/api/v1/custom-fields', { object: 'contact', label: 'B only', type: 'text' })).id;
   bIds.views = (await post('/api/v1/views', { object: 'contact', name: 'B view', config: {} })).id;
   await t.jobs.start({ worker: false });
+  const upload = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/imports?object=contact&fileName=b.csv',
+    headers: { ...bearer(bKey), 'content-type': 'text/csv' },
+    payload: 'Email,First Name\nb-import@example.com,Bee\n',
+  });
+  bIds.imports = json<{ id: string }>(upload).id;
+  bIds['import-mappings'] = (
+    await post('/api/v1/import-mappings', { object: 'contact', name: 'B mapping', mapping: { Email: 'email' } })
+  ).id;
   bIds['bulk-operations'] = (await post('/api/v1/contacts/bulk', { action: 'assign_owner', ids: [bIds.contacts], ownerId: bViewer.id })).id;
 });
 afterAll(() => t.close());
@@ -44,6 +54,7 @@ const patchBodies: Record<string, object> = {
   accounts: { name: 'hijacked' },
   'custom-fields': { label: 'hijacked' },
   views: { name: 'hijacked' },
+  imports: { mode: 'create' },
 };
 
 function idFor(url: string): string | undefined {
