@@ -80,7 +80,13 @@ export function csvErrorMessage(err: unknown): string {
 
 /** Looks at the first bytes of a file: encoding, whether it is text at all, and the delimiter. */
 export async function sniffFormat(path: string): Promise<FileFormat & { size: number }> {
-  const { size } = await stat(path);
+  const size = await stat(path).then(
+    (s) => (s.isFile() ? s.size : -1),
+    () => {
+      throw new AppError('validation_failed', `No such file: ${path}`);
+    },
+  );
+  if (size < 0) throw new AppError('validation_failed', `Not a file: ${path}`);
   if (size === 0) throw new AppError('validation_failed', 'The file is empty');
   const fh = await open(path, 'r');
   let sample: Buffer;
