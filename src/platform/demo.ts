@@ -5,6 +5,7 @@ import { createUser, type Ctx } from '../modules/users/users.service.js';
 import { countUsers } from '../modules/users/users.repo.js';
 import { createWorkspace } from '../modules/workspaces/workspaces.service.js';
 import type { Role } from './permissions.js';
+import { seedCrmDemo } from '../modules/crm/crm-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
 
@@ -29,7 +30,13 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
     .execute((trx) => createWorkspace(trx, ctx.clock, { name: 'Acme Marketing (demo)', slug: 'demo' }));
   const actor = systemActor(workspace.id, 'demo-seed');
   await createUser(ctx, actor, { email: DEMO_ADMIN_EMAIL, name: 'Demo Admin', password: pw, role: 'admin' });
-  for (const m of demoTeam) await createUser(ctx, actor, { ...m, password: randomToken(18) });
+  const team = [];
+  for (const m of demoTeam) team.push(await createUser(ctx, actor, { ...m, password: randomToken(18) }));
+  await seedCrmDemo(
+    ctx,
+    actor,
+    team.filter((u) => u.role === 'sales' || u.role === 'mops_manager').map((u) => u.id),
+  );
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

@@ -397,7 +397,7 @@ describe('export', () => {
       out,
     );
     out.end();
-    await new Promise((r) => out.on('finish', r));
+    await new Promise<void>((r) => out.on('finish', () => r()));
     expect(n).toBe(1);
     const text = readFileSync(csvPath, 'utf8');
     expect(text).toContain("'=cmd|");
