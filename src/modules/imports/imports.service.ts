@@ -504,28 +504,25 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     requiredCustom: c.requiredCustom,
     now: ctx.clock.now(),
   };
+  let lease = ctx.clock.now();
+  const claimed = dryRun ? row : await claim(ctx, row, lease);
+  if (!claimed) return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
   const resume = !dryRun && row.status === 'running';
-  const skip = resume ? Number(row.rows_done) : 0;
+  const skip = resume ? Number(claimed.rows_done) : 0;
   const counts = resume
     ? {
-        created: Number(row.created_count),
-        updated: Number(row.updated_count),
-        skipped: Number(row.skipped_count),
-        errors: Number(row.error_count),
+        created: Number(claimed.created_count),
+        updated: Number(claimed.updated_count),
+        skipped: Number(claimed.skipped_count),
+        errors: Number(claimed.error_count),
       }
     : { created: 0, updated: 0, skipped: 0, errors: 0 };
-  const errorFile = path.join(importDir(ctx.filesDir), `${row.id}.errors.csv`);
-  let errorBytes = resume ? Number(row.error_bytes) : 0;
+  const errorFile = claimed.error_file ?? path.join(importDir(ctx.filesDir), `${row.id}.errors.csv`);
+  let errorBytes = resume ? Number(claimed.error_bytes) : 0;
   if (!dryRun) {
-    await mkdir(importDir(ctx.filesDir), { recursive: true });
+    await mkdir(path.dirname(errorFile), { recursive: true });
     if (resume) await truncateTo(errorFile, errorBytes);
     else await rm(errorFile, { force: true });
-    const started = ctx.clock.now();
-    await ctx.db
-      .updateTable('imports')
-      .set({ status: 'running', started_at: row.started_at ?? started, heartbeat_at: started, error_file: errorFile })
-      .where('id', '=', id)
-      .execute();
   }
   // Keys seen earlier in the file: a second row for the same email is a duplicate, not an update.
   const seen = new Map<string, number>();
@@ -542,54 +539,54 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
   const headerCount = row.headers.length;
 
   const flush = async () => {
-    const plan = pending.length ? await planBatch(ctx.db, batchCtx, pending, false) : [];
-    for (const o of plan) if (o.action === 'error') pendingErrors.push({ cells: o.row.cells, line: o.row.line, reason: o.reason });
-    const rowErrors = pendingErrors.length;
-    const skipped = plan.filter((o) => o.action === 'skip').length;
     if (dryRun) {
+      const plan = pending.length ? await planBatch(ctx.db, batchCtx, pending, false) : [];
+      for (const o of plan) if (o.action === 'error') pendingErrors.push({ cells: o.row.cells, line: o.row.line, reason: o.reason });
       for (const o of plan) if (o.action === 'create') counts.created++;
       for (const o of plan) if (o.action === 'update') counts.updated++;
+      counts.skipped += plan.filter((o) => o.action === 'skip').length;
+      counts.errors += pendingErrors.length;
       collectPreview(preview, plan, pendingErrors);
+      for (const e of pendingErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
     } else {
-      if (rowErrors) errorBytes = await appendErrors(errorFile, errorBytes, row.headers, pendingErrors);
       await ctx.db.transaction().execute(async (trx) => {
-        // Plan again under row locks: what was read above may have changed since.
-        const locked = pending.length ? await planBatch(trx, batchCtx, pending, true) : [];
-        const late = locked.filter((o) => o.action === 'error');
-        if (late.length) {
-          errorBytes = await appendErrors(
-            errorFile,
-            errorBytes,
-            row.headers,
-            late.map((o) => ({ cells: o.row.cells, line: o.row.line, reason: (o as Extract<Outcome, { action: 'error' }>).reason })),
-          );
-        }
-        const done = await writeBatch(trx, ctx.clock, actor, batchCtx, row.id, locked);
-        counts.created += done.created;
-        counts.updated += done.updated;
-        counts.errors += late.length - plan.filter((o) => o.action === 'error').length;
-        await trx
+        // Planned under row locks, in the transaction that writes: nothing can change in between.
+        const plan = pending.length ? await planBatch(trx, batchCtx, pending, true) : [];
+        const errors = [
+          ...pendingErrors,
+          ...plan.flatMap((o) => (o.action === 'error' ? [{ cells: o.row.cells, line: o.row.line, reason: o.reason }] : [])),
+        ];
+        // Appended before the commit; a crash before it leaves bytes past error_bytes, cut on resume.
+        const bytes = errors.length ? await appendErrors(errorFile, errorBytes, row.headers, errors) : errorBytes;
+        const done = await writeBatch(trx, ctx.clock, actor, batchCtx, row.id, plan);
+        const next = {
+          created: counts.created + done.created,
+          updated: counts.updated + done.updated,
+          skipped: counts.skipped + plan.filter((o) => o.action === 'skip').length,
+          errors: counts.errors + errors.length,
+        };
+        const beat = nextBeat(lease);
+        const moved = await trx
           .updateTable('imports')
           .set({
             rows_done: rowsDone,
             bytes_done: bytesDone,
-            created_count: counts.created,
-            updated_count: counts.updated,
-            skipped_count: counts.skipped + locked.filter((o) => o.action === 'skip').length,
-            error_count: counts.errors + rowErrors,
-            error_bytes: errorBytes,
-            heartbeat_at: ctx.clock.now(),
+            created_count: next.created,
+            updated_count: next.updated,
+            skipped_count: next.skipped,
+            error_count: next.errors,
+            error_bytes: bytes,
+            heartbeat_at: beat,
           })
           .where('id', '=', id)
-          .execute();
-        counts.skipped += locked.filter((o) => o.action === 'skip').length;
+          .where('heartbeat_at', '=', lease)
+          .executeTakeFirst();
+        // Another process took the import over (we looked dead to it): stop, writing nothing.
+        if (Number(moved.numUpdatedRows) !== 1) throw new LeaseLost();
+        lease = beat;
+        errorBytes = bytes;
+        Object.assign(counts, next);
       });
-      counts.errors += rowErrors;
-    }
-    if (dryRun) {
-      counts.skipped += skipped;
-      counts.errors += rowErrors;
-      for (const e of pendingErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
     }
     pending = [];
     pendingErrors = [];
@@ -633,6 +630,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     bytesDone = Number(row.file_size);
     await flush();
   } catch (err) {
+    if (err instanceof LeaseLost) return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
     return fail(ctx, row, err, dryRun);
   }
   const finished = ctx.clock.now();
@@ -665,6 +663,59 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     });
   }
   return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
+}
+
+class LeaseLost extends Error {}
+
+/** The next heartbeat: strictly later than the last, so a lease is never renewed to itself. */
+function nextBeat(last: Date): Date {
+  const now = Date.now();
+  return new Date(Math.max(now, last.getTime() + 1));
+}
+
+/**
+ * Takes the import for this process: a queued one, or a running one whose heartbeat is older than
+ * a minute (its process died). The heartbeat doubles as a lease: every checkpoint moves it only if
+ * it still holds our last value, so two processes can never both write one import.
+ */
+async function claim(ctx: ImportCtx, row: Row, lease: Date): Promise<Row | undefined> {
+  const stale = new Date(lease.getTime() - STALE_MS);
+  return ctx.db
+    .updateTable('imports')
+    .set({
+      status: 'running',
+      started_at: row.started_at ?? lease,
+      heartbeat_at: lease,
+      error_file: row.error_file ?? path.join(importDir(ctx.filesDir), `${row.id}.errors.csv`),
+    })
+    .where('id', '=', row.id)
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'queued'),
+        eb.and([eb('status', '=', 'running'), eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', stale)])]),
+      ]),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Imports whose process died: queued again so a worker resumes them at their checkpoint. */
+export async function requeueStaleImports(ctx: Pick<ImportCtx, 'db' | 'clock'>, jobs: Jobs): Promise<number> {
+  const cutoff = new Date(ctx.clock.now().getTime() - STALE_MS);
+  const stale = await ctx.db
+    .selectFrom('imports')
+    .select(['id', 'heartbeat_at'])
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('heartbeat_at', '<', cutoff), eb('heartbeat_at', 'is', null)]))
+    .execute();
+  for (const s of stale) {
+    await jobs.enqueue(
+      'imports.run',
+      { id: s.id, dryRun: false },
+      { idempotencyKey: `resume:${s.id}:${s.heartbeat_at?.toISOString() ?? ''}` },
+    );
+  }
+  return stale.length;
 }
 
 function collectPreview(preview: DryRun['preview'], plan: Outcome[], errors: Array<{ line: number; reason: string }>): void {

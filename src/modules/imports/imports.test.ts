@@ -11,7 +11,7 @@ import type { Workspace } from '../workspaces/workspaces.schema.js';
 import { importFromCli } from './cli-data.service.js';
 import { exportRecords } from './export.service.js';
 import type { ImportView } from './imports.schema.js';
-import { createImport, runImport, runUndo } from './imports.service.js';
+import { createImport, requeueStaleImports, runImport, runUndo } from './imports.service.js';
 
 let t: TestApp;
 let ws: Workspace;
@@ -306,6 +306,21 @@ describe('resume and undo', () => {
     expect(stopped.status).toBe('running');
     expect(stopped.counts.created).toBeGreaterThan(0);
     expect(stopped.counts.created).toBeLessThan(4995);
+    // Still "running" and fresh: nobody else may take it over yet.
+    expect((await runImport(ctx(), imp.id, false)).counts.created).toBe(stopped.counts.created);
+    // A minute without a heartbeat: its process is gone, and the import can be resumed.
+    await t.db.handle.db
+      .updateTable('imports')
+      .set({ heartbeat_at: new Date(Date.now() - 120_000) })
+      .where('id', '=', imp.id)
+      .execute();
+    // The minute cron queues it again for a worker; queueing twice for the same stop is one job.
+    expect(await requeueStaleImports(ctx(), t.jobs)).toBe(1);
+    expect(await requeueStaleImports(ctx(), t.jobs)).toBe(1);
+    const queued = await t.db.handle.executeSql(
+      `select count(*)::int as n from job_keys where queue = 'imports.run' and key like 'resume:${imp.id}:%'`,
+    );
+    expect(queued.rows[0]).toEqual({ n: 1 });
     const done = await runImport(ctx(), imp.id, false);
     expect(done).toMatchObject({ status: 'completed', counts: { created: 4995, updated: 0, errors: 5 } });
     const n = await t.db.handle.db
