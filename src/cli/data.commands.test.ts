@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,16 @@ describe('keel import / export', () => {
     const bin = path.join(dir, 'junk.csv');
     writeFileSync(bin, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31) % 256)));
     await expect(keel('import', 'contacts', bin)).rejects.toThrow(/not text/);
+  });
+
+  it('refuses 2 GB of junk at once, writing nothing', async () => {
+    const p = path.join(dir, 'huge.csv');
+    const fh = await open(p, 'w');
+    await fh.write('Email,First Name\n');
+    await fh.truncate(2 * 1024 ** 3);
+    await fh.close();
+    await expect(keel('import', 'contacts', p)).rejects.toThrow(/not text \(it looks binary\)/);
+    await rm(p);
   });
 
   it('exports to a file with the headers the import reads, and lists and undoes imports', async () => {

@@ -8,6 +8,7 @@ import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { objectDefs } from '../crm/crm-objects.js';
 import type { ObjectName } from '../crm/field-types.js';
+import { sniffFormat } from './csv-reader.js';
 import { parseFilterParam, planExport, writeExport } from './export.service.js';
 import type { ImportView } from './imports.schema.js';
 import {
@@ -68,12 +69,15 @@ export async function importFromCli(
         : `externalIds.${input.key}`;
   let view: ImportView;
   let resumed = false;
-  const stale = input.dryRun ? undefined : await findResumable(ctx, actor.workspaceId, input.object, await hashFile(file).catch(() => ''));
+  // Refuse a file that is not CSV before reading all of it to hash it.
+  await sniffFormat(file);
+  const fileHash = await hashFile(file);
+  const stale = input.dryRun ? undefined : await findResumable(ctx, actor.workspaceId, input.object, fileHash);
   if (stale) {
     resumed = true;
     view = await runImport(ctx, stale.id, false, { onProgress: progress });
   } else {
-    const created = await createImport(ctx, actor, { object: input.object, file, fileName: path.basename(file) });
+    const created = await createImport(ctx, actor, { object: input.object, file, fileName: path.basename(file), fileHash });
     const mapping = input.mapping
       ? created.headers.map((h, i) => (h in (input.mapping ?? {}) ? (input.mapping?.[h] ?? null) : (created.mapping[i] ?? null)))
       : created.mapping;

@@ -175,12 +175,14 @@ export async function createImport(
     mode?: 'create' | 'update' | 'upsert';
     matchKey?: string;
     dateFormat?: ImportView['dateFormat'];
+    /** Already computed by the caller (the CLI hashes first to find an unfinished import). */
+    fileHash?: string;
   },
 ): Promise<ImportView> {
   const def = objectDefs[input.object];
   const format = await sniffFormat(input.file);
   const { headers, sample } = await readHead(input.file, format);
-  const fileHash = await hashFile(input.file);
+  const fileHash = input.fileHash ?? (await hashFile(input.file));
   const targets = await targetsFor(ctx.db, actor.workspaceId, def);
   const mapping = suggestTargets(def, headers, targets).map((s) => s.field);
   const id = newId();
