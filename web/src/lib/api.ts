@@ -45,8 +45,8 @@ function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && 'status' in v && 'title' in v && 'code' in v;
 }
 
-async function send(method: string, path: string, body?: unknown, query?: Query): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function send(method: string, path: string, body?: unknown, query?: Query, extra?: Record<string, string>): Promise<unknown> {
+  const headers: Record<string, string> = { ...extra, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
@@ -91,8 +91,9 @@ export const api = {
     schema.parse(await send('GET', path, undefined, query)),
   post: async <S extends z.ZodType>(path: string, schema: S, body?: unknown): Promise<z.infer<S>> =>
     schema.parse(await send('POST', path, body ?? {})),
-  patch: async <S extends z.ZodType>(path: string, schema: S, body: unknown): Promise<z.infer<S>> =>
-    schema.parse(await send('PATCH', path, body)),
+  /** `headers` carries conditions such as If-Match (a 412 answer becomes an ApiError like any other). */
+  patch: async <S extends z.ZodType>(path: string, schema: S, body: unknown, headers?: Record<string, string>): Promise<z.infer<S>> =>
+    schema.parse(await send('PATCH', path, body, undefined, headers)),
   /** For 204 answers. */
   postNoContent: async (path: string, body?: unknown): Promise<void> => {
     await send('POST', path, body ?? {});
