@@ -3,10 +3,15 @@ import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect
 import { z } from 'zod';
 import { roleSchema } from '../../src/platform/permissions.js';
 import { AccountPage } from './modules/account/AccountPage.js';
+import { AccountRecordPage } from './modules/accounts/AccountRecordPage.js';
+import { AccountsPage } from './modules/accounts/AccountsPage.js';
 import { ApiKeysPage } from './modules/api-keys/ApiKeysPage.js';
 import { AuditLogPage } from './modules/audit/AuditLogPage.js';
 import { SetupPage } from './modules/auth/SetupPage.js';
 import { SignInPage } from './modules/auth/SignInPage.js';
+import { ContactRecordPage } from './modules/contacts/ContactRecordPage.js';
+import { ContactsPage } from './modules/contacts/ContactsPage.js';
+import { recordListSearch } from './modules/records/list-search.js';
 import { RolesPage } from './modules/users/RolesPage.js';
 import { UsersPage } from './modules/users/UsersPage.js';
 import { permissionsQuery, sessionQuery, setupStatusQuery } from './lib/session.js';
@@ -118,6 +123,32 @@ const auditRoute = createRoute({
   component: AuditLogPage,
 });
 
+const contactsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/contacts',
+  validateSearch: (s) => recordListSearch.parse(s),
+  component: ContactsPage,
+});
+
+const contactRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/contacts/$id',
+  component: ContactRecordPage,
+});
+
+const accountsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/accounts',
+  validateSearch: (s) => recordListSearch.parse(s),
+  component: AccountsPage,
+});
+
+const accountRecordRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/accounts/$id',
+  component: AccountRecordPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -127,7 +158,18 @@ const accountRoute = createRoute({
 const routeTree = rootRoute.addChildren([
   setupRoute,
   signInRoute,
-  appRoute.addChildren([indexRoute, usersRoute, rolesRoute, apiKeysRoute, auditRoute, accountRoute]),
+  appRoute.addChildren([
+    indexRoute,
+    usersRoute,
+    rolesRoute,
+    apiKeysRoute,
+    auditRoute,
+    accountRoute,
+    contactsRoute,
+    contactRoute,
+    accountsRoute,
+    accountRecordRoute,
+  ]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

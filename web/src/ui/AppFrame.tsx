@@ -7,7 +7,7 @@ import { forgetSession, sessionQuery, useCan } from '../lib/session.js';
 import { Icon, type IconName } from './Icon.js';
 
 interface NavItem {
-  to: '/users' | '/api-keys' | '/audit' | '/account';
+  to: '/contacts' | '/accounts' | '/users' | '/api-keys' | '/audit' | '/account';
   label: string;
   icon: IconName;
   /** The permission needed to read the section; absent means every signed-in user. */
@@ -16,6 +16,8 @@ interface NavItem {
 
 // Only modules that exist are listed; each appears only to roles that may read it.
 const nav: NavItem[] = [
+  { to: '/contacts', label: 'Contacts', icon: 'user', permission: 'contacts.read' },
+  { to: '/accounts', label: 'Accounts', icon: 'building', permission: 'accounts.read' },
   { to: '/users', label: 'Users & roles', icon: 'users', permission: 'users.read' },
   { to: '/api-keys', label: 'API keys', icon: 'key', permission: 'api_keys.read' },
   { to: '/audit', label: 'Audit log', icon: 'audit', permission: 'audit.read' },
