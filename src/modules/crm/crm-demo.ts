@@ -225,16 +225,14 @@ export async function seedCrmDemo(ctx: Ctx, actor: Actor, ownerIds: readonly str
       ${col('title')}::text[], ${col('company')}::text[], ${col('country')}::text[], ${col('city')}::text[], ${col('stage')}::text[],
       ${col('source')}::text[], ${col('owner')}::uuid[], ${col('account')}::uuid[], ${col('custom')}::jsonb[], ${col('created')}::timestamptz[])
       as u(id, email, first, last, phone, title, company, country, city, stage, source, owner, account, custom, created)`.execute(ctx.db);
-  await ctx.db
-    .transaction()
-    .execute((trx) =>
-      recordAudit(trx, ctx.clock, actor, {
-        action: 'demo.seeded',
-        entityType: 'workspace',
-        entityId: actor.workspaceId,
-        meta: { accounts: 300, contacts: 2000 },
-      }),
-    );
+  await ctx.db.transaction().execute((trx) =>
+    recordAudit(trx, ctx.clock, actor, {
+      action: 'demo.seeded',
+      entityType: 'workspace',
+      entityId: actor.workspaceId,
+      meta: { accounts: 300, contacts: 2000 },
+    }),
+  );
 
   // A little history on the first contacts, so record timelines are not empty.
   for (const c of contacts.slice(0, 5)) {

@@ -39,13 +39,43 @@ export const objectNames = ['contact', 'account'] as const;
 export const objectNameSchema = z.enum(objectNames);
 export type ObjectName = z.infer<typeof objectNameSchema>;
 
+const LOCAL_ATOM = /^(?:[a-z0-9!#$%&'*+/=?^_`{|}~-]|[^\p{C}\p{Z}\p{ASCII}])+$/u;
+const DOMAIN_CHARS = /^(?:[a-z0-9.-]|[^\p{C}\p{Z}\p{ASCII}])+$/u;
+const ASCII_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+
+/** The one normal form of an email: trimmed, lower-cased, NFC. */
+export function normaliseEmail(raw: string): string {
+  return raw.trim().toLowerCase().normalize('NFC');
+}
+
+/**
+ * An address people really use (RFC 5321 dot-atoms, plus-addressing, unicode local parts and
+ * internationalised domains per RFC 6531), without quoted local parts or IP literals. The domain
+ * goes through the WHATWG URL parser's IDNA step, in Node and in the browser alike.
+ */
+export function isValidEmail(email: string): boolean {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (at <= 0 || email.length > 254 || local.length > 64 || !local.split('.').every((a) => LOCAL_ATOM.test(a))) return false;
+  if (!DOMAIN_CHARS.test(domain) || domain.split('.').includes('')) return false;
+  let ascii: string;
+  try {
+    ascii = new URL(`http://${domain}`).hostname;
+  } catch {
+    return false;
+  }
+  const labels = ascii.split('.');
+  return ascii.length <= 253 && labels.length >= 2 && labels.every((l) => ASCII_LABEL.test(l)) && TLD.test(labels.at(-1) ?? '');
+}
+
 /** Trimmed, lower-cased email; the one normal form stored and compared. */
 export const recordEmailSchema = z
   .string()
-  .trim()
-  .max(254, 'Email is too long')
-  .pipe(z.email('Enter a valid email address'))
-  .transform((v) => v.toLowerCase());
+  .max(300, 'Email is too long')
+  .transform(normaliseEmail)
+  .refine(isValidEmail, 'Enter a valid email address');
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

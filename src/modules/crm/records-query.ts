@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { AppError } from '../../platform/errors.js';
 import type { ObjectDef } from './crm-objects.js';
 import type { CustomField } from './custom-fields.schema.js';
-import type { FieldType } from './field-types.js';
+import { normaliseEmail, type FieldType } from './field-types.js';
 import type { Filter } from './records.schema.js';
 
 /** A field a filter or sort can name: its SQL expression and type. */
@@ -67,14 +67,14 @@ function scalar(t: Target, f: Filter): string | number | boolean {
     throw new AppError('validation_failed', `${t.label} compares with a date`);
   }
   if (t.type === 'uuid' && !/^[0-9a-f-]{36}$/i.test(String(v))) throw new AppError('validation_failed', `${t.label} compares with an id`);
-  return t.type === 'email' ? String(v).trim().toLowerCase() : v;
+  return t.type === 'email' ? normaliseEmail(String(v)) : v;
 }
 
 function list(t: Target, f: Filter): string[] {
   const v = f.value;
   const arr = Array.isArray(v) ? v : v === undefined ? [] : [v];
   if (arr.length === 0) throw new AppError('validation_failed', `${t.label} ${f.op} needs a list of values`);
-  return arr.map((x) => (t.type === 'email' ? String(x).trim().toLowerCase() : String(x)));
+  return arr.map((x) => (t.type === 'email' ? normaliseEmail(String(x)) : String(x)));
 }
 
 /** One filter as a SQL condition. Values are always parameters. */

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Page } from '../../platform/http/pagination.js';
 import type { ObjectDef } from './crm-objects.js';
+import { normaliseEmail } from './field-types.js';
 import type { CustomField } from './custom-fields.schema.js';
 import { activeFields, validateCustomValues } from './custom-fields.service.js';
 import {
@@ -304,7 +305,7 @@ export function listConditions(
   q: Pick<ListRecordsQuery, 'q' | 'email' | 'domain' | 'ownerId' | 'accountId' | 'filter' | 'deleted'>,
 ): ReturnType<typeof sql>[] {
   const where = [sql`r.workspace_id = ${workspaceId}`, q.deleted === 'only' ? sql`r.deleted_at is not null` : sql`r.deleted_at is null`];
-  if (q.email !== undefined && def.object === 'contact') where.push(sql`r.email = ${q.email.trim().toLowerCase()}`);
+  if (q.email !== undefined && def.object === 'contact') where.push(sql`r.email = ${normaliseEmail(q.email)}`);
   if (q.domain !== undefined && def.object === 'account') where.push(sql`r.domain = ${q.domain.trim().toLowerCase()}`);
   if (q.ownerId) where.push(sql`r.owner_id = ${q.ownerId}`);
   if (q.accountId && def.object === 'contact') {

@@ -74,6 +74,17 @@ describe('contacts API', () => {
     expect(json<Page>(await call(admin, 'GET', '/api/v1/contacts?email=x@example.com')).data).toHaveLength(0);
   });
 
+  it('accepts unicode and plus-addressed emails, normalised (NFC, lower case), and finds them by email', async () => {
+    const res = await call(admin, 'POST', '/api/v1/contacts', { email: ' JOSE\u0301.Núñez+promo@Exämple.DE ' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(json<Rec>(res).email).toBe('josé.núñez+promo@exämple.de');
+    const found = json<Page>(await call(viewer, 'GET', `/api/v1/contacts?email=${encodeURIComponent('José.Núñez+promo@exämple.de')}`));
+    expect(found.data.map((c) => c.id)).toEqual([json<Rec>(res).id]);
+    for (const email of ['a..b@example.com', 'a@b', 'trailing@dot.com.', 'sp ace@example.com', '"quoted"@example.com']) {
+      expect((await call(admin, 'POST', '/api/v1/contacts', { email })).statusCode, email).toBe(400);
+    }
+  });
+
   it('refuses a duplicate email (409) and an owner from another workspace', async () => {
     await call(admin, 'POST', '/api/v1/contacts', { email: 'dup@example.com' });
     const again = await call(admin, 'POST', '/api/v1/contacts', { email: 'DUP@example.com' });

@@ -2,7 +2,7 @@
 // CSV next to the row. Blank cells are the caller's business (they mean "no value"); here a
 // blank is simply not a valid value. No parser throws on any input.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { domainToASCII } from 'node:url';
+import { isValidEmail, normaliseEmail } from '../crm/field-types.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -375,43 +375,13 @@ export function parseUrlCell(raw: string): ParseResult<string> {
   return ok(url.href);
 }
 
-// RFC 5322 atext, plus any non-ASCII letter (RFC 6531 internationalised local parts).
-const LOCAL_ATOM = /^(?:[a-z0-9!#$%&'*+/=?^_`{|}~-]|[^\p{C}\p{Z}\p{ASCII}])+$/u;
-const DOMAIN_CHARS = /^(?:[a-z0-9.-]|[^\p{C}\p{Z}\p{ASCII}])+$/u;
-const ASCII_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
-
 /**
  * A trimmed, lower-cased address. Quoted local parts and IP-literal domains are valid in
  * RFC 5321 but never seen in marketing lists, so they are refused with the typos.
  */
 export function parseEmailCell(raw: string): ParseResult<string> {
-  const email = raw.trim().toLowerCase().normalize('NFC');
-  const at = email.lastIndexOf('@');
-  const local = email.slice(0, at);
-  const domain = email.slice(at + 1);
-  const valid =
-    at > 0 &&
-    email.length <= 254 &&
-    local.length <= 64 &&
-    local.split('.').every((atom) => LOCAL_ATOM.test(atom)) &&
-    DOMAIN_CHARS.test(domain) &&
-    isDomain(domain);
-  return valid ? ok(email) : fail('not a valid email');
-}
-
-function isDomain(domain: string): boolean {
-  if (domain.split('.').includes('')) return false;
-  // IDNA (UTS #46) via node:url: '' when the domain cannot be an internet host name.
-  const ascii = domainToASCII(domain);
-  const labels = ascii.split('.');
-  return (
-    ascii.length > 0 &&
-    ascii.length <= 253 &&
-    labels.length >= 2 &&
-    labels.every((l) => ASCII_LABEL.test(l)) &&
-    TLD.test(labels.at(-1) ?? '')
-  );
+  const email = normaliseEmail(raw);
+  return isValidEmail(email) ? ok(email) : fail('not a valid email');
 }
 
 /** An E.164 number (+14155550132); without a leading + the number is read in `defaultCountry`. */
