@@ -24,7 +24,7 @@ function decode(cursor: string | undefined): TimelineCursor | null {
 }
 
 /**
- * A record's history, newest first: every audited change to it, and every import that created or
+ * A record's history, newest first (times cut to milliseconds, as the cursor carries them): every audited change to it, and every import that created or
  * updated it (imports keep their per-record log in import_changes, not one audit row per record).
  * Events, emails and form fills join this list as those modules land.
  */
@@ -47,10 +47,10 @@ export async function recordTimeline(
     changes: Record<string, unknown> | null;
     import_id: string | null;
   }>`select * from (
-      select a.id::text as eid, a.occurred_at as at, 'change' as kind, a.action, a.actor_label as actor, a.changes, null::uuid as import_id
+      select a.id::text as eid, date_trunc('milliseconds', a.occurred_at) as at, 'change' as kind, a.action, a.actor_label as actor, a.changes, null::uuid as import_id
         from audit_log a where a.workspace_id = ${workspaceId} and a.entity_type = ${def.object} and a.entity_id = ${id}
       union all
-      select 'import:' || i.id::text as eid, coalesce(i.started_at, i.created_at) as at, 'import' as kind,
+      select 'import:' || i.id::text as eid, date_trunc('milliseconds', coalesce(i.started_at, i.created_at)) as at, 'import' as kind,
              ${def.object} || '.' || ch.op || '_by_import' as action, i.actor_label as actor,
              jsonb_build_object('file', i.file_name, 'undone', i.undone_at is not null) as changes, i.id as import_id
         from import_changes ch join imports i on i.id = ch.import_id
