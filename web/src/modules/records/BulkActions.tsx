@@ -5,14 +5,17 @@ import { api } from '../../lib/api.js';
 import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { Dialog } from '../../ui/Dialog.js';
+import { SelectField } from '../../ui/Field.js';
 import { Notice, ProblemAlert } from '../../ui/ProblemAlert.js';
 import { ProgressBar } from '../../ui/ProgressBar.js';
-import { FieldInput, OwnerSelect } from './FieldInput.js';
+import { FieldInput } from './FieldInput.js';
 import type { FieldCatalog, FieldInfo } from './fields.js';
 import { checkOne, editableFields, toDraft, type DraftValue } from './form-values.js';
 import type { Filter } from './list-search.js';
 import type { RecordKind } from './record-kinds.js';
-import { bulkOperationSchema } from './record-queries.js';
+import { bulkOperationSchema, userLabel, useUsers } from './record-queries.js';
+
+const NO_OWNER = 'none';
 
 export type BulkAction = 'assign_owner' | 'update' | 'delete' | 'restore';
 
@@ -113,7 +116,9 @@ export function BulkDialog({
   // What was ticked when the dialog opened: the ticks clear when the job ends, the dialog stays.
   const [{ target, count }] = useState({ target: givenTarget, count: givenCount });
   const fields = editableFields(catalog).filter((f) => f.key !== kind.def.naturalKey && f.key !== 'ownerId');
+  // Nothing is chosen at first: removing every owner has to be picked on purpose.
   const [ownerId, setOwnerId] = useState('');
+  const { users } = useUsers();
   const [fieldKey, setFieldKey] = useState(fields[0]?.key ?? '');
   const field: FieldInfo | undefined = catalog.get(fieldKey);
   const [value, setValue] = useState<DraftValue>(field ? toDraft(field, null) : '');
@@ -153,7 +158,10 @@ export function BulkDialog({
       return;
     }
     const base = 'ids' in target ? { ids: target.ids } : { filter: target.filter, q: target.q };
-    if (action === 'assign_owner') return start.mutate({ ...base, action, ownerId: ownerId || null });
+    if (action === 'assign_owner') {
+      if (!ownerId) return setError('Choose an owner, or “No owner” to remove it');
+      return start.mutate({ ...base, action, ownerId: ownerId === NO_OWNER ? null : ownerId });
+    }
     if (action === 'update') {
       if (!field) return setError('Choose a field');
       const r = checkOne(kind, field, value);
@@ -224,7 +232,20 @@ export function BulkDialog({
         <>
           <ProblemAlert error={start.error} />
           {action === 'assign_owner' && (
-            <OwnerSelect label="New owner" value={ownerId} onChange={setOwnerId} emptyLabel="No owner (remove the owner)" />
+            <SelectField
+              label="New owner"
+              value={ownerId}
+              onChange={(v) => {
+                setOwnerId(v);
+                setError(undefined);
+              }}
+              error={error}
+              options={[
+                { value: '', label: 'Choose an owner' },
+                ...users.filter((u) => !u.disabled).map((u) => ({ value: u.id, label: userLabel(u) })),
+                { value: NO_OWNER, label: 'No owner (remove the owner)' },
+              ]}
+            />
           )}
           {action === 'update' && (
             <>
