@@ -160,6 +160,47 @@ export function registerDataCommands(program: Command, io: CliIO, getConfig: () 
       );
     });
 
+  const source = program.command('source').description('Tracking sources (a website or app) and their write keys');
+  source
+    .command('create')
+    .description('Create a source and print its write key (shown once)')
+    .requiredOption('--name <name>', 'name, e.g. "Website"')
+    .addOption(new Option('--kind <kind>', 'what sends the events').choices(['website', 'server', 'mobile', 'other']).default('website'))
+    .option('--workspace <slug>', 'workspace slug')
+    .option('--json', 'print JSON')
+    .action(async (o: { name: string; kind: string; workspace?: string; json?: boolean }) => {
+      const s = (await runOp(getConfig(), 'source.create', { name: o.name, kind: o.kind, workspace: o.workspace })) as {
+        id: string;
+        name: string;
+        writeKey: string;
+      };
+      if (o.json) return printJson(io, s);
+      io.out(`Created source ${s.name} (${s.id}). Its write key, shown only now:`);
+      io.out(s.writeKey);
+    });
+  source
+    .command('list')
+    .description('List sources')
+    .option('--workspace <slug>', 'workspace slug')
+    .option('--json', 'print JSON')
+    .action(async (o: { workspace?: string; json?: boolean }) => {
+      const r = (await runOp(getConfig(), 'source.list', { workspace: o.workspace })) as {
+        data: Array<{ id: string; name: string; kind: string; keys: Array<{ prefix: string; active: boolean }> }>;
+      };
+      if (o.json) return printJson(io, r);
+      printTable(
+        io,
+        r.data.map((s) => ({
+          ...s,
+          keys: s.keys
+            .filter((k) => k.active)
+            .map((k) => `wk_${k.prefix}_…`)
+            .join(' '),
+        })),
+        ['id', 'name', 'kind', 'keys'],
+      );
+    });
+
   const exp = program.command('export').description('Export contacts or accounts as CSV or JSON Lines');
   for (const [plural, object] of Object.entries(objects)) {
     exp

@@ -12,6 +12,7 @@ import { createWorkspace, listWorkspaces, resolveCliWorkspace } from '../modules
 import { workspaceNameSchema, workspaceSlugSchema } from '../modules/workspaces/workspaces.schema.js';
 import { findUserByEmail } from '../modules/users/users.repo.js';
 import { objectNameSchema } from '../modules/crm/field-types.js';
+import { createSource, createSourceSchema, listSources } from '../modules/tracking/sources.service.js';
 import { dateFormatSchema, importModeSchema } from '../modules/imports/imports.schema.js';
 import { listImports } from '../modules/imports/imports.service.js';
 import { exportFromCli, importFromCli, undoFromCli } from '../modules/imports/cli-data.service.js';
@@ -165,6 +166,22 @@ export const operations = {
       const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
       const w = await resolveCliWorkspace(c, workspace);
       return exportFromCli(c, w.id, input, ctx.stdout);
+    },
+  }),
+  'source.create': op({
+    args: createSourceSchema.extend(ws),
+    async run(ctx, { workspace, ...input }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock };
+      const w = await resolveCliWorkspace(c, workspace);
+      return createSource(c, cliActor(w.id), input);
+    },
+  }),
+  'source.list': op({
+    args: z.object({ ...ws }).strict(),
+    async run(ctx, { workspace }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock };
+      const w = await resolveCliWorkspace(c, workspace);
+      return { data: await listSources(c, w.id) };
     },
   }),
   'backup.dump': op({

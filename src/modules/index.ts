@@ -14,6 +14,9 @@ import { crmJobs } from './crm/crm.jobs.js';
 import { importsRoutes } from './imports/imports.routes.js';
 import { importsJobs } from './imports/imports.jobs.js';
 import type { Config } from '../platform/config.js';
+import { trackingRoutes } from './tracking/tracking.routes.js';
+import './tracking/tracking.policy.js';
+import { trackingJobs } from './tracking/tracking.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -29,6 +32,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(auditRoutes);
   await app.register(crmRoutes);
   await app.register(importsRoutes);
+  await app.register(trackingRoutes);
 }
 
 /** Every module's background jobs. */
@@ -36,4 +40,5 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   authJobs(jobs);
   crmJobs(jobs);
   importsJobs(jobs, config.filesDir);
+  trackingJobs(jobs);
 }

@@ -37,6 +37,7 @@ export const configSchema = z.object({
   KEEL_WEB_DIR: z.string().optional(),
   KEEL_IMPORT_MAX_BYTES: posInt('KEEL_IMPORT_MAX_BYTES').default(5 * 1024 * 1024 * 1024),
   KEEL_FILES_DIR: z.string().optional(),
+  KEEL_TRACK_RATE_LIMIT: posInt('KEEL_TRACK_RATE_LIMIT').default(120_000),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string; filesDir: string };

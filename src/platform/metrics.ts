@@ -4,6 +4,7 @@ export interface Metrics {
   registry: client.Registry;
   httpDuration: client.Histogram<'method' | 'route' | 'status'>;
   jobsCompleted: client.Counter<'queue' | 'outcome'>;
+  trackingEvents: client.Counter<'outcome'>;
 }
 
 /** One registry per app instance (tests build many apps in one process). */
@@ -23,6 +24,12 @@ export function createMetrics(): Metrics {
       name: 'keel_jobs_processed_total',
       help: 'Background jobs processed by this process, by queue and outcome',
       labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    trackingEvents: new client.Counter({
+      name: 'keel_tracking_events_total',
+      help: 'Tracking API events by outcome: stored, duplicate, bot, or the reason they were rejected',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

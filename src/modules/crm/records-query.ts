@@ -21,7 +21,7 @@ const SYSTEM: Record<string, { column: string; label: string }> = {
 };
 
 export function resolveField(def: ObjectDef, fields: readonly CustomField[], key: string): Target {
-  const sys = SYSTEM[key];
+  const sys = Object.hasOwn(SYSTEM, key) ? SYSTEM[key] : undefined;
   if (sys) return { key, label: sys.label, type: 'timestamp', expr: sql.ref(`r.${sys.column}`) };
   const core = def.fields.find((f) => f.key === key);
   if (core) return { key, label: core.label, type: core.ref ? 'uuid' : core.type, expr: sql.ref(`r.${core.column}`) };

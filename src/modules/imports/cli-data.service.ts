@@ -79,7 +79,9 @@ export async function importFromCli(
   } else {
     const created = await createImport(ctx, actor, { object: input.object, file, fileName: path.basename(file), fileHash });
     const mapping = input.mapping
-      ? created.headers.map((h, i) => (h in (input.mapping ?? {}) ? (input.mapping?.[h] ?? null) : (created.mapping[i] ?? null)))
+      ? created.headers.map((h, i) =>
+          input.mapping && Object.hasOwn(input.mapping, h) ? (input.mapping?.[h] ?? null) : (created.mapping[i] ?? null),
+        )
       : created.mapping;
     await updateImport(ctx, actor, created.id, { mapping, mode: input.mode, matchKey: key, dateFormat: input.dateFormat });
     await ctx.db

@@ -259,6 +259,97 @@ export interface BulkOperationsTable {
   finished_at: NullableTimestamp;
 }
 
+export interface SourcesTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  kind: string;
+  retention_days: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface SourceKeysTable {
+  id: string;
+  workspace_id: string;
+  source_id: string;
+  prefix: string;
+  key_hash: string;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface ProfilesTable {
+  id: string;
+  workspace_id: string;
+  contact_id: string | null;
+  merged_into: string | null;
+  traits: Json<Record<string, unknown>>;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface IdentitiesTable {
+  workspace_id: string;
+  kind: string;
+  value: string;
+  profile_id: string;
+  first_seen_at: Timestamp;
+}
+
+export interface ProfileMergesTable {
+  id: string;
+  workspace_id: string;
+  from_profile: string;
+  into_profile: string;
+  reason: string;
+  message_id: string | null;
+  merged_at: Timestamp;
+}
+
+export interface EventIdsTable {
+  workspace_id: string;
+  message_id: string;
+}
+
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  source_id: string;
+  profile_id: string;
+  type: string;
+  event: string | null;
+  name: string | null;
+  message_id: string;
+  anonymous_id: string | null;
+  user_id: string | null;
+  ts: Timestamp;
+  sent_at: NullableTimestamp;
+  received_at: Timestamp;
+  properties: Json<Record<string, unknown>>;
+  traits: Json<Record<string, unknown>>;
+  context: Json<Record<string, unknown>>;
+}
+
+export interface TouchpointsTable {
+  id: string;
+  workspace_id: string;
+  profile_id: string;
+  event_id: string;
+  ts: Timestamp;
+  channel: string;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  term: string | null;
+  content: string | null;
+  click_id: string | null;
+  referrer: string | null;
+  landing_page: string | null;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -278,4 +369,12 @@ export interface DB {
   imports: ImportsTable;
   import_changes: ImportChangesTable;
   bulk_operations: BulkOperationsTable;
+  sources: SourcesTable;
+  source_keys: SourceKeysTable;
+  profiles: ProfilesTable;
+  identities: IdentitiesTable;
+  profile_merges: ProfileMergesTable;
+  event_ids: EventIdsTable;
+  events: EventsTable;
+  touchpoints: TouchpointsTable;
 }

@@ -9,6 +9,7 @@ let b: Workspace;
 let adminA: string;
 const bIds: Record<string, string> = {};
 let bEmails: string[] = [];
+let bSourceKey = '';
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -42,6 +43,9 @@ beforeAll(async () => {
     payload: 'Email,First Name\nb-import@example.com,Bee\n',
   });
   bIds.imports = json<{ id: string }>(upload).id;
+  const source = await post('/api/v1/sources', { name: 'B site' });
+  bIds.sources = source.id;
+  bSourceKey = (source as unknown as { keys: Array<{ id: string }> }).keys[0]?.id ?? '';
   bIds['import-mappings'] = (
     await post('/api/v1/import-mappings', { object: 'contact', name: 'B mapping', mapping: { Email: 'email' } })
   ).id;
@@ -89,11 +93,16 @@ describe('workspace isolation', () => {
         route.method === 'PATCH'
           ? (patchBodies[resource] ?? { name: 'hijacked', disabled: true })
           : route.method === 'POST'
-            ? { contactId: bIds.contacts }
+            ? resource === 'accounts'
+              ? { contactId: bIds.contacts }
+              : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
-        url: route.url.replace(':id', id ?? '').replace(':contactId', bIds.contacts ?? ''),
+        url: route.url
+          .replace(':id', id ?? '')
+          .replace(':contactId', bIds.contacts ?? '')
+          .replace(':keyId', bSourceKey),
         headers: bearer(adminA),
         payload,
       });

@@ -1,0 +1,261 @@
+import { sql } from 'kysely';
+import { isbot } from 'isbot';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { newId } from '../../platform/ids.js';
+import { visitOf, classifyChannel } from './channels.js';
+import { messageSchema, type Message } from './messages.schema.js';
+import { resolveProfile, linkProfilesToContacts, type ContactLink } from './identity.service.js';
+
+export interface IngestCtx {
+  db: Db;
+  clock: Clock;
+}
+
+/** Segment's limits: 32 KB per message, 500 KB per batch request. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = 500 * 1024;
+/** Event times are kept as sent unless they are later than this past the time of receipt. */
+const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
+const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
+const SESSION_MS = 30 * 60_000;
+
+export interface Rejected {
+  index: number;
+  messageId: string | null;
+  reason: string;
+}
+
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  bots: number;
+  rejected: Rejected[];
+}
+
+interface Normalised {
+  msg: Message;
+  messageId: string;
+  ts: Date;
+  sentAt: Date | null;
+  anonymousId: string | null;
+  userId: string | null;
+  context: Record<string, unknown>;
+}
+
+function toDate(v: unknown): Date | null {
+  if (v === undefined || v === null || v === '') return null;
+  const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function clip(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  return String(v).slice(0, 500);
+}
+
+/**
+ * Validates one message and fixes its time the way Segment does: when the client sent both
+ * `sentAt` and a timestamp, the event happened `sentAt - timestamp` before we received it, which
+ * cancels a client clock that is off. Returns a reason instead when the message cannot be kept.
+ */
+export function normalise(
+  raw: unknown,
+  batch: { context?: Record<string, unknown>; sentAt?: unknown },
+  receivedAt: Date,
+): Normalised | string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'a message must be a JSON object';
+  if (Buffer.byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) return 'message is larger than 32 KB';
+  const parsed = messageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    return i ? `${i.path.join('.') || 'message'}: ${i.message}` : 'not a valid message';
+  }
+  const msg = parsed.data;
+  const anonymousId = clip(msg.anonymousId);
+  const userId = clip(msg.userId);
+  if (msg.type !== 'alias' && !anonymousId && !userId) return 'userId or anonymousId is required';
+  const context = { ...(batch.context ?? {}), ...(msg.context ?? {}) };
+  const sentAt = toDate(msg.sentAt ?? batch.sentAt);
+  const original = toDate(msg.originalTimestamp ?? msg.timestamp);
+  if ((msg.timestamp !== undefined || msg.originalTimestamp !== undefined) && !original) return 'timestamp is not a date';
+  let ts = original ?? receivedAt;
+  if (original && sentAt) ts = new Date(receivedAt.getTime() - (sentAt.getTime() - original.getTime()));
+  if (ts.getTime() < EARLIEST) return 'timestamp is before the year 2000';
+  if (ts.getTime() > receivedAt.getTime() + FUTURE_TOLERANCE_MS) ts = receivedAt;
+  return { msg, messageId: msg.messageId ?? `keel-${newId()}`, ts, sentAt, anonymousId, userId, context };
+}
+
+/**
+ * Stores a request's messages. Everything a 200 acknowledges is committed first: dedup keys,
+ * profiles and identities, events and touchpoints go in one transaction. Bad messages are
+ * reported by index and never cost the good ones. Contacts are linked (identify with an email)
+ * right after, before the answer.
+ */
+export async function ingest(
+  ctx: IngestCtx,
+  source: { sourceId: string; workspaceId: string },
+  raws: unknown[],
+  batch: { context?: Record<string, unknown>; sentAt?: unknown } = {},
+  count: (outcome: string, n?: number) => void = () => undefined,
+): Promise<IngestResult> {
+  const receivedAt = ctx.clock.now();
+  const ok: Normalised[] = [];
+  const rejected: Rejected[] = [];
+  let bots = 0;
+  raws.forEach((raw, index) => {
+    const n = normalise(raw, batch, receivedAt);
+    if (typeof n === 'string') {
+      rejected.push({
+        index,
+        messageId:
+          typeof (raw as { messageId?: unknown })?.messageId === 'string' ? String((raw as { messageId: string }).messageId) : null,
+        reason: n,
+      });
+      count('rejected');
+    } else if (typeof n.context.userAgent === 'string' && isbot(n.context.userAgent)) {
+      bots++;
+      count('bot');
+    } else ok.push(n);
+  });
+  if (ok.length === 0) return { stored: 0, duplicates: 0, bots, rejected };
+  const ws = source.workspaceId;
+  const links: ContactLink[] = [];
+  const { stored, duplicates } = await withRetry(() =>
+    ctx.db.transaction().execute(async (trx) => {
+      links.length = 0;
+      const ids = ok.map((n) => n.messageId);
+      const fresh = await sql<{ message_id: string }>`insert into event_ids (workspace_id, message_id)
+      select ${ws}, m from unnest(${ids}::text[]) as u(m) on conflict do nothing returning message_id`.execute(trx);
+      const isNew = new Set(fresh.rows.map((r) => r.message_id));
+      const todo = ok.filter((n) => isNew.delete(n.messageId));
+      const rows: Array<Record<string, unknown>> = [];
+      for (const n of todo) {
+        const profileId = await resolveProfile(trx, ws, n, receivedAt);
+        const m = n.msg;
+        const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : {};
+        const properties =
+          m.type === 'track' || m.type === 'page' || m.type === 'screen'
+            ? (m.properties ?? {})
+            : m.type === 'group'
+              ? { groupId: String(m.groupId) }
+              : m.type === 'alias'
+                ? { previousId: String(m.previousId) }
+                : {};
+        rows.push({
+          id: newId(),
+          profile_id: profileId,
+          type: m.type,
+          event: m.type === 'track' ? m.event : null,
+          name: m.type === 'page' || m.type === 'screen' ? (m.name ?? null) : null,
+          message_id: n.messageId,
+          anonymous_id: n.anonymousId,
+          user_id: n.userId,
+          ts: n.ts,
+          sent_at: n.sentAt,
+          properties: JSON.stringify(properties),
+          traits: JSON.stringify(traits),
+          context: JSON.stringify(n.context),
+        });
+        if (m.type === 'identify') {
+          const email = typeof traits.email === 'string' ? traits.email : null;
+          if (email) links.push({ profileId, email, traits });
+        }
+      }
+      if (rows.length) {
+        // A later message of this batch may have merged a profile an earlier one was given.
+        const merged = await trx
+          .selectFrom('profiles')
+          .select(['id', 'merged_into'])
+          .where('id', 'in', [...new Set(rows.map((r) => String(r.profile_id)))])
+          .where('merged_into', 'is not', null)
+          .execute();
+        const into = new Map(merged.map((p) => [p.id, p.merged_into]));
+        for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
+        const col = (k: string) => rows.map((r) => r[k]);
+        await sql`insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
+        select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
+        from unnest(${col('id')}::uuid[], ${col('profile_id')}::uuid[], ${col('type')}::text[], ${col('event')}::text[], ${col('name')}::text[],
+          ${col('message_id')}::text[], ${col('anonymous_id')}::text[], ${col('user_id')}::text[], ${col('ts')}::timestamptz[],
+          ${col('sent_at')}::timestamptz[], ${col('properties')}::jsonb[], ${col('traits')}::jsonb[], ${col('context')}::jsonb[])
+          as u(id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, properties, traits, context)`.execute(
+          trx,
+        );
+        await recordTouchpoints(trx, ws, rows, todo);
+      }
+      return { stored: rows.length, duplicates: ok.length - todo.length };
+    }),
+  );
+  count('stored', stored);
+  count('duplicate', duplicates);
+  if (links.length) await linkProfilesToContacts(ctx, ws, links);
+  return { stored, duplicates, bots, rejected };
+}
+
+/**
+ * A page view (or any event with page context) that arrives with a source — UTM parameters, a
+ * click id, an outside referrer — or as a profile's very first visit becomes a touchpoint, unless
+ * the profile had the same source within the last 30 minutes (the same session).
+ */
+async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<string, unknown>>, todo: Normalised[]): Promise<void> {
+  for (const [i, n] of todo.entries()) {
+    const row = rows[i];
+    if (!row || (n.msg.type !== 'page' && n.msg.type !== 'screen' && !n.context.page)) continue;
+    const v = visitOf(n.context);
+    if (!v) continue;
+    const channel = classifyChannel(v);
+    const profileId = String(row.profile_id);
+    const last = await trx
+      .selectFrom('touchpoints')
+      .select(['ts', 'channel', 'source', 'campaign'])
+      .where('profile_id', '=', profileId)
+      .orderBy('ts', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (channel === 'direct' && last) continue;
+    if (
+      last &&
+      Math.abs(n.ts.getTime() - last.ts.getTime()) < SESSION_MS &&
+      last.channel === channel &&
+      last.source === v.source &&
+      last.campaign === v.campaign
+    ) {
+      continue;
+    }
+    await trx
+      .insertInto('touchpoints')
+      .values({
+        id: newId(),
+        workspace_id: ws,
+        profile_id: profileId,
+        event_id: String(row.id),
+        ts: n.ts,
+        channel,
+        source: v.source ?? v.referrerHost,
+        medium: v.medium,
+        campaign: v.campaign,
+        term: v.term,
+        content: v.content,
+        click_id: v.clickId,
+        referrer: v.referrer,
+        landing_page: v.landingPage,
+      })
+      .execute();
+  }
+}
+
+/**
+ * Two batches from one visitor can race to create or merge the same profile; PostgreSQL then
+ * aborts one with a deadlock or serialization error. Nothing was committed: run it again.
+ */
+async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || (code !== '40P01' && code !== '40001' && code !== '23505')) throw err;
+      await new Promise((r) => setTimeout(r, 10 * i + Math.floor(Math.random() * 20)));
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import type { Page } from '../../platform/http/pagination.js';
+import { contactDef } from '../crm/crm-objects.js';
+import { findRecord } from '../crm/records.repo.js';
+import type { TrackedEvent } from './messages.schema.js';
+
+async function profilesOfContact(db: DbOrTx, ws: string, contactId: string): Promise<string[]> {
+  const c = await findRecord(db, contactDef, ws, contactId);
+  if (!c) throw notFound('Contact');
+  const rows = await db.selectFrom('profiles').select('id').where('workspace_id', '=', ws).where('contact_id', '=', contactId).execute();
+  return rows.map((r) => r.id);
+}
+
+function cursorOf(ts: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ ts: ts.toISOString(), id })).toString('base64url');
+}
+
+function decode(cursor: string | undefined): { ts: string; id: string } | null {
+  if (!cursor) return null;
+  try {
+    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { ts?: unknown; id?: unknown };
+    if (typeof c.ts === 'string' && !Number.isNaN(Date.parse(c.ts)) && typeof c.id === 'string' && /^[0-9a-f-]{36}$/.test(c.id))
+      return { ts: c.ts, id: c.id };
+  } catch {
+    /* fall through */
+  }
+  throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
+}
+
+/** A contact's events across all its profiles, newest first (event time, then id). */
+export async function contactEvents(
+  db: DbOrTx,
+  ws: string,
+  contactId: string,
+  q: { limit: number; cursor?: string },
+): Promise<Page<TrackedEvent>> {
+  const profiles = await profilesOfContact(db, ws, contactId);
+  if (profiles.length === 0) return { data: [], nextCursor: null };
+  const c = decode(q.cursor);
+  const r = await sql<{
+    id: string;
+    type: TrackedEvent['type'];
+    event: string | null;
+    name: string | null;
+    message_id: string;
+    anonymous_id: string | null;
+    user_id: string | null;
+    ts: Date;
+    received_at: Date;
+    source_id: string;
+    properties: Record<string, unknown>;
+    traits: Record<string, unknown>;
+    context: Record<string, unknown>;
+  }>`select date_trunc('milliseconds', ts) as ts, id, type, event, name, message_id, anonymous_id, user_id, received_at, source_id, properties, traits, context
+    from events where profile_id = any(${profiles}::uuid[]) ${c ? sql`and (date_trunc('milliseconds', ts), id) < (${new Date(c.ts)}, ${c.id})` : sql``}
+    order by date_trunc('milliseconds', ts) desc, id desc limit ${q.limit + 1}`.execute(db);
+  const rows = r.rows.slice(0, q.limit);
+  const last = rows[rows.length - 1];
+  return {
+    data: rows.map((e) => ({
+      id: e.id,
+      type: e.type,
+      event: e.event,
+      name: e.name,
+      messageId: e.message_id,
+      anonymousId: e.anonymous_id,
+      userId: e.user_id,
+      timestamp: e.ts.toISOString(),
+      receivedAt: e.received_at.toISOString(),
+      sourceId: e.source_id,
+      properties: e.properties,
+      traits: e.traits,
+      context: e.context,
+    })),
+    nextCursor: r.rows.length > q.limit && last ? cursorOf(last.ts, last.id) : null,
+  };
+}
+
+export async function contactIdentities(db: DbOrTx, ws: string, contactId: string) {
+  const profiles = await profilesOfContact(db, ws, contactId);
+  if (profiles.length === 0) return { data: [] };
+  const rows = await db.selectFrom('identities').selectAll().where('profile_id', 'in', profiles).orderBy('first_seen_at').execute();
+  return {
+    data: rows.map((r) => ({
+      kind: r.kind === 'user_id' ? ('userId' as const) : ('anonymousId' as const),
+      value: r.value,
+      firstSeenAt: r.first_seen_at.toISOString(),
+      profileId: r.profile_id,
+    })),
+  };
+}
+
+export async function contactTouchpoints(db: DbOrTx, ws: string, contactId: string, q: { limit: number; cursor?: string }) {
+  const profiles = await profilesOfContact(db, ws, contactId);
+  if (profiles.length === 0) return { data: [], nextCursor: null };
+  const c = decode(q.cursor);
+  let query = db.selectFrom('touchpoints').selectAll().where('profile_id', 'in', profiles);
+  if (c) query = query.where((eb) => eb.or([eb('ts', '<', new Date(c.ts)), eb.and([eb('ts', '=', new Date(c.ts)), eb('id', '<', c.id)])]));
+  const rows = await query
+    .orderBy('ts', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map((t) => ({
+      id: t.id,
+      timestamp: t.ts.toISOString(),
+      channel: t.channel,
+      source: t.source,
+      medium: t.medium,
+      campaign: t.campaign,
+      term: t.term,
+      content: t.content,
+      clickId: t.click_id,
+      referrer: t.referrer,
+      landingPage: t.landing_page,
+    })),
+    nextCursor: rows.length > q.limit && last ? cursorOf(last.ts, last.id) : null,
+  };
+}

@@ -1,0 +1,226 @@
+import { gzipSync } from 'node:zlib';
+import { Analytics } from '@segment/analytics-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
+import { clearWriteKeyCache } from './sources.service.js';
+import { classifyChannel, visitOf } from './channels.js';
+
+let t: TestApp;
+let key: string;
+let writeKey: string;
+let sourceId: string;
+let url: string;
+
+type Ev = {
+  type: string;
+  event: string | null;
+  messageId: string;
+  timestamp: string;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown>;
+};
+
+const basic = (k: string) => ({ authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}` });
+const post = (path: string, body: unknown, headers: Record<string, string> = basic(writeKey)) =>
+  t.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const contactByEmail = async (email: string) =>
+  json<{ data: Array<{ id: string; firstName: string | null; company: string | null; traits: Record<string, unknown> }> }>(
+    await t.app.inject({ url: `/api/v1/contacts?email=${encodeURIComponent(email)}`, headers: bearer(key) }),
+  ).data[0];
+const eventsOf = async (id: string) =>
+  json<{ data: Ev[] }>(await t.app.inject({ url: `/api/v1/contacts/${id}/events?limit=200`, headers: bearer(key) })).data;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const ws = await makeWorkspace(t);
+  key = await makeApiKey(t, ws, 'admin');
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/sources', headers: bearer(key), payload: { name: 'Website' } });
+  expect(res.statusCode, res.body).toBe(201);
+  ({ writeKey, id: sourceId } = json<{ writeKey: string; id: string }>(res));
+  url = await t.app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(() => t.close());
+
+describe('the Segment-compatible tracking API', () => {
+  it('takes identify, track, page, group and alias from the stock @segment/analytics-node client and stitches them', async () => {
+    const analytics = new Analytics({ writeKey, host: url, flushAt: 3, flushInterval: 50, maxRetries: 1 });
+    const errors: unknown[] = [];
+    analytics.on('error', (e) => errors.push(e));
+    analytics.page({
+      anonymousId: 'anon-1',
+      name: 'Pricing',
+      properties: { url: 'https://acme.example/pricing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q4-launch' },
+      context: {
+        page: {
+          url: 'https://acme.example/pricing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q4-launch',
+          referrer: 'https://www.linkedin.com/',
+        },
+      },
+    });
+    analytics.track({ anonymousId: 'anon-1', event: 'Demo Requested', properties: { plan: 'pro' } });
+    analytics.identify({
+      anonymousId: 'anon-1',
+      userId: 'user-42',
+      traits: { email: 'Grace.Hopper@Example.com', firstName: 'Grace', company: { name: 'Navy' }, plan: 'pro' },
+    });
+    analytics.group({ userId: 'user-42', groupId: 'acct-7', traits: { name: 'Navy' } });
+    analytics.alias({ userId: 'user-42', previousId: 'anon-2' });
+    analytics.track({ anonymousId: 'anon-2', event: 'Docs Read' });
+    await analytics.closeAndFlush({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+
+    const c = await contactByEmail('grace.hopper@example.com');
+    expect(c).toMatchObject({ firstName: 'Grace', company: 'Navy', traits: { plan: 'pro' } });
+    const events = await eventsOf(c?.id ?? '');
+    expect(events.map((e) => e.type).sort()).toEqual(['alias', 'group', 'identify', 'page', 'track', 'track']);
+    expect(events.find((e) => e.event === 'Demo Requested')).toMatchObject({
+      properties: { plan: 'pro' },
+      context: { library: { name: expect.any(String) } },
+    });
+    for (let i = 1; i < events.length; i++)
+      expect(Date.parse(events[i - 1]?.timestamp ?? '') >= Date.parse(events[i]?.timestamp ?? '')).toBe(true);
+    const ids = json<{ data: Array<{ kind: string; value: string }> }>(
+      await t.app.inject({ url: `/api/v1/contacts/${c?.id}/identities`, headers: bearer(key) }),
+    );
+    expect(ids.data.map((i) => `${i.kind}:${i.value}`).sort()).toEqual(['anonymousId:anon-1', 'anonymousId:anon-2', 'userId:user-42']);
+    const tps = json<{ data: Array<Record<string, unknown>> }>(
+      await t.app.inject({ url: `/api/v1/contacts/${c?.id}/touchpoints`, headers: bearer(key) }),
+    );
+    expect(tps.data).toHaveLength(1);
+    expect(tps.data[0]).toMatchObject({
+      channel: 'paid social',
+      source: 'linkedin',
+      medium: 'paid_social',
+      campaign: 'q4-launch',
+      timestamp: expect.any(String),
+    });
+  });
+
+  it('stores a message once however often it is sent (messageId), and answers 200 only once it is stored', async () => {
+    const batch = {
+      batch: [
+        { type: 'identify', messageId: 'dup-1', anonymousId: 'dup-anon', traits: { email: 'dup@example.com' } },
+        { type: 'track', messageId: 'dup-2', anonymousId: 'dup-anon', event: 'Signed Up' },
+        { type: 'track', messageId: 'dup-2', anonymousId: 'dup-anon', event: 'Signed Up' },
+      ],
+    };
+    const first = await post('/v1/batch', batch);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(json(first)).toMatchObject({ success: true, stored: 2, duplicates: 1 });
+    const again = await post('/v1/batch', batch);
+    expect(json(again)).toMatchObject({ success: true, stored: 0, duplicates: 3 });
+    const c = await contactByEmail('dup@example.com');
+    expect((await eventsOf(c?.id ?? '')).map((e) => e.messageId).sort()).toEqual(['dup-1', 'dup-2']);
+  });
+
+  it('keeps the good messages of a batch and reports the bad ones by index', async () => {
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: 'ok-1', userId: 'u-ok', event: 'Fine' },
+        { type: 'track', messageId: 'bad-1', event: 'No ids' },
+        { type: 'track', messageId: 'bad-2', userId: 'u-ok' },
+        { type: 'teleport', messageId: 'bad-3', userId: 'u-ok' },
+        'not an object',
+        { type: 'track', messageId: 'bad-4', userId: 'u-ok', event: 'Old', timestamp: '1970-01-02T00:00:00Z' },
+        { type: 'track', messageId: 'bad-5', userId: 'u-ok', event: 'Huge', properties: { blob: 'x'.repeat(40_000) } },
+      ],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = json<{ stored: number; rejected: Array<{ index: number; reason: string }> }>(res);
+    expect(body.stored).toBe(1);
+    expect(body.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(body.rejected[0]?.reason).toMatch(/userId or anonymousId/);
+    expect(body.rejected[4]?.reason).toMatch(/2000/);
+    expect(body.rejected[5]?.reason).toMatch(/32 KB/);
+  });
+
+  it('refuses what the spec refuses, with clear errors, and counts them in /metrics', async () => {
+    expect((await post('/v1/track', { userId: 'x', event: 'E' }, {})).statusCode).toBe(401);
+    expect((await post('/v1/track', { userId: 'x', event: 'E' }, basic('wk_nope_nope'))).statusCode).toBe(401);
+    expect((await post('/v1/track', '{"userId": ')).statusCode).toBe(400);
+    expect((await post('/v1/track', { event: 'No ids' })).statusCode).toBe(400);
+    expect((await post('/v1/identify', { userId: { nested: true } })).statusCode).toBe(400);
+    expect((await post('/v1/track', { userId: 'x', event: 'Big', properties: { blob: 'x'.repeat(40_000) } })).statusCode).toBe(413);
+    expect((await post('/v1/batch', { batch: [{ type: 'track', event: 'no ids' }] })).statusCode).toBe(400);
+    expect((await post('/v1/batch', { nope: [] })).statusCode).toBe(400);
+    const metrics = await t.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/keel_tracking_events_total\{outcome="rejected"\} \d+/);
+    expect(metrics.body).toMatch(/keel_tracking_events_total\{outcome="bad_write_key"\} \d+/);
+  });
+
+  it('accepts gzip bodies and the write key in the body; corrects client clock skew with sentAt', async () => {
+    const body = {
+      writeKey,
+      batch: [
+        {
+          type: 'identify',
+          messageId: 'gz-1',
+          userId: 'gz-user',
+          traits: { email: 'gzip@example.com' },
+          timestamp: '2030-01-01T00:00:10.000Z',
+        },
+      ],
+      sentAt: '2030-01-01T00:00:20.000Z',
+    };
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync(JSON.stringify(body)),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const c = await contactByEmail('gzip@example.com');
+    const [e] = await eventsOf(c?.id ?? '');
+    // The client clock is years ahead, but the event happened 10 s before it was sent.
+    const age = Date.now() - Date.parse(e?.timestamp ?? '');
+    expect(age).toBeGreaterThanOrEqual(9_000);
+    expect(age).toBeLessThan(120_000);
+  });
+
+  it('drops bots (isbot) and counts them', async () => {
+    const res = await post('/v1/page', {
+      anonymousId: 'bot-1',
+      context: { userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toMatchObject({ stored: 0 });
+    expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/keel_tracking_events_total\{outcome="bot"\} 1/);
+  });
+
+  it('rotates write keys with an overlap and revokes them at once', async () => {
+    const rotated = json<{ writeKey: string; keys: Array<{ id: string; active: boolean; expiresAt: string | null }> }>(
+      await t.app.inject({ method: 'POST', url: `/api/v1/sources/${sourceId}/rotate`, headers: bearer(key), payload: { overlapHours: 1 } }),
+    );
+    expect(rotated.keys).toHaveLength(2);
+    expect(rotated.keys.every((k) => k.active)).toBe(true);
+    expect((await post('/v1/track', { userId: 'r', event: 'Old key' })).statusCode).toBe(200);
+    expect((await post('/v1/track', { userId: 'r', event: 'New key' }, basic(rotated.writeKey))).statusCode).toBe(200);
+    const old = rotated.keys.find((k) => k.expiresAt !== null);
+    await t.app.inject({ method: 'POST', url: `/api/v1/sources/${sourceId}/keys/${old?.id}/revoke`, headers: bearer(key) });
+    clearWriteKeyCache();
+    expect((await post('/v1/track', { userId: 'r', event: 'Old key' })).statusCode).toBe(401);
+    writeKey = rotated.writeKey;
+  });
+});
+
+describe('channel rules', () => {
+  const ch = (context: Record<string, unknown>) => {
+    const v = visitOf(context);
+    return v ? classifyChannel(v) : null;
+  };
+  it('classifies visits into channel groups', () => {
+    expect(ch({ page: { url: 'https://a.example/?gclid=abc' } })).toBe('paid search');
+    expect(ch({ page: { url: 'https://a.example/?fbclid=abc' } })).toBe('paid social');
+    expect(ch({ campaign: { source: 'newsletter', medium: 'email', name: 'nov' }, page: { url: 'https://a.example/' } })).toBe('email');
+    expect(ch({ page: { url: 'https://a.example/', referrer: 'https://www.google.com/' } })).toBe('organic search');
+    expect(ch({ page: { url: 'https://a.example/', referrer: 'https://t.co/xyz' } })).toBe('organic social');
+    expect(ch({ page: { url: 'https://a.example/', referrer: 'https://blog.other.example/post' } })).toBe('referral');
+    expect(ch({ page: { url: 'https://a.example/x', referrer: 'https://a.example/' } })).toBe('direct');
+    expect(ch({ page: { url: 'https://a.example/?utm_source=partner&utm_medium=cpm' } })).toBe('display');
+  });
+});
