@@ -29,6 +29,69 @@ function decode(cursor: string | undefined): { ts: string; id: string } | null {
   throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
 }
 
+type EventRow = {
+  id: string;
+  type: TrackedEvent['type'];
+  event: string | null;
+  name: string | null;
+  message_id: string;
+  anonymous_id: string | null;
+  user_id: string | null;
+  ts: Date;
+  received_at: Date;
+  source_id: string;
+  properties: Record<string, unknown>;
+  traits: Record<string, unknown>;
+  context: Record<string, unknown>;
+};
+
+function toEvent(e: EventRow): TrackedEvent {
+  return {
+    id: e.id,
+    type: e.type,
+    event: e.event,
+    name: e.name,
+    messageId: e.message_id,
+    anonymousId: e.anonymous_id,
+    userId: e.user_id,
+    timestamp: e.ts.toISOString(),
+    receivedAt: e.received_at.toISOString(),
+    sourceId: e.source_id,
+    properties: e.properties,
+    traits: e.traits,
+    context: e.context,
+  };
+}
+
+/**
+ * The live event stream of a workspace, newest received first: what the debugger shows.
+ * `after` returns only events received after a cursor (polling for new ones).
+ */
+export async function recentEvents(
+  db: DbOrTx,
+  ws: string,
+  q: { limit: number; cursor?: string; sourceId?: string; type?: string; user?: string; event?: string },
+): Promise<Page<TrackedEvent & { contactId: string | null }>> {
+  const c = decode(q.cursor);
+  const r = await sql<
+    EventRow & { contact_id: string | null }
+  >`select e.*, date_trunc('milliseconds', e.received_at) as received_at, p.contact_id
+    from events e join profiles p on p.id = e.profile_id
+    where e.workspace_id = ${ws}
+      ${q.sourceId ? sql`and e.source_id = ${q.sourceId}` : sql``}
+      ${q.type ? sql`and e.type = ${q.type}` : sql``}
+      ${q.event ? sql`and e.event = ${q.event}` : sql``}
+      ${q.user ? sql`and (e.user_id = ${q.user} or e.anonymous_id = ${q.user})` : sql``}
+      ${c ? sql`and (date_trunc('milliseconds', e.received_at), e.id) < (${new Date(c.ts)}, ${c.id})` : sql``}
+    order by date_trunc('milliseconds', e.received_at) desc, e.id desc limit ${q.limit + 1}`.execute(db);
+  const rows = r.rows.slice(0, q.limit);
+  const last = rows[rows.length - 1];
+  return {
+    data: rows.map((e) => ({ ...toEvent(e), contactId: e.contact_id })),
+    nextCursor: r.rows.length > q.limit && last ? cursorOf(last.received_at, last.id) : null,
+  };
+}
+
 /** A contact's events across all its profiles, newest first (event time, then id). */
 export async function contactEvents(
   db: DbOrTx,
@@ -39,41 +102,14 @@ export async function contactEvents(
   const profiles = await profilesOfContact(db, ws, contactId);
   if (profiles.length === 0) return { data: [], nextCursor: null };
   const c = decode(q.cursor);
-  const r = await sql<{
-    id: string;
-    type: TrackedEvent['type'];
-    event: string | null;
-    name: string | null;
-    message_id: string;
-    anonymous_id: string | null;
-    user_id: string | null;
-    ts: Date;
-    received_at: Date;
-    source_id: string;
-    properties: Record<string, unknown>;
-    traits: Record<string, unknown>;
-    context: Record<string, unknown>;
-  }>`select date_trunc('milliseconds', ts) as ts, id, type, event, name, message_id, anonymous_id, user_id, received_at, source_id, properties, traits, context
+  const r =
+    await sql<EventRow>`select date_trunc('milliseconds', ts) as ts, id, type, event, name, message_id, anonymous_id, user_id, received_at, source_id, properties, traits, context
     from events where profile_id = any(${profiles}::uuid[]) ${c ? sql`and (date_trunc('milliseconds', ts), id) < (${new Date(c.ts)}, ${c.id})` : sql``}
     order by date_trunc('milliseconds', ts) desc, id desc limit ${q.limit + 1}`.execute(db);
   const rows = r.rows.slice(0, q.limit);
   const last = rows[rows.length - 1];
   return {
-    data: rows.map((e) => ({
-      id: e.id,
-      type: e.type,
-      event: e.event,
-      name: e.name,
-      messageId: e.message_id,
-      anonymousId: e.anonymous_id,
-      userId: e.user_id,
-      timestamp: e.ts.toISOString(),
-      receivedAt: e.received_at.toISOString(),
-      sourceId: e.source_id,
-      properties: e.properties,
-      traits: e.traits,
-      context: e.context,
-    })),
+    data: rows.map(toEvent),
     nextCursor: r.rows.length > q.limit && last ? cursorOf(last.ts, last.id) : null,
   };
 }

@@ -9,7 +9,7 @@ import { pageQuerySchema, pageSchema } from '../../platform/http/pagination.js';
 import { idParamsSchema } from '../crm/records.schema.js';
 import { ingest, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES } from './ingest.service.js';
 import { batchSchema, eventSchema, identitySchema, messageTypes, touchpointSchema } from './messages.schema.js';
-import { contactEvents, contactIdentities, contactTouchpoints } from './profile.service.js';
+import { contactEvents, contactIdentities, contactTouchpoints, recentEvents } from './profile.service.js';
 import {
   authenticateWriteKey,
   createSource,
@@ -174,6 +174,26 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => revokeSourceKey(ctx, requireAuth(req).actor, req.params.id, req.params.keyId),
+  );
+  r.get(
+    '/api/v1/events',
+    {
+      config: { permission: 'tracking.read' },
+      schema: {
+        tags,
+        summary: 'Recent events of the workspace, newest received first (the live debugger)',
+        querystring: pageQuerySchema
+          .extend({
+            sourceId: z.uuid().optional(),
+            type: z.enum(messageTypes).optional(),
+            event: z.string().max(500).optional(),
+            user: z.string().max(500).optional().describe('A userId or anonymousId'),
+          })
+          .strict(),
+        response: { 200: pageSchema(eventSchema.extend({ contactId: z.string().nullable() })) },
+      },
+    },
+    async (req) => recentEvents(ctx.db, requireAuth(req).actor.workspaceId, req.query),
   );
   r.get(
     '/api/v1/contacts/:id/events',

@@ -182,6 +182,23 @@ describe('the Segment-compatible tracking API', () => {
     expect(age).toBeLessThan(120_000);
   });
 
+  it('lists the live stream of events, newest first, filtered by type, event and user, with cursors', async () => {
+    const page1 = json<{ data: Array<Ev & { contactId: string | null; userId: string | null }>; nextCursor: string }>(
+      await t.app.inject({ url: '/api/v1/events?limit=2', headers: bearer(key) }),
+    );
+    expect(page1.data).toHaveLength(2);
+    const page2 = json<{ data: Ev[] }>(await t.app.inject({ url: `/api/v1/events?limit=2&cursor=${page1.nextCursor}`, headers: bearer(key) }));
+    expect(page2.data.map((e) => e.messageId)).not.toContain(page1.data[0]?.messageId);
+    const demo = json<{ data: Array<Ev & { contactId: string | null }> }>(
+      await t.app.inject({ url: '/api/v1/events?type=track&event=Demo%20Requested', headers: bearer(key) }),
+    );
+    expect(demo.data).toHaveLength(1);
+    expect(demo.data[0]?.contactId).toBeTruthy();
+    const byUser = json<{ data: Ev[] }>(await t.app.inject({ url: '/api/v1/events?user=anon-2', headers: bearer(key) }));
+    expect(byUser.data.map((e) => e.type)).toEqual(['track']);
+    expect((await t.app.inject({ url: '/api/v1/events?type=nope', headers: bearer(key) })).statusCode).toBe(400);
+  });
+
   it('drops bots (isbot) and counts them', async () => {
     const res = await post('/v1/page', {
       anonymousId: 'bot-1',
