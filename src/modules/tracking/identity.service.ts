@@ -4,9 +4,11 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { contactDef } from '../crm/crm-objects.js';
+import { linkContact } from '../crm/account-contacts.service.js';
+import { accountDef, contactDef } from '../crm/crm-objects.js';
+import { domainSchema } from '../crm/records.schema.js';
 import { isValidEmail, normaliseEmail } from '../crm/field-types.js';
-import { findLiveByColumn } from '../crm/records.repo.js';
+import { findByExternalId, findLiveByColumn, findRecord } from '../crm/records.repo.js';
 import { createRecord, updateRecord } from '../crm/records.service.js';
 import type { Message } from './messages.schema.js';
 
@@ -209,7 +211,7 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
       const existing = await findLiveByColumn(ctx.db, contactDef, ws, 'email', email);
       contactId = existing ? existing.id : (await createRecord(ctx, actor, contactDef, { email })).id;
     }
-    await ctx.db.transaction().execute(async (trx) => {
+    const linked = await ctx.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('profiles')
         .select(['id', 'merged_into'])
@@ -225,6 +227,73 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
         .execute();
       for (const o of others) await mergeProfiles(trx, ws, o.id, profileId, 'same email', null, ctx.clock.now());
       await trx.updateTable('profiles').set({ contact_id: contactId }).where('id', '=', profileId).execute();
+      return profileId;
     });
+    // Group calls that came before the person was known now reach their contact.
+    const earlier = await sql<{
+      group_id: string;
+      traits: Record<string, unknown>;
+    }>`select distinct on (properties->>'groupId') properties->>'groupId' as group_id, traits
+      from events where profile_id = ${linked} and type = 'group' order by properties->>'groupId', ts desc`.execute(ctx.db);
+    if (earlier.rows.length) {
+      await linkGroupsToAccounts(
+        ctx,
+        ws,
+        earlier.rows.map((r) => ({ profileId: linked, groupId: r.group_id, traits: r.traits })),
+      );
+    }
+  }
+}
+
+export interface GroupLink {
+  profileId: string;
+  groupId: string;
+  traits: Record<string, unknown>;
+}
+
+/**
+ * `group` ties a person to a company: the account with external id `group_id` = groupId (found by
+ * its domain, or created from the group's traits when new) becomes the contact's primary account,
+ * or an extra link when the contact already has another one.
+ */
+export async function linkGroupsToAccounts(ctx: { db: Db; clock: Clock }, ws: string, groups: GroupLink[]): Promise<void> {
+  const actor = systemActor(ws, 'tracking');
+  for (const g of groups) {
+    let accountId = await findByExternalId(ctx.db, accountDef, ws, 'group_id', g.groupId);
+    if (!accountId) {
+      const rawDomain =
+        typeof g.traits.website === 'string' ? g.traits.website : typeof g.traits.domain === 'string' ? g.traits.domain : null;
+      const domain = rawDomain ? domainSchema.safeParse(rawDomain) : null;
+      const byDomain = domain?.success ? await findLiveByColumn(ctx.db, accountDef, ws, 'domain', domain.data) : undefined;
+      const name = typeof g.traits.name === 'string' && g.traits.name.trim() ? g.traits.name.trim().slice(0, 200) : g.groupId.slice(0, 200);
+      try {
+        accountId = byDomain
+          ? (await updateRecord(ctx, actor, accountDef, byDomain.id, { externalIds: { group_id: g.groupId } })).id
+          : (
+              await createRecord(ctx, actor, accountDef, {
+                name,
+                ...(domain?.success && { domain: domain.data }),
+                externalIds: { group_id: g.groupId },
+              })
+            ).id;
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        continue;
+      }
+    }
+    const profile = await ctx.db
+      .selectFrom('profiles')
+      .select(['contact_id', 'merged_into'])
+      .where('id', '=', g.profileId)
+      .executeTakeFirst();
+    const live = profile?.merged_into
+      ? await ctx.db.selectFrom('profiles').select(['contact_id', 'merged_into']).where('id', '=', profile.merged_into).executeTakeFirst()
+      : profile;
+    const contactId = live?.contact_id;
+    if (!contactId) continue;
+    const contact = await findRecord(ctx.db, contactDef, ws, contactId);
+    if (!contact || contact.deleted_at) continue;
+    if (!contact.account_id) await updateRecord(ctx, actor, contactDef, contactId, { accountId });
+    else if (contact.account_id !== accountId) await linkContact(ctx, actor, accountId, contactId, 'group');
   }
 }

@@ -5,7 +5,7 @@ import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import { visitOf, classifyChannel } from './channels.js';
 import { messageSchema, type Message } from './messages.schema.js';
-import { resolveProfile, linkProfilesToContacts, type ContactLink } from './identity.service.js';
+import { resolveProfile, linkGroupsToAccounts, linkProfilesToContacts, type ContactLink, type GroupLink } from './identity.service.js';
 
 export interface IngestCtx {
   db: Db;
@@ -121,9 +121,11 @@ export async function ingest(
   if (ok.length === 0) return { stored: 0, duplicates: 0, bots, rejected };
   const ws = source.workspaceId;
   const links: ContactLink[] = [];
+  const groups: GroupLink[] = [];
   const { stored, duplicates } = await withRetry(() =>
     ctx.db.transaction().execute(async (trx) => {
       links.length = 0;
+      groups.length = 0;
       const ids = ok.map((n) => n.messageId);
       const fresh = await sql<{ message_id: string }>`insert into event_ids (workspace_id, message_id)
       select ${ws}, m from unnest(${ids}::text[]) as u(m) on conflict do nothing returning message_id`.execute(trx);
@@ -161,6 +163,7 @@ export async function ingest(
           const email = typeof traits.email === 'string' ? traits.email : null;
           if (email) links.push({ profileId, email, traits });
         }
+        if (m.type === 'group') groups.push({ profileId, groupId: String(m.groupId), traits });
       }
       if (rows.length) {
         // A later message of this batch may have merged a profile an earlier one was given.
@@ -189,6 +192,7 @@ export async function ingest(
   count('stored', stored);
   count('duplicate', duplicates);
   if (links.length) await linkProfilesToContacts(ctx, ws, links);
+  if (groups.length) await linkGroupsToAccounts(ctx, ws, groups);
   return { stored, duplicates, bots, rejected };
 }
 
