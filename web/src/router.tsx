@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
+import { objectNameSchema } from '../../src/modules/crm/field-types.js';
 import { roleSchema } from '../../src/platform/permissions.js';
 import { AccountPage } from './modules/account/AccountPage.js';
 import { AccountRecordPage } from './modules/accounts/AccountRecordPage.js';
@@ -11,6 +12,7 @@ import { SetupPage } from './modules/auth/SetupPage.js';
 import { SignInPage } from './modules/auth/SignInPage.js';
 import { ContactRecordPage } from './modules/contacts/ContactRecordPage.js';
 import { ContactsPage } from './modules/contacts/ContactsPage.js';
+import { CustomFieldsPage } from './modules/custom-fields/CustomFieldsPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
 import { RolesPage } from './modules/users/RolesPage.js';
 import { UsersPage } from './modules/users/UsersPage.js';
@@ -149,6 +151,16 @@ const accountRecordRoute = createRoute({
   component: AccountRecordPage,
 });
 
+/** Which records a screen is about; contacts when left out. */
+const objectSearch = z.object({ object: objectNameSchema.optional().catch(undefined) });
+
+const customFieldsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/settings/fields',
+  validateSearch: (s) => objectSearch.parse(s),
+  component: CustomFieldsPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -169,6 +181,7 @@ const routeTree = rootRoute.addChildren([
     contactRoute,
     accountsRoute,
     accountRecordRoute,
+    customFieldsRoute,
   ]),
 ]);
 

@@ -7,7 +7,7 @@ import { forgetSession, sessionQuery, useCan } from '../lib/session.js';
 import { Icon, type IconName } from './Icon.js';
 
 interface NavItem {
-  to: '/contacts' | '/accounts' | '/users' | '/api-keys' | '/audit' | '/account';
+  to: '/contacts' | '/accounts' | '/settings/fields' | '/users' | '/api-keys' | '/audit' | '/account';
   label: string;
   icon: IconName;
   /** The permission needed to read the section; absent means every signed-in user. */
@@ -21,6 +21,7 @@ const nav: NavItem[] = [
   { to: '/users', label: 'Users & roles', icon: 'users', permission: 'users.read' },
   { to: '/api-keys', label: 'API keys', icon: 'key', permission: 'api_keys.read' },
   { to: '/audit', label: 'Audit log', icon: 'audit', permission: 'audit.read' },
+  { to: '/settings/fields', label: 'Fields', icon: 'columns', permission: 'custom_fields.read' },
   { to: '/account', label: 'Settings', icon: 'settings' },
 ];
 
