@@ -13,6 +13,9 @@ import { SignInPage } from './modules/auth/SignInPage.js';
 import { ContactRecordPage } from './modules/contacts/ContactRecordPage.js';
 import { ContactsPage } from './modules/contacts/ContactsPage.js';
 import { CustomFieldsPage } from './modules/custom-fields/CustomFieldsPage.js';
+import { ImportPage } from './modules/import/ImportPage.js';
+import { ImportsPage } from './modules/import/ImportsPage.js';
+import { NewImportPage } from './modules/import/NewImportPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
 import { RolesPage } from './modules/users/RolesPage.js';
 import { UsersPage } from './modules/users/UsersPage.js';
@@ -161,6 +164,25 @@ const customFieldsRoute = createRoute({
   component: CustomFieldsPage,
 });
 
+const importsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/imports',
+  component: ImportsPage,
+});
+
+const newImportRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/imports/new',
+  validateSearch: (s) => objectSearch.parse(s),
+  component: NewImportPage,
+});
+
+const importRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/imports/$id',
+  component: ImportPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -182,6 +204,9 @@ const routeTree = rootRoute.addChildren([
     accountsRoute,
     accountRecordRoute,
     customFieldsRoute,
+    importsRoute,
+    newImportRoute,
+    importRoute,
   ]),
 ]);
 
