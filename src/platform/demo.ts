@@ -6,6 +6,7 @@ import { countUsers } from '../modules/users/users.repo.js';
 import { createWorkspace } from '../modules/workspaces/workspaces.service.js';
 import type { Role } from './permissions.js';
 import { seedCrmDemo } from '../modules/crm/crm-demo.js';
+import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
 
@@ -32,11 +33,12 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
   await createUser(ctx, actor, { email: DEMO_ADMIN_EMAIL, name: 'Demo Admin', password: pw, role: 'admin' });
   const team = [];
   for (const m of demoTeam) team.push(await createUser(ctx, actor, { ...m, password: randomToken(18) }));
-  await seedCrmDemo(
+  const emails = await seedCrmDemo(
     ctx,
     actor,
     team.filter((u) => u.role === 'sales' || u.role === 'mops_manager').map((u) => u.id),
   );
+  await seedTrackingDemo(ctx, actor, emails.slice(0, 40));
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

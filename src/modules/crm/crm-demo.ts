@@ -140,9 +140,9 @@ const TOPICS = ['Email', 'Ads', 'SEO', 'Events', 'Analytics'];
 
 /**
  * Demo CRM data: 300 accounts and 2,000 contacts with custom fields, owners and a little history,
- * written in a few set-based statements so a first `npm start` stays quick.
+ * written in a few set-based statements so a first `npm start` stays quick. Returns the emails.
  */
-export async function seedCrmDemo(ctx: Ctx, actor: Actor, ownerIds: readonly string[]): Promise<void> {
+export async function seedCrmDemo(ctx: Ctx, actor: Actor, ownerIds: readonly string[]): Promise<string[]> {
   const rnd = prng(20261123);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   for (const f of [
@@ -259,4 +259,5 @@ export async function seedCrmDemo(ctx: Ctx, actor: Actor, ownerIds: readonly str
       interests: ['Email', 'Analytics'],
     },
   });
+  return contacts.map((c) => String(c.email));
 }

@@ -3,6 +3,7 @@ import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
 import { clearWriteKeyCache } from './sources.service.js';
+import { applyRetention } from './tracking.jobs.js';
 import { classifyChannel, visitOf } from './channels.js';
 
 let t: TestApp;
@@ -230,6 +231,34 @@ describe('the Segment-compatible tracking API', () => {
     clearWriteKeyCache();
     expect((await post('/v1/track', { userId: 'r', event: 'Old key' })).statusCode).toBe(401);
     writeKey = rotated.writeKey;
+  });
+});
+
+describe('retention', () => {
+  it('deletes events older than their source keeps them, and only those', async () => {
+    const src = json<{ writeKey: string; id: string }>(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/sources',
+        headers: bearer(key),
+        payload: { name: 'Short memory', retentionDays: 30 },
+      }),
+    );
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const res = await post(
+      '/v1/batch',
+      {
+        batch: [
+          { type: 'track', messageId: 'ret-old', userId: 'ret', event: 'Old', timestamp: old },
+          { type: 'track', messageId: 'ret-new', userId: 'ret', event: 'New' },
+        ],
+      },
+      basic(src.writeKey),
+    );
+    expect(json(res)).toMatchObject({ stored: 2 });
+    expect(await applyRetention(t.db.handle.db, new Date())).toBe(1);
+    const left = await t.db.handle.db.selectFrom('events').select('message_id').where('source_id', '=', src.id).execute();
+    expect(left.map((e) => e.message_id)).toEqual(['ret-new']);
   });
 });
 
