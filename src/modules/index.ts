@@ -14,6 +14,7 @@ import { crmJobs } from './crm/crm.jobs.js';
 import { importsRoutes } from './imports/imports.routes.js';
 import { importsJobs } from './imports/imports.jobs.js';
 import type { Config } from '../platform/config.js';
+import { snippetRoutes } from './tracking/snippet.routes.js';
 import { trackingRoutes } from './tracking/tracking.routes.js';
 import './tracking/tracking.policy.js';
 import { trackingJobs } from './tracking/tracking.jobs.js';
@@ -32,6 +33,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(auditRoutes);
   await app.register(crmRoutes);
   await app.register(importsRoutes);
+  await app.register(snippetRoutes); // before trackingRoutes: it adds CORS to their /v1 routes
   await app.register(trackingRoutes);
 }
 

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * keel.js, Keel's first-party browser snippet. It runs on a customer's site, in the browser, as a
- * classic script: no imports, no globals but `window.keel`. build.ts bundles it into one minified
+ * classic script: no imports, no globals but `window.keel`. build-snippet.ts bundles it into one minified
  * IIFE that /js/keel.js serves. See ../README.md ("Browser snippet") for the site's side.
  *
  * Messages follow the Segment spec (https://segment.com/docs/connections/spec/common/) so the
@@ -238,7 +238,7 @@ const UTM: Array<[string, string]> = [
     },
     consent(granted) {
       consented = granted === true;
-      set('localStorage', CONSENT, consented ? '1' : null);
+      if (!optedOut) set('localStorage', CONSENT, consented ? '1' : null);
       if (!consented) forget();
     },
     reset() {
