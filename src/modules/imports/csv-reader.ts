@@ -18,7 +18,7 @@ export interface FileFormat {
 }
 
 export interface CsvRow {
-  /** The line the record starts on, counting the header as line 1. */
+  /** The line the record starts on, counting the header as line 1 (CRLF counted once). */
   line: number;
   /** Data-row ordinal, 1-based (the checkpoint counts these). */
   index: number;
@@ -27,13 +27,23 @@ export interface CsvRow {
   bytes: number;
 }
 
-/** Counts the bytes flowing from the file, so progress can be shown as a share of the file. */
-class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
+/** Counts what flows through: bytes from the file, or characters out of the decoder. */
+class Counter extends Transform {
+  n = 0;
+  constructor(objectish: boolean) {
+    super(objectish ? { decodeStrings: false, encoding: 'utf8' } : {});
+  }
+  override _transform(chunk: Buffer | string, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.n += chunk.length;
     cb(null, chunk);
   }
+}
+
+const BREAKS = /\r\n|\r|\n/g;
+
+/** Line breaks in a raw record, counting CRLF once (csv-parse's own `lines` counts it twice in quotes). */
+function breaks(raw: string): number {
+  return raw.match(BREAKS)?.length ?? 0;
 }
 
 /** The delimiter that splits the first line into the most fields, outside quotes. */
@@ -111,7 +121,8 @@ export async function sniffFormat(path: string): Promise<FileFormat & { size: nu
  * but not yielded (a resumed import restarts after its checkpoint).
  */
 export async function* readCsv(path: string, format: FileFormat, skip = 0): AsyncGenerator<CsvRow> {
-  const counter = new ByteCounter();
+  const bytes = new Counter(false);
+  const chars = new Counter(true);
   const parser = parse({
     delimiter: format.delimiter,
     relax_column_count: true,
@@ -119,15 +130,23 @@ export async function* readCsv(path: string, format: FileFormat, skip = 0): Asyn
     skip_empty_lines: true,
     max_record_size: MAX_RECORD_CHARS,
     info: true,
+    raw: true,
   });
   const source = createReadStream(path, { highWaterMark: 256 * 1024 });
   source.on('error', (e) => parser.destroy(e));
   const decoder = createDecoder(format.encoding, format.bomLength);
-  source.pipe(counter).pipe(decoder).pipe(parser);
+  source.pipe(bytes).pipe(decoder).pipe(chars).pipe(parser);
   let index = 0;
+  let line = 0;
   try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { bytes: number } }>) {
       const cells = rec.record;
+      // The line the record starts on: every line break before it, and the empty lines it skipped.
+      const leading = /^(?:\r\n|\r|\n)*/.exec(rec.raw)?.[0] ?? '';
+      const start = line + breaks(leading) + 1;
+      line += breaks(rec.raw);
+      // The file is read ahead of the parser: scale the bytes read by the share of decoded text parsed.
+      const done = chars.n > 0 ? Math.round(bytes.n * Math.min(1, rec.info.bytes / chars.n)) : bytes.n;
       if (index === 0) {
         if (cells.length > MAX_COLUMNS) {
           throw new AppError(
@@ -135,9 +154,9 @@ export async function* readCsv(path: string, format: FileFormat, skip = 0): Asyn
             `The file has ${cells.length.toLocaleString('en')} columns; Keel imports at most ${MAX_COLUMNS.toLocaleString('en')}`,
           );
         }
-        yield { line: rec.info.lines, index: 0, cells, bytes: counter.bytes };
+        yield { line: start, index: 0, cells, bytes: done };
       } else if (index > skip) {
-        yield { line: rec.info.lines, index, cells, bytes: counter.bytes };
+        yield { line: start, index, cells, bytes: done };
       }
       index++;
     }

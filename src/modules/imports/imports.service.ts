@@ -11,7 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db/database.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
 import type { ImportsTable } from '../../platform/db/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { decodeCursor, toPage, type Page } from '../../platform/http/pagination.js';
@@ -140,7 +140,7 @@ export async function saveUpload(filesDir: string, body: Readable, maxBytes: num
   return file;
 }
 
-async function targetsFor(db: Db, workspaceId: string, def: ObjectDef): Promise<ImportTarget[]> {
+async function targetsFor(db: DbOrTx, workspaceId: string, def: ObjectDef): Promise<ImportTarget[]> {
   const fields = await activeFields(db, workspaceId, def.object);
   const names = await db
     .selectFrom('external_ids')
@@ -335,7 +335,8 @@ export async function queueImport(
       throw new AppError('conflict', `This import is ${row.status}: it cannot ${what === 'run' ? 'start' : what}`);
     const def = objectDefs[row.object as ObjectName];
     if (what !== 'undo')
-      checkMapping(def, await targetsFor(ctx.db, actor.workspaceId, def), row.headers, row.mapping, row.match_key, row.mode);
+      // Inside the transaction, on its connection: the embedded database has only one.
+      checkMapping(def, await targetsFor(trx, actor.workspaceId, def), row.headers, row.mapping, row.match_key, row.mode);
     const status = what === 'dry-run' ? 'dry_running' : what === 'run' ? 'queued' : 'undoing';
     const after = await trx
       .updateTable('imports')
@@ -548,7 +549,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
       for (const o of plan) if (o.action === 'update') counts.updated++;
       counts.skipped += plan.filter((o) => o.action === 'skip').length;
       counts.errors += pendingErrors.length;
-      collectPreview(preview, plan, pendingErrors);
+      collectPreview(c.def, preview, plan, pendingErrors);
       for (const e of pendingErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
     } else {
       await ctx.db.transaction().execute(async (trx) => {
@@ -720,13 +721,18 @@ export async function requeueStaleImports(ctx: Pick<ImportCtx, 'db' | 'clock'>, 
   return stale.length;
 }
 
-function collectPreview(preview: DryRun['preview'], plan: Outcome[], errors: Array<{ line: number; reason: string }>): void {
+function collectPreview(
+  def: ObjectDef,
+  preview: DryRun['preview'],
+  plan: Outcome[],
+  errors: Array<{ line: number; reason: string }>,
+): void {
   const items: DryRun['preview'] = [
     ...plan.map((o) => ({
       row: o.row.line,
       action: o.action,
       reason: o.action === 'skip' || o.action === 'error' ? o.reason : null,
-      values: o.action === 'create' || o.action === 'update' ? previewValues(o) : {},
+      values: o.action === 'create' || o.action === 'update' ? previewValues(def, o) : {},
     })),
     ...errors
       .filter((e) => !plan.some((o) => o.row.line === e.line))
@@ -735,9 +741,10 @@ function collectPreview(preview: DryRun['preview'], plan: Outcome[], errors: Arr
   for (const it of items) if (preview.length < PREVIEW_ROWS) preview.push(it);
 }
 
-function previewValues(o: Extract<Outcome, { action: 'create' | 'update' }>): Record<string, unknown> {
+function previewValues(def: ObjectDef, o: Extract<Outcome, { action: 'create' | 'update' }>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [col, v] of Object.entries(o.row.core)) out[col] = v;
+  // By target key (what the mapping names), not by column.
+  for (const [col, v] of Object.entries(o.row.core)) out[def.fields.find((f) => f.column === col)?.key ?? col] = v;
   for (const [k, v] of Object.entries(o.row.custom)) out[`custom.${k}`] = v;
   for (const [k, v] of Object.entries(o.row.ext)) out[`externalIds.${k}`] = v;
   for (const [k, v] of Object.entries(o.row.traits)) out[`traits.${k}`] = v;

@@ -357,6 +357,57 @@ describe('resume and undo', () => {
   });
 });
 
+describe('the import API end to end, with a job worker', () => {
+  it('uploads, dry-runs, runs and serves the error file through HTTP and jobs', async () => {
+    const w = await createTestApp();
+    try {
+      await w.jobs.start({ worker: true });
+      const ws2 = await makeWorkspace(w);
+      const k = await makeApiKey(w, ws2, 'admin');
+      const poll = async (id: string, until: string[]) => {
+        for (let i = 0; i < 200; i++) {
+          const v = json<ImportView>(await w.app.inject({ url: `/api/v1/imports/${id}`, headers: bearer(k) }));
+          if (until.includes(v.status)) return v;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('import did not finish');
+      };
+      const up = await w.app.inject({
+        method: 'POST',
+        url: '/api/v1/imports?object=contact&fileName=api.csv',
+        headers: { ...bearer(k), 'content-type': 'text/csv' },
+        payload: 'Email,First Name,Favourite\napi1@example.com,Api,blue\nbad,Row,red\napi2@example.com,Two,green\n',
+      });
+      expect(up.statusCode, up.body).toBe(201);
+      const imp = json<ImportView>(up);
+      const patched = await w.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/imports/${imp.id}`,
+        headers: bearer(k),
+        payload: { mapping: ['email', 'firstName', 'traits.favourite'] },
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      expect((await w.app.inject({ method: 'POST', url: `/api/v1/imports/${imp.id}/dry-run`, headers: bearer(k) })).statusCode).toBe(202);
+      const ready = await poll(imp.id, ['ready', 'uploaded']);
+      expect(ready.dryRun).toMatchObject({ rows: 3, created: 2, errors: 1 });
+      expect(ready.dryRun?.preview[0]).toMatchObject({
+        row: 2,
+        action: 'create',
+        values: { email: 'api1@example.com', firstName: 'Api', 'traits.favourite': 'blue' },
+      });
+      expect((await w.app.inject({ method: 'POST', url: `/api/v1/imports/${imp.id}/start`, headers: bearer(k) })).statusCode).toBe(202);
+      const done = await poll(imp.id, ['completed', 'failed']);
+      expect(done).toMatchObject({ status: 'completed', counts: { created: 2, errors: 1 }, progress: { percent: 100 } });
+      const errors = await w.app.inject({ url: done.errorFileUrl ?? '', headers: bearer(k) });
+      expect(errors.headers['content-type']).toMatch(/text\/csv/);
+      expect(errors.body).toMatch(/bad,Row,red,.*email.*,3/);
+      expect((await w.app.inject({ method: 'POST', url: `/api/v1/imports/${imp.id}/start`, headers: bearer(k) })).statusCode).toBe(409);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+});
+
 describe('export', () => {
   it('round-trips every field type: export, then import into an empty workspace, gives the same records', async () => {
     const other = await makeWorkspace(t, 'Round trip');

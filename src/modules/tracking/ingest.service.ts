@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import { visitOf, classifyChannel } from './channels.js';
+import { checkAgainstPlan, planFor, recordStats, type PlanCheck } from './tracking-plan.service.js';
 import { messageSchema, type Message } from './messages.schema.js';
 import { resolveProfile, linkGroupsToAccounts, linkProfilesToContacts, type ContactLink, type GroupLink } from './identity.service.js';
 
@@ -34,6 +35,7 @@ export interface IngestResult {
 }
 
 interface Normalised {
+  raw: unknown;
   msg: Message;
   messageId: string;
   ts: Date;
@@ -83,7 +85,7 @@ export function normalise(
   if (original && sentAt) ts = new Date(receivedAt.getTime() - (sentAt.getTime() - original.getTime()));
   if (ts.getTime() < EARLIEST) return 'timestamp is before the year 2000';
   if (ts.getTime() > receivedAt.getTime() + FUTURE_TOLERANCE_MS) ts = receivedAt;
-  return { msg, messageId: msg.messageId ?? `keel-${newId()}`, ts, sentAt, anonymousId, userId, context };
+  return { raw, msg, messageId: msg.messageId ?? `keel-${newId()}`, ts, sentAt, anonymousId, userId, context };
 }
 
 /**
@@ -122,15 +124,34 @@ export async function ingest(
   const ws = source.workspaceId;
   const links: ContactLink[] = [];
   const groups: GroupLink[] = [];
+  const blocked: Rejected[] = [];
   const { stored, duplicates } = await withRetry(() =>
     ctx.db.transaction().execute(async (trx) => {
       links.length = 0;
+      blocked.length = 0;
       groups.length = 0;
       const ids = ok.map((n) => n.messageId);
       const fresh = await sql<{ message_id: string }>`insert into event_ids (workspace_id, message_id)
       select ${ws}, m from unnest(${ids}::text[]) as u(m) on conflict do nothing returning message_id`.execute(trx);
       const isNew = new Set(fresh.rows.map((r) => r.message_id));
-      const todo = ok.filter((n) => isNew.delete(n.messageId));
+      const fresh_ = ok.filter((n) => isNew.delete(n.messageId));
+      // The tracking plan: every track call is checked and counted; a violation of an event
+      // planned with `block` is refused (reported like any bad message), the rest are kept.
+      const plan = await planFor(trx, ws, receivedAt.getTime());
+      const checks: PlanCheck[] = [];
+      const todo = fresh_.filter((n) => {
+        if (n.msg.type !== 'track') return true;
+        const check = checkAgainstPlan(plan, n.msg.event, n.messageId, n.msg.properties ?? {});
+        checks.push(check);
+        if (check.blocked)
+          blocked.push({
+            index: raws.indexOf(n.raw),
+            messageId: n.messageId,
+            reason: `violates the tracking plan: ${check.errors?.join('; ') ?? ''}`,
+          });
+        return !check.blocked;
+      });
+      if (checks.length) await recordStats(trx, ws, checks, receivedAt);
       const rows: Array<Record<string, unknown>> = [];
       for (const n of todo) {
         const profileId = await resolveProfile(trx, ws, n, receivedAt);
@@ -186,10 +207,13 @@ export async function ingest(
         );
         await recordTouchpoints(trx, ws, rows, todo);
       }
-      return { stored: rows.length, duplicates: ok.length - todo.length };
+      return { stored: rows.length, duplicates: ok.length - fresh_.length };
     }),
   );
   count('stored', stored);
+  count('blocked_by_plan', blocked.length);
+  rejected.push(...blocked);
+  rejected.sort((a, b) => a.index - b.index);
   count('duplicate', duplicates);
   if (links.length) await linkProfilesToContacts(ctx, ws, links);
   if (groups.length) await linkGroupsToAccounts(ctx, ws, groups);
@@ -199,7 +223,8 @@ export async function ingest(
 /**
  * A page view (or any event with page context) that arrives with a source — UTM parameters, a
  * click id, an outside referrer — or as a profile's very first visit becomes a touchpoint, unless
- * the profile had the same source within the last 30 minutes (the same session).
+ * the profile had the same source and campaign within the last 30 minutes: the same visit (the
+ * browser snippet repeats a landing's campaign on the visit's later pages, without its click id).
  */
 async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<string, unknown>>, todo: Normalised[]): Promise<void> {
   for (const [i, n] of todo.entries()) {
@@ -220,8 +245,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     if (
       last &&
       Math.abs(n.ts.getTime() - last.ts.getTime()) < SESSION_MS &&
-      last.channel === channel &&
-      last.source === v.source &&
+      last.source === (v.source ?? v.referrerHost) &&
       last.campaign === v.campaign
     ) {
       continue;

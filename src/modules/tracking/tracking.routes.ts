@@ -9,6 +9,14 @@ import { pageQuerySchema, pageSchema } from '../../platform/http/pagination.js';
 import { idParamsSchema } from '../crm/records.schema.js';
 import { ingest, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES } from './ingest.service.js';
 import { batchSchema, eventSchema, identitySchema, messageTypes, touchpointSchema } from './messages.schema.js';
+import {
+  deletePlanEvent,
+  planEventSchema,
+  putPlanEvent,
+  putPlanEventSchema,
+  seenEventSchema,
+  trackingPlanReport,
+} from './tracking-plan.service.js';
 import { contactEvents, contactIdentities, contactTouchpoints, recentEvents } from './profile.service.js';
 import {
   authenticateWriteKey,
@@ -174,6 +182,44 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => revokeSourceKey(ctx, requireAuth(req).actor, req.params.id, req.params.keyId),
+  );
+  const eventParams = z.object({ event: z.string().min(1).max(500) }).strict();
+  r.get(
+    '/api/v1/tracking-plan',
+    {
+      config: { permission: 'tracking.read' },
+      schema: {
+        tags,
+        summary: 'The tracking plan and what is seen: planned events, unplanned ones, counts, violations with examples',
+        response: { 200: z.object({ planned: z.array(planEventSchema), events: z.array(seenEventSchema) }) },
+      },
+    },
+    async (req) => trackingPlanReport(ctx.db, requireAuth(req).actor.workspaceId),
+  );
+  r.put(
+    '/api/v1/tracking-plan/events/:event',
+    {
+      config: { permission: 'tracking.manage' },
+      schema: {
+        tags,
+        summary: 'Plan an event: a JSON Schema for its properties, optionally blocking violations',
+        params: eventParams,
+        body: putPlanEventSchema,
+        response: { 200: planEventSchema },
+      },
+    },
+    async (req) => putPlanEvent(ctx, requireAuth(req).actor, req.params.event, req.body),
+  );
+  r.delete(
+    '/api/v1/tracking-plan/events/:event',
+    {
+      config: { permission: 'tracking.manage' },
+      schema: { tags, summary: 'Remove an event from the plan', params: eventParams, response: { 204: z.null() } },
+    },
+    async (req, reply) => {
+      await deletePlanEvent(ctx, requireAuth(req).actor, req.params.event);
+      return reply.status(204).send(null);
+    },
   );
   r.get(
     '/api/v1/events',

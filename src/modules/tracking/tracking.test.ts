@@ -234,6 +234,78 @@ describe('the Segment-compatible tracking API', () => {
   });
 });
 
+describe('tracking plan', () => {
+  it('records violations with examples, lists unplanned events, and blocks when asked', async () => {
+    const schema = {
+      type: 'object',
+      required: ['plan'],
+      properties: { plan: { enum: ['free', 'pro'] }, seats: { type: 'integer', minimum: 1 } },
+    };
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/tracking-plan/events/Trial%20Started',
+      headers: bearer(key),
+      payload: { schema },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    const bad = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/tracking-plan/events/X',
+      headers: bearer(key),
+      payload: { schema: { type: 'nope' } },
+    });
+    expect(bad.statusCode).toBe(400);
+    const res = await post('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: 'tp-1', userId: 'tp', event: 'Trial Started', properties: { plan: 'pro', seats: 3 } },
+        { type: 'track', messageId: 'tp-2', userId: 'tp', event: 'Trial Started', properties: { plan: 'enterprise' } },
+        { type: 'track', messageId: 'tp-3', userId: 'tp', event: 'Unplanned Thing' },
+      ],
+    });
+    expect(json(res)).toMatchObject({ stored: 3 });
+    const report = json<{
+      events: Array<{
+        event: string;
+        planned: boolean;
+        seen: number;
+        violations: number;
+        examples: Array<{ messageId: string; errors: string[] }>;
+      }>;
+    }>(await t.app.inject({ url: '/api/v1/tracking-plan', headers: bearer(key) }));
+    const trial = report.events.find((e) => e.event === 'Trial Started');
+    expect(trial).toMatchObject({ planned: true, seen: 2, violations: 1 });
+    expect(trial?.examples[0]).toMatchObject({ messageId: 'tp-2', errors: [expect.stringMatching(/plan/)] });
+    expect(report.events.find((e) => e.event === 'Unplanned Thing')).toMatchObject({ planned: false, seen: 1 });
+    await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/tracking-plan/events/Trial%20Started',
+      headers: bearer(key),
+      payload: { schema, block: true },
+    });
+    const blocked = await post('/v1/batch', {
+      batch: [
+        { type: 'track', messageId: 'tp-4', userId: 'tp', event: 'Trial Started', properties: { plan: 'gold' } },
+        { type: 'track', messageId: 'tp-5', userId: 'tp', event: 'Trial Started', properties: { plan: 'free' } },
+      ],
+    });
+    expect(json(blocked)).toMatchObject({
+      stored: 1,
+      rejected: [{ index: 0, messageId: 'tp-4', reason: expect.stringMatching(/tracking plan/) }],
+    });
+    const viewer = await makeApiKey(
+      t,
+      (await t.db.handle.db.selectFrom('workspaces').select(['id', 'slug', 'name', 'created_at']).executeTakeFirstOrThrow()) as never,
+      'viewer',
+    );
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: '/api/v1/tracking-plan/events/Trial%20Started', headers: bearer(viewer) })).statusCode,
+    ).toBe(403);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: '/api/v1/tracking-plan/events/Trial%20Started', headers: bearer(key) })).statusCode,
+    ).toBe(204);
+  });
+});
+
 describe('retention', () => {
   it('deletes events older than their source keeps them, and only those', async () => {
     const src = json<{ writeKey: string; id: string }>(
@@ -259,6 +331,31 @@ describe('retention', () => {
     expect(await applyRetention(t.db.handle.db, new Date())).toBe(1);
     const left = await t.db.handle.db.selectFrom('events').select('message_id').where('source_id', '=', src.id).execute();
     expect(left.map((e) => e.message_id)).toEqual(['ret-new']);
+  });
+});
+
+describe('touchpoints', () => {
+  it('makes one touchpoint per visit: later pages repeating the landing campaign add none', async () => {
+    const ctxFor = (url: string) => ({ page: { url }, campaign: { source: 'newsletter', medium: 'email', name: 'nov' } });
+    const res = await post('/v1/batch', {
+      batch: [
+        {
+          type: 'page',
+          messageId: 'tp-visit-1',
+          anonymousId: 'visit',
+          userId: 'visit-user',
+          context: ctxFor('https://a.example/?gclid=x&utm_source=newsletter&utm_medium=email&utm_campaign=nov'),
+        },
+        { type: 'page', messageId: 'tp-visit-2', anonymousId: 'visit', context: ctxFor('https://a.example/pricing') },
+        { type: 'identify', messageId: 'tp-visit-3', userId: 'visit-user', traits: { email: 'visit@example.com' } },
+      ],
+    });
+    expect(json(res)).toMatchObject({ stored: 3 });
+    const c = await contactByEmail('visit@example.com');
+    const tps = json<{ data: Array<{ channel: string }> }>(
+      await t.app.inject({ url: `/api/v1/contacts/${c?.id}/touchpoints`, headers: bearer(key) }),
+    );
+    expect(tps.data.map((x) => x.channel)).toEqual(['paid search']);
   });
 });
 

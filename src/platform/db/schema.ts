@@ -350,6 +350,28 @@ export interface TouchpointsTable {
   landing_page: string | null;
 }
 
+export interface TrackingPlanTable {
+  workspace_id: string;
+  event: string;
+  description: string;
+  schema: Json<Record<string, unknown>>;
+  block: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventStatsTable {
+  workspace_id: string;
+  event: string;
+  seen: ColumnType<string, number | string | undefined, number | string>;
+  violations: ColumnType<string, number | string | undefined, number | string>;
+  blocked: ColumnType<string, number | string | undefined, number | string>;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  last_violation_at: NullableTimestamp;
+  examples: Json<unknown[]>;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -377,4 +399,6 @@ export interface DB {
   event_ids: EventIdsTable;
   events: EventsTable;
   touchpoints: TouchpointsTable;
+  tracking_plan: TrackingPlanTable;
+  event_stats: EventStatsTable;
 }
