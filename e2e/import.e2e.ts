@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
@@ -9,40 +8,6 @@ import { startServer, type TestServer } from './support/server.js';
 
 const admin = { workspace: 'Acme Marketing', name: 'Ada Lovelace', email: 'ada@acme.test', password: 'first-admin-pass-2024' };
 const fixture = (name: string) => `${repoRoot}/e2e/fixtures/${name}`;
-
-/**
- * A fresh database on the local PostgreSQL server, or null when there is none.
- *
- * Workaround, not the intended set-up: on the embedded database POST /imports/:id/dry-run and
- * /start never answer. queueImport (src/modules/imports/imports.service.ts) holds the only
- * connection of PGlite's pool in its transaction and then queries through ctx.db (targetsFor),
- * which waits for that same connection forever; every later request hangs too. Until that is
- * fixed this suite runs the server on PostgreSQL when one answers, and on the embedded database
- * (where it will time out at the dry run) otherwise.
- */
-async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const host = process.env.PGHOST ?? '127.0.0.1';
-  const port = process.env.PGPORT ?? '5432';
-  const user = process.env.PGUSER ?? 'postgres';
-  const admin = new pg.Client({ connectionString: `postgres://${user}@${host}:${port}/postgres`, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch {
-    return null;
-  }
-  const name = `keel_e2e_import_${Date.now().toString(36)}_${process.pid}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  return {
-    url: `postgres://${user}@${host}:${port}/${name}`,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: `postgres://${user}@${host}:${port}/postgres` });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 interface ContactsPage {
   data: Array<{
@@ -56,7 +21,6 @@ interface ContactsPage {
 
 describe('a marketing-ops manager imports a messy CSV of contacts, checks it, and undoes it', () => {
   let server: TestServer;
-  let database: Awaited<ReturnType<typeof freshPostgres>>;
   let api: ApiSession;
   let browser: Browser;
   let context: BrowserContext;
@@ -73,8 +37,7 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
   const count = (name: string) => page.locator(`[data-count="${name}"] dd`);
 
   beforeAll(async () => {
-    database = await freshPostgres();
-    server = await startServer(database ? { DATABASE_URL: database.url } : {});
+    server = await startServer();
     api = await ApiSession.setup(server.url, {
       workspaceName: admin.workspace,
       name: admin.name,
@@ -99,7 +62,6 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    await database?.drop();
   });
 
   it('starts from an empty imports list and refuses a file without data rows, saying why', async () => {
