@@ -18,6 +18,8 @@ import { snippetRoutes } from './tracking/snippet.routes.js';
 import { trackingRoutes } from './tracking/tracking.routes.js';
 import './tracking/tracking.policy.js';
 import { trackingJobs } from './tracking/tracking.jobs.js';
+import { segmentsRoutes } from './segments/segments.routes.js';
+import './segments/segments.policy.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -35,6 +37,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(importsRoutes);
   await app.register(snippetRoutes); // before trackingRoutes: it adds CORS to their /v1 routes
   await app.register(trackingRoutes);
+  await app.register(segmentsRoutes);
 }
 
 /** Every module's background jobs. */

@@ -372,6 +372,17 @@ export interface EventStatsTable {
   examples: Json<unknown[]>;
 }
 
+export interface SegmentsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string;
+  definition: Json<unknown>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -401,4 +412,5 @@ export interface DB {
   touchpoints: TouchpointsTable;
   tracking_plan: TrackingPlanTable;
   event_stats: EventStatsTable;
+  segments: SegmentsTable;
 }

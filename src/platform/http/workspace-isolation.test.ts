@@ -43,6 +43,9 @@ beforeAll(async () => {
     payload: 'Email,First Name\nb-import@example.com,Bee\n',
   });
   bIds.imports = json<{ id: string }>(upload).id;
+  bIds.segments = (
+    await post('/api/v1/segments', { name: 'B seg', definition: { all: [{ field: 'country', op: 'eq', value: 'DE' }] } })
+  ).id;
   const source = await post('/api/v1/sources', { name: 'B site' });
   bIds.sources = source.id;
   bSourceKey = (source as unknown as { keys: Array<{ id: string }> }).keys[0]?.id ?? '';
@@ -59,6 +62,7 @@ const patchBodies: Record<string, object> = {
   'custom-fields': { label: 'hijacked' },
   views: { name: 'hijacked' },
   imports: { mode: 'create' },
+  segments: { name: 'hijacked' },
 };
 
 function idFor(url: string): string | undefined {

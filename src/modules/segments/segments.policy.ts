@@ -1,0 +1,9 @@
+import { definePolicy, everyone } from '../../platform/permissions.js';
+
+export const segmentsPolicy = definePolicy('segments', {
+  'segments.read': { roles: everyone, description: 'See segments, their counts and members' },
+  'segments.write': {
+    roles: ['admin', 'mops_manager', 'automation_specialist', 'data_analyst'],
+    description: 'Create, change and delete segments',
+  },
+});
