@@ -2,6 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
 import { objectNameSchema } from '../../src/modules/crm/field-types.js';
+import { messageTypes } from '../../src/modules/tracking/messages.schema.js';
 import { roleSchema } from '../../src/platform/permissions.js';
 import { AccountPage } from './modules/account/AccountPage.js';
 import { AccountRecordPage } from './modules/accounts/AccountRecordPage.js';
@@ -17,6 +18,8 @@ import { ImportPage } from './modules/import/ImportPage.js';
 import { ImportsPage } from './modules/import/ImportsPage.js';
 import { NewImportPage } from './modules/import/NewImportPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
+import { LiveEventsPage } from './modules/tracking/LiveEventsPage.js';
+import { SourcesPage } from './modules/tracking/SourcesPage.js';
 import { RolesPage } from './modules/users/RolesPage.js';
 import { UsersPage } from './modules/users/UsersPage.js';
 import { permissionsQuery, sessionQuery, setupStatusQuery } from './lib/session.js';
@@ -135,9 +138,14 @@ const contactsRoute = createRoute({
   component: ContactsPage,
 });
 
+/** Which part of a contact's page is open: its history (the default) or its tracked activity. */
+const contactSearch = z.object({ tab: z.enum(['timeline', 'activity']).optional().catch(undefined) });
+export type ContactSearch = z.infer<typeof contactSearch>;
+
 const contactRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/contacts/$id',
+  validateSearch: (s) => contactSearch.parse(s),
   component: ContactRecordPage,
 });
 
@@ -183,6 +191,28 @@ const importRoute = createRoute({
   component: ImportPage,
 });
 
+const sourcesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/sources',
+  component: SourcesPage,
+});
+
+/** The live debugger's filters, as GET /events takes them. */
+const eventsSearch = z.object({
+  sourceId: z.uuid().optional().catch(undefined),
+  type: z.enum(messageTypes).optional().catch(undefined),
+  event: z.string().max(500).optional().catch(undefined),
+  user: z.string().max(500).optional().catch(undefined),
+});
+export type EventsSearch = z.infer<typeof eventsSearch>;
+
+const eventsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/events',
+  validateSearch: (s) => eventsSearch.parse(s),
+  component: LiveEventsPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -207,6 +237,8 @@ const routeTree = rootRoute.addChildren([
     importsRoute,
     newImportRoute,
     importRoute,
+    sourcesRoute,
+    eventsRoute,
   ]),
 ]);
 
