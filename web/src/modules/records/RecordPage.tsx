@@ -12,6 +12,7 @@ import { Icon } from '../../ui/Icon.js';
 import { useDocumentTitle } from '../../ui/PageHeader.js';
 import { LoadingState } from '../../ui/Spinner.js';
 import { useToast } from '../../ui/Toast.js';
+import { ContactTabs } from '../tracking/ContactActivity.js';
 import { FieldValue } from './FieldValue.js';
 import { valueOf, type FieldCatalog } from './fields.js';
 import type { CrmRecord, RecordKind } from './record-kinds.js';
@@ -202,7 +203,11 @@ export function RecordPage({ kind, id, headline, aside }: RecordPageProps) {
         </div>
         <div className="record-main-col">
           {aside?.(record, catalog)}
-          <RecordTimeline kind={kind} id={id} catalog={catalog} />
+          {kind.object === 'contact' ? (
+            <ContactTabs contactId={id} timeline={<RecordTimeline kind={kind} id={id} catalog={catalog} />} />
+          ) : (
+            <RecordTimeline kind={kind} id={id} catalog={catalog} />
+          )}
         </div>
       </div>
 
