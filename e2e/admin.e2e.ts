@@ -56,7 +56,18 @@ describe('an admin sets up and runs a workspace', () => {
     await page.waitForURL('**/users');
     await page.getByRole('heading', { level: 1, name: 'Users & roles' }).waitFor();
     expect(await page.locator('.brand-workspace').innerText()).toBe(admin.workspace);
-    expect(await navLabels(page)).toEqual(['Contacts', 'Accounts', 'Users & roles', 'API keys', 'Audit log', 'Settings']);
+    expect(await navLabels(page)).toEqual([
+      'Contacts',
+      'Accounts',
+      'Imports',
+      'Sources',
+      'Live events',
+      'Users & roles',
+      'API keys',
+      'Audit log',
+      'Fields',
+      'Settings',
+    ]);
     await page.locator(`tr[data-user-email="${admin.email}"]`).waitFor();
   });
 

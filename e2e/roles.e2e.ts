@@ -66,7 +66,7 @@ describe('what each role sees and may do', () => {
       expect(await page.locator('tbody tr[data-user-email]').count()).toBe(28);
       await page.getByLabel('Role', { exact: true }).selectOption('viewer');
       await expect.poll(() => page.locator('tbody tr[data-user-email]').count()).toBe(1);
-      expect(await navLabels(page)).toEqual(['Contacts', 'Accounts', 'Users & roles', 'Settings']);
+      expect(await navLabels(page)).toEqual(['Contacts', 'Accounts', 'Sources', 'Live events', 'Users & roles', 'Fields', 'Settings']);
       expect(await page.getByRole('button', { name: 'New user' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^Change role/ }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^(Disable|Enable) / }).count()).toBe(0);
@@ -148,7 +148,18 @@ describe('what each role sees and may do', () => {
   it('a marketing-ops manager reads API keys and the audit log but cannot create or revoke keys', async () => {
     const page = await openPage();
     await signIn(page, manager);
-    expect(await navLabels(page)).toEqual(['Contacts', 'Accounts', 'Users & roles', 'API keys', 'Audit log', 'Settings']);
+    expect(await navLabels(page)).toEqual([
+      'Contacts',
+      'Accounts',
+      'Imports',
+      'Sources',
+      'Live events',
+      'Users & roles',
+      'API keys',
+      'Audit log',
+      'Fields',
+      'Settings',
+    ]);
     await navTo(page, 'API keys', 'API keys');
     await page.locator('tr[data-key-name="Warehouse loader"]').waitFor();
     expect(await page.getByRole('button', { name: 'New API key' }).count()).toBe(0);
