@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Selectable } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
@@ -8,54 +8,14 @@ import type { SourceKeysTable, SourcesTable } from '../../platform/db/schema.js'
 import { AppError, notFound } from '../../platform/errors.js';
 import { newId, randomToken } from '../../platform/ids.js';
 import { sha256 } from '../../platform/tokens.js';
+import { type createSourceSchema, type Source } from './sources.schema.js';
+
+export { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema, type Source } from './sources.schema.js';
 
 export interface Ctx {
   db: Db;
   clock: Clock;
 }
-
-export const sourceKinds = ['website', 'server', 'mobile', 'other'] as const;
-
-export const sourceKeySchema = z.object({
-  id: z.string(),
-  prefix: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  active: z.boolean(),
-});
-
-export const sourceSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    kind: z.enum(sourceKinds),
-    retentionDays: z.number().nullable(),
-    keys: z.array(sourceKeySchema),
-    createdAt: z.string(),
-  })
-  .meta({ id: 'Source' });
-export type Source = z.infer<typeof sourceSchema>;
-
-export const createSourceSchema = z
-  .object({
-    name: z.string().trim().min(1, 'Give the source a name').max(100),
-    kind: z.enum(sourceKinds).default('website'),
-    retentionDays: z.number().int().min(1).max(36_500).nullable().default(null),
-  })
-  .strict();
-
-export const rotateKeySchema = z
-  .object({
-    overlapHours: z
-      .number()
-      .int()
-      .min(0)
-      .max(24 * 30)
-      .default(24)
-      .describe('How long the old key keeps working'),
-  })
-  .strict();
 
 /** A write key as Segment libraries carry it: a plain token (no colon: it travels as a Basic user name). */
 function newWriteKey(): { key: string; prefix: string } {

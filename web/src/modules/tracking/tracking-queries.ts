@@ -2,7 +2,7 @@ import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { eventSchema, identitySchema, messageTypes, touchpointSchema } from '../../../../src/modules/tracking/messages.schema.js';
 // The source schemas are declared in the service (the web build keeps only these zod objects).
-import { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema } from '../../../../src/modules/tracking/sources.service.js';
+import { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema } from '../../../../src/modules/tracking/sources.schema.js';
 import { api } from '../../lib/api.js';
 
 export { createSourceSchema, messageTypes, rotateKeySchema, sourceKinds, sourceSchema };
