@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Page } from '../../platform/http/pagination.js';
 import type { ObjectDef } from './crm-objects.js';
-import { normaliseEmail } from './field-types.js';
+import { isValidEmail, normaliseEmail } from './field-types.js';
 import type { CustomField } from './custom-fields.schema.js';
 import { activeFields, validateCustomValues } from './custom-fields.service.js';
 import {
@@ -311,7 +311,11 @@ export function listConditions(
   if (q.accountId && def.object === 'contact') {
     where.push(sql`(r.account_id = ${q.accountId} or r.id in (select contact_id from account_contacts where account_id = ${q.accountId}))`);
   }
-  if (q.q) {
+  const qEmail = q.q && def.object === 'contact' ? normaliseEmail(q.q) : '';
+  if (qEmail && isValidEmail(qEmail)) {
+    // A whole address is an exact lookup on the unique email index, not a prefix search.
+    where.push(sql`r.email = ${qEmail}`);
+  } else if (q.q) {
     const tsq = toPrefixQuery(q.q);
     // A search with no searchable word in it (only punctuation) matches nothing, not everything.
     where.push(tsq ? sql`r.search @@ to_tsquery('simple', ${tsq})` : sql`false`);
