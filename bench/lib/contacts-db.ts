@@ -14,7 +14,7 @@ import type { Db } from '../../src/platform/db/database.js';
 import { openRuntime } from '../../src/platform/runtime.js';
 import { createCustomField } from '../../src/modules/crm/custom-fields.service.js';
 import { CONTACTS_CSV_CUSTOM_FIELDS, writeContactsCsv } from './contacts-csv.js';
-import { cpuByProcess, dataRoot, keelBin, keelCli, keelEnv, onCleanup, Proc, sleep } from './util.js';
+import { cpuByProcess, dataRoot, keelBin, keelCli, keelEnv, onCleanup, Proc, root, sleep } from './util.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432';
 const PSQL = ['-h', '127.0.0.1', '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-X', '-q'];
@@ -292,16 +292,59 @@ function filePos(pid: number, file: string): number | null {
 }
 
 /**
+ * A stand-in for `keel import contacts FILE --json --workspace SLUG` on the embedded database
+ * for the --analyze-early experiment: the same compiled code the CLI runs (openRuntime, then
+ * importFromCli, which the CLI's import.run operation calls), plus one `ANALYZE contacts` queued
+ * after the first batch is written (from the progress callback, so it runs between two batches on
+ * PGlite's single connection), as the import itself could do.
+ */
+const analyzingImport = `
+const d = process.env.KEEL_DIST;
+const { loadConfig } = await import(d + '/platform/config.js');
+const { openRuntime } = await import(d + '/platform/runtime.js');
+const { importFromCli } = await import(d + '/modules/imports/cli-data.service.js');
+const { resolveCliWorkspace } = await import(d + '/modules/workspaces/workspaces.service.js');
+const { cliActor } = await import(d + '/platform/actor.js');
+const { systemClock } = await import(d + '/platform/clock.js');
+const { sql } = await import('kysely');
+const config = loadConfig(process.env);
+const rt = await openRuntime(config, { waitForStaleMs: 6000 });
+try {
+  const ctx = { db: rt.handle.db, clock: systemClock, filesDir: config.filesDir };
+  const ws = await resolveCliWorkspace(ctx, process.env.IMPORT_WORKSPACE);
+  let analyzed = false;
+  const input = { object: 'contact', file: process.env.IMPORT_FILE, mode: 'upsert', dryRun: false, dateFormat: 'auto' };
+  const r = await importFromCli(ctx, cliActor(ws.id), input, () => {
+    if (analyzed) return;
+    analyzed = true;
+    const t = performance.now();
+    sql\`analyze contacts\`.execute(rt.handle.db).then(() => console.error('analyzed contacts in ' + Math.round(performance.now() - t) + ' ms'));
+  });
+  console.log(JSON.stringify(r));
+} finally {
+  await rt.handle.close();
+  await rt.release();
+}
+`;
+
+/**
  * `node [nodeArgs] bin/keel.js import contacts FILE --json --workspace SLUG`, as a user runs it,
  * under `/usr/bin/time -v` when present (peak RSS, CPU). Throws if the import fails.
  */
 export async function runKeelImport(
-  env: NodeJS.ProcessEnv,
+  envIn: NodeJS.ProcessEnv,
   file: string,
   slug: string,
   opts: { nodeArgs?: string[]; dbName?: string; sampleActivity?: boolean; analyzeEarly?: boolean } = {},
 ): Promise<ImportRun> {
-  const nodeCmd = [process.execPath, ...(opts.nodeArgs ?? []), keelBin, 'import', 'contacts', file, '--json', '--workspace', slug];
+  let env = envIn;
+  // On the embedded database nothing outside the process can reach PGlite: the ANALYZE experiment
+  // runs the import through a stand-in for the CLI that does the same (below).
+  const standIn = opts.analyzeEarly && !opts.dbName;
+  const nodeCmd = standIn
+    ? [process.execPath, ...(opts.nodeArgs ?? []), '--input-type=module', '-e', analyzingImport]
+    : [process.execPath, ...(opts.nodeArgs ?? []), keelBin, 'import', 'contacts', file, '--json', '--workspace', slug];
+  if (standIn) env = { ...env, KEEL_DIST: path.join(root, 'dist/src'), IMPORT_FILE: file, IMPORT_WORKSPACE: slug };
   const timed = existsSync('/usr/bin/time');
   const pgCpu = opts.dbName ? new PgCpu(opts.dbName) : null;
   const activity = opts.dbName && opts.sampleActivity ? new ActivitySampler(opts.dbName) : null;
@@ -314,7 +357,7 @@ export async function runKeelImport(
   let hwm = 0;
   let nodePid: number | undefined = timed ? undefined : proc.child.pid;
   const cpuOfNode = { user: 0, sys: 0 };
-  let analyzed: number | null = opts.analyzeEarly ? 0 : null;
+  let analyzed: number | null = opts.analyzeEarly && opts.dbName ? 0 : null;
   while (proc.running) {
     pgCpu?.poll();
     // Experiment: ANALYZE contacts once the first batch is in, as the import itself could.
