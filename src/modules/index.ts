@@ -20,6 +20,7 @@ import './tracking/tracking.policy.js';
 import { trackingJobs } from './tracking/tracking.jobs.js';
 import { segmentsRoutes } from './segments/segments.routes.js';
 import './segments/segments.policy.js';
+import { segmentsJobs } from './segments/segments.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -46,4 +47,5 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   crmJobs(jobs);
   importsJobs(jobs, config.filesDir);
   trackingJobs(jobs);
+  segmentsJobs(jobs);
 }

@@ -6,7 +6,8 @@ import type { CustomField } from '../crm/custom-fields.schema.js';
 import { activeFields } from '../crm/custom-fields.service.js';
 import { compileFilter, resolveField } from '../crm/records-query.js';
 import type { Filter } from '../crm/records.schema.js';
-import type { EventCondition, FieldCondition, SegmentNode } from './segments.schema.js';
+import { extensionFor, type Cause } from './segments.registry.js';
+import type { EventCondition, FieldCondition, PageCondition, SegmentNode, TouchpointCondition } from './segments.schema.js';
 
 /**
  * Compiles a segment definition into one SQL condition over `contacts r`. Identifiers come only
@@ -21,6 +22,11 @@ export interface CompileContext {
   accountFields: readonly CustomField[];
   /** Segment ids on the path from the root, to refuse cycles. */
   path: string[];
+  /** Filled while compiling: what changes can alter the result, and whether time alone can. */
+  deps: Set<Cause>;
+  timed: { value: boolean };
+  /** Segments and lists the definition reads (directly or through other segments). */
+  refs: { segments: Set<string>; lists: Set<string> };
 }
 
 export async function compileContext(db: DbOrTx, workspaceId: string, now: Date): Promise<CompileContext> {
@@ -31,6 +37,9 @@ export async function compileContext(db: DbOrTx, workspaceId: string, now: Date)
     contactFields: await activeFields(db, workspaceId, 'contact'),
     accountFields: await activeFields(db, workspaceId, 'account'),
     path: [],
+    deps: new Set<Cause>(['contact']),
+    timed: { value: false },
+    refs: { segments: new Set(), lists: new Set() },
   };
 }
 
@@ -135,12 +144,10 @@ function propertySql(w: NonNullable<EventCondition['where']>[number]): RawBuilde
   }
 }
 
-function eventSql(e: EventCondition, now: Date): RawBuilder<unknown> {
-  const conds = [sql`p.contact_id = r.id`, sql`e.type = 'track'`, sql`e.event = ${e.event}`];
-  if (e.within) conds.push(sql`e.ts >= ${new Date(now.getTime() - e.within.days * 86_400_000)}`);
-  for (const w of e.where ?? []) conds.push(propertySql(w));
-  const count = sql`(select count(*) from events e join profiles p on p.id = e.profile_id where ${sql.join(conds, sql` and `)})`;
-  const c = e.count ?? { gte: 1 };
+const DAY = 86_400_000;
+const since = (now: Date, d: { days: number }) => new Date(now.getTime() - d.days * DAY);
+
+function countTest(count: RawBuilder<unknown>, c: NonNullable<EventCondition['count']>): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
   const ops = { eq: '=', gte: '>=', gt: '>', lte: '<=', lt: '<' } as const;
   for (const k of Object.keys(ops) as Array<keyof typeof ops>) {
@@ -148,6 +155,89 @@ function eventSql(e: EventCondition, now: Date): RawBuilder<unknown> {
     if (n !== undefined) parts.push(sql`${count} ${sql.raw(ops[k])} ${n}`);
   }
   return sql`(${sql.join(parts, sql` and `)})`;
+}
+
+type TimeTest = NonNullable<EventCondition['first']>;
+function timeSql(expr: RawBuilder<unknown>, t: TimeTest, now: Date): RawBuilder<unknown> {
+  if ('within_last' in t) return sql`coalesce(${expr} >= ${since(now, t.within_last)}, false)`;
+  if ('before' in t) return sql`coalesce(${expr} < ${new Date(t.before)}, false)`;
+  return sql`coalesce(${expr} > ${new Date(t.after)}, false)`;
+}
+
+/** Events of the contact (through its profiles), as a FROM + WHERE fragment. */
+function contactEvents(conds: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql`from events e join profiles p on p.id = e.profile_id where p.contact_id = r.id and ${sql.join(conds, sql` and `)}`;
+}
+
+function eventSql(ctx: CompileContext, e: EventCondition): RawBuilder<unknown> {
+  const now = ctx.now;
+  const conds = [sql`e.type = 'track'`, sql`e.event = ${e.event}`];
+  for (const w of e.where ?? []) conds.push(propertySql(w));
+  const windowed = [...conds];
+  if (e.within) windowed.push(sql`e.ts >= ${since(now, e.within)}`);
+  if (e.since) windowed.push(sql`e.ts >= ${new Date(e.since)}`);
+  if (e.within || (e.first && 'within_last' in e.first) || (e.last && 'within_last' in e.last)) ctx.timed.value = true;
+  const tests: RawBuilder<unknown>[] = [];
+  if (e.count || (!e.first && !e.last)) tests.push(countTest(sql`(select count(*) ${contactEvents(windowed)})`, e.count ?? { gte: 1 }));
+  if (e.first) tests.push(timeSql(sql`(select min(e.ts) ${contactEvents(conds)})`, e.first, now));
+  if (e.last) tests.push(timeSql(sql`(select max(e.ts) ${contactEvents(conds)})`, e.last, now));
+  return sql`(${sql.join(tests, sql` and `)})`;
+}
+
+/** A wildcard pattern (`*` = anything) as an ILIKE pattern: everything else is literal. */
+export function wildcardToLike(pattern: string): string {
+  return pattern.replace(/[\\%_]/g, (ch) => `\\${ch}`).replace(/\*/g, '%');
+}
+
+function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
+  const conds = [sql`e.type = 'page'`, sql`coalesce(e.properties->>'url', e.context->'page'->>'url') ilike ${wildcardToLike(c.page.url)}`];
+  if (c.within) {
+    conds.push(sql`e.ts >= ${since(ctx.now, c.within)}`);
+    ctx.timed.value = true;
+  }
+  return countTest(sql`(select count(*) ${contactEvents(conds)})`, c.count ?? { gte: 1 });
+}
+
+function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<unknown> {
+  const col = sql.ref(`t.${c.touchpoint.field}`);
+  const v = c.touchpoint.value;
+  const one = () => {
+    if (typeof v !== 'string') throw bad(`touchpoint ${c.touchpoint.field} ${c.touchpoint.op} needs one value`);
+    return v;
+  };
+  const esc = (x: string) => x.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+  let test: RawBuilder<unknown>;
+  switch (c.touchpoint.op) {
+    case 'eq':
+      test = sql`${col} = ${one()}`;
+      break;
+    case 'neq':
+      test = sql`${col} is distinct from ${one()}`;
+      break;
+    case 'in':
+      test = sql`${col} = any(${Array.isArray(v) ? v : [one()]}::text[])`;
+      break;
+    case 'contains':
+      test = sql`${col} ilike ${`%${esc(one())}%`}`;
+      break;
+    case 'starts_with':
+      test = sql`${col} ilike ${`${esc(one())}%`}`;
+      break;
+    case 'is_empty':
+      test = sql`coalesce(${col}, '') = ''`;
+      break;
+    case 'is_not_empty':
+      test = sql`coalesce(${col}, '') <> ''`;
+      break;
+  }
+  const conds = [sql`p.contact_id = r.id`];
+  if (c.within) {
+    conds.push(sql`t.ts >= ${since(ctx.now, c.within)}`);
+    ctx.timed.value = true;
+  }
+  const from = sql`from touchpoints t join profiles p on p.id = t.profile_id where ${sql.join(conds, sql` and `)}`;
+  if (c.which === 'any') return sql`exists (select 1 ${from} and ${test})`;
+  return sql`coalesce((select ${test} ${from} order by t.ts ${sql.raw(c.which === 'first' ? 'asc' : 'desc')}, t.id limit 1), false)`;
 }
 
 export async function compileNode(ctx: CompileContext, node: SegmentNode, depth = 0): Promise<RawBuilder<unknown>> {
@@ -160,7 +250,15 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
     return sql`(${sql.join(parts, 'all' in node ? sql` and ` : sql` or `)})`;
   }
   if ('not' in node) return sql`not coalesce(${await compileNode(ctx, node.not, depth + 1)}, false)`;
+  const ext = extensionFor(node);
+  if (ext) {
+    for (const c of ext.causes) ctx.deps.add(c);
+    if (ext.timeDependent?.(node)) ctx.timed.value = true;
+    return ext.compile(node, { db: ctx.db, workspaceId: ctx.workspaceId, now: ctx.now });
+  }
   if ('account' in node) {
+    ctx.deps.add('account');
+    if (node.account.op === 'within_last') ctx.timed.value = true;
     const cond = fieldSql(accountDef, ctx.accountFields, node.account, ctx.now);
     // Inside the subquery `r` is the account: the condition compiles as for any record.
     return sql`r.account_id in (select r.id from accounts r where r.workspace_id = ${ctx.workspaceId} and r.deleted_at is null and ${cond})`;
@@ -176,8 +274,34 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!ref) throw bad(`No segment ${node.segment}`);
+    ctx.refs.segments.add(node.segment);
     return compileNode({ ...ctx, path: [...ctx.path, node.segment] }, ref.definition as SegmentNode, depth + 1);
   }
-  if ('event' in node) return eventSql(node, ctx.now);
+  if ('list' in node) {
+    const list = await ctx.db
+      .selectFrom('lists')
+      .select('id')
+      .where('workspace_id', '=', ctx.workspaceId)
+      .where('id', '=', node.list)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!list) throw bad(`No list ${node.list}`);
+    ctx.deps.add('list');
+    ctx.refs.lists.add(node.list);
+    return sql`exists (select 1 from list_members lm where lm.list_id = ${node.list} and lm.contact_id = r.id)`;
+  }
+  if ('event' in node) {
+    ctx.deps.add('event');
+    return eventSql(ctx, node);
+  }
+  if ('page' in node) {
+    ctx.deps.add('event');
+    return pageSql(ctx, node);
+  }
+  if ('touchpoint' in node) {
+    ctx.deps.add('event');
+    return touchpointSql(ctx, node);
+  }
+  if (node.op === 'within_last') ctx.timed.value = true;
   return fieldSql(contactDef, ctx.contactFields, node, ctx.now);
 }

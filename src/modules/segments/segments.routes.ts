@@ -4,17 +4,32 @@ import { z } from 'zod';
 import { requireAuth } from '../../platform/http/app.js';
 import { pageQuerySchema, pageSchema } from '../../platform/http/pagination.js';
 import { contactSchema, idParamsSchema } from '../crm/records.schema.js';
-import { createSegmentSchema, previewSchema, segmentSchema, updateSegmentSchema } from './segments.schema.js';
+import { AppError } from '../../platform/errors.js';
+import { createSegmentSchema, previewSchema, segmentNode, segmentSchema, updateSegmentSchema } from './segments.schema.js';
 import {
-  countMatching,
   createSegment,
   deleteSegment,
+  explainDefinition,
   getSegment,
   listSegments,
-  matchingContacts,
+  previewDefinition,
+  requestRebuild,
   segmentMembers,
   updateSegment,
 } from './segments.service.js';
+import { contactSegments, exportMembers, membershipChanges, membershipHistory, segmentHistory, segmentSizes } from './segments.history.js';
+import { listsRoutes } from './lists.routes.js';
+
+const changeSchema = z.object({
+  id: z.string(),
+  segmentId: z.string(),
+  segmentName: z.string(),
+  contactId: z.string(),
+  email: z.string().nullable(),
+  change: z.enum(['entered', 'exited']),
+  reason: z.string(),
+  at: z.string(),
+});
 
 // Record shapes are built from the object descriptor at run time: typed loosely here, as in crm.routes.
 const contactOut: z.ZodType = contactSchema;
@@ -50,20 +65,47 @@ export async function segmentsRoutes(app: FastifyInstance): Promise<void> {
       config: { permission: 'segments.write' },
       schema: {
         tags,
-        summary: 'Count and first matching contacts of a definition, without saving it',
+        summary: 'Count and first matching contacts of a definition, without saving it (estimated in very large workspaces unless exact)',
         body: previewSchema,
-        response: { 200: z.object({ count: z.number(), sample: z.array(contactOut) }) },
+        response: { 200: z.object({ count: z.number(), estimated: z.boolean(), sample: z.array(contactOut) }) },
       },
     },
-    async (req) => {
-      const ws = requireAuth(req).actor.workspaceId;
-      const now = ctx.clock.now();
-      const [count, sample] = [
-        await countMatching(ctx.db, ws, now, req.body.definition),
-        await matchingContacts(ctx.db, ws, now, req.body.definition, { limit: 10 }),
-      ];
-      return { count, sample: sample.data };
+    async (req) =>
+      previewDefinition(ctx.db, requireAuth(req).actor.workspaceId, ctx.clock.now(), req.body.definition, req.body.exact ?? false),
+  );
+  r.post(
+    '/api/v1/segments/explain',
+    {
+      config: { permission: 'segments.write' },
+      schema: {
+        tags,
+        summary: "The SQL a definition compiles to, its parameters, and PostgreSQL's plan (EXPLAIN; ANALYZE runs it)",
+        body: z.object({ definition: segmentNode, analyze: z.boolean().default(false) }).strict(),
+        response: { 200: z.object({ sql: z.string(), parameters: z.array(z.unknown()), plan: z.array(z.string()) }) },
+      },
     },
+    async (req) => explainDefinition(ctx.db, requireAuth(req).actor.workspaceId, ctx.clock.now(), req.body.definition, req.body.analyze),
+  );
+  r.get(
+    '/api/v1/segment-changes',
+    {
+      config: { permission: 'segments.read' },
+      schema: {
+        tags,
+        summary: 'Segment entries and exits in the order they happened, after a position: the feed journeys and webhooks consume',
+        querystring: z
+          .object({
+            after: z
+              .string()
+              .regex(/^[0-9]{1,19}$/, 'after is the last change id you read')
+              .optional(),
+            limit: z.coerce.number().int().min(1).max(1000).default(100),
+          })
+          .strict(),
+        response: { 200: z.object({ data: z.array(changeSchema), last: z.string() }) },
+      },
+    },
+    async (req) => membershipChanges(ctx.db, requireAuth(req).actor.workspaceId, req.query),
   );
   r.get(
     '/api/v1/segments/:id',
@@ -117,4 +159,105 @@ export async function segmentsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => segmentMembers(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.query),
   );
+  r.get(
+    '/api/v1/segments/:id/history',
+    {
+      config: { permission: 'segments.read' },
+      schema: {
+        tags,
+        summary: 'Who entered and left the segment, when and why, newest first',
+        params: idParamsSchema,
+        querystring: pageQuerySchema.strict(),
+        response: { 200: pageSchema(changeSchema) },
+      },
+    },
+    async (req) => segmentHistory(ctx.db, requireAuth(req).actor.workspaceId, req.params.id, req.query),
+  );
+  r.get(
+    '/api/v1/segments/:id/sizes',
+    {
+      config: { permission: 'segments.read' },
+      schema: {
+        tags,
+        summary: 'Stored members at the end of each day (UTC), for the size chart',
+        params: idParamsSchema,
+        querystring: z.object({ days: z.coerce.number().int().min(1).max(730).default(90) }).strict(),
+        response: { 200: z.object({ data: z.array(z.object({ day: z.string(), size: z.number() })) }) },
+      },
+    },
+    async (req) => ({
+      data: await segmentSizes(ctx.db, requireAuth(req).actor.workspaceId, req.params.id, req.query.days, ctx.clock.now()),
+    }),
+  );
+  r.post(
+    '/api/v1/segments/:id/rebuild',
+    {
+      config: { permission: 'segments.write' },
+      schema: {
+        tags,
+        summary: 'Re-evaluate the whole segment (repair); the membership worker runs it',
+        params: idParamsSchema,
+        response: { 202: z.object({ state: z.literal('building') }) },
+      },
+    },
+    async (req, reply) => reply.status(202).send(await requestRebuild(ctx, requireAuth(req).actor, req.params.id)),
+  );
+  r.get(
+    '/api/v1/segments/:id/export',
+    {
+      config: { permission: 'segments.read' },
+      schema: { tags, summary: 'The stored members as CSV', params: idParamsSchema },
+    },
+    async (req, reply) => {
+      const { name, stream } = await exportMembers(ctx.db, requireAuth(req).actor.workspaceId, req.params.id);
+      const file = `${name.replace(/[^\p{L}\p{N} _-]+/gu, '').trim() || 'segment'}.csv`;
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="segment.csv"; filename*=UTF-8''${encodeURIComponent(file)}`)
+        .send(stream);
+    },
+  );
+  r.get(
+    '/api/v1/contacts/:id/segments',
+    {
+      config: { permission: 'segments.read' },
+      schema: {
+        tags,
+        summary: 'The segments and lists a contact is in now',
+        params: idParamsSchema,
+        response: {
+          200: z.object({
+            segments: z.array(z.object({ id: z.string(), name: z.string(), enteredAt: z.string() })),
+            lists: z.array(z.object({ id: z.string(), name: z.string(), addedAt: z.string(), addedBy: z.string() })),
+          }),
+        },
+      },
+    },
+    async (req) => contactSegments(ctx.db, requireAuth(req).actor.workspaceId, req.params.id),
+  );
+  r.get(
+    '/api/v1/contacts/:id/segment-history',
+    {
+      config: { permission: 'segments.read' },
+      schema: {
+        tags,
+        summary: "A contact's segment entries and exits, newest first",
+        params: idParamsSchema,
+        querystring: pageQuerySchema.strict(),
+        response: { 200: pageSchema(changeSchema) },
+      },
+    },
+    async (req) => {
+      const ws = requireAuth(req).actor.workspaceId;
+      const c = await ctx.db
+        .selectFrom('contacts')
+        .select('id')
+        .where('workspace_id', '=', ws)
+        .where('id', '=', req.params.id)
+        .executeTakeFirst();
+      if (!c) throw new AppError('not_found', 'Contact not found');
+      return membershipHistory(ctx.db, ws, { contactId: req.params.id }, req.query);
+    },
+  );
+  await app.register(listsRoutes);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { extensionSchemas } from './segments.registry.js';
 
 /**
  * A segment definition: a JSON tree of groups (`all`, `any`, `not`) and conditions on contact
@@ -27,6 +28,12 @@ export const fieldOps = [
 const scalar = z.union([z.string().max(1000), z.number(), z.boolean()]);
 const fieldName = z.string().min(1).max(100);
 const days = z.object({ days: z.number().int().min(1).max(3650) }).strict();
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}/.test(v), 'an ISO date (YYYY-MM-DD…)');
+const timeTest = z.union([
+  z.object({ within_last: days }).strict(),
+  z.object({ before: isoDate }).strict(),
+  z.object({ after: isoDate }).strict(),
+]);
 
 export const fieldCondition = z
   .object({
@@ -65,9 +72,49 @@ export const eventCondition = z
       )
       .max(20)
       .optional(),
+    /** Only events at or after this date: "did not do X since Y". */
+    since: isoDate.optional(),
+    /** When the contact first / last did it (no such event: the condition is false). */
+    first: timeTest.optional(),
+    last: timeTest.optional(),
   })
   .strict();
 export type EventCondition = z.infer<typeof eventCondition>;
+
+/** Page visits whose URL matches a wildcard pattern (`*` = anything): no regular expressions. */
+export const pageCondition = z
+  .object({
+    page: z
+      .object({
+        url: z
+          .string()
+          .min(1)
+          .max(500)
+          .refine((u) => (u.match(/\*/g) ?? []).length <= 10, 'At most 10 wildcards in a URL pattern'),
+      })
+      .strict(),
+    count: countOp.optional(),
+    within: days.optional(),
+  })
+  .strict();
+export type PageCondition = z.infer<typeof pageCondition>;
+
+export const touchpointFields = ['channel', 'source', 'medium', 'campaign', 'term', 'content'] as const;
+/** The contact's visits' sources: any touchpoint, or only the first / last one. */
+export const touchpointCondition = z
+  .object({
+    touchpoint: z
+      .object({
+        field: z.enum(touchpointFields),
+        op: z.enum(['eq', 'neq', 'in', 'contains', 'starts_with', 'is_empty', 'is_not_empty']),
+        value: z.union([z.string().max(1000), z.array(z.string().max(1000)).max(1000)]).optional(),
+      })
+      .strict(),
+    which: z.enum(['any', 'first', 'last']).default('any'),
+    within: days.optional(),
+  })
+  .strict();
+export type TouchpointCondition = z.infer<typeof touchpointCondition>;
 
 export type SegmentNode =
   | { all: SegmentNode[] }
@@ -76,7 +123,10 @@ export type SegmentNode =
   | FieldCondition
   | { account: FieldCondition }
   | EventCondition
-  | { segment: string };
+  | PageCondition
+  | TouchpointCondition
+  | { segment: string }
+  | { list: string };
 
 export const segmentNode: z.ZodType<SegmentNode> = z.lazy(() =>
   z.union([
@@ -86,7 +136,11 @@ export const segmentNode: z.ZodType<SegmentNode> = z.lazy(() =>
     fieldCondition,
     z.object({ account: fieldCondition }).strict(),
     eventCondition,
+    pageCondition,
+    touchpointCondition,
     z.object({ segment: z.uuid('segment must be a segment id') }).strict(),
+    z.object({ list: z.uuid('list must be a list id') }).strict(),
+    ...extensionSchemas(),
   ]),
 );
 
@@ -97,6 +151,10 @@ export const segmentSchema = z
     description: z.string(),
     definition: z.unknown(),
     count: z.number().describe('Contacts matching now'),
+    memberCount: z.number().describe('Stored members, kept current by the membership worker'),
+    state: z.enum(['building', 'ready']).describe('building: the definition changed and its rebuild has not run yet'),
+    refreshedAt: z.string().nullable(),
+    usedBy: z.array(z.object({ id: z.string(), name: z.string() })).describe('Segments that read this one'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -113,4 +171,4 @@ export const updateSegmentSchema = z
     definition: segmentNode.optional(),
   })
   .strict();
-export const previewSchema = z.object({ definition: segmentNode }).strict();
+export const previewSchema = z.object({ definition: segmentNode, exact: z.boolean().optional() }).strict();

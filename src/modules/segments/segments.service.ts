@@ -11,7 +11,8 @@ import { newId } from '../../platform/ids.js';
 import { contactDef } from '../crm/crm-objects.js';
 import { externalIdsFor, selectList, toRecordView, type RecordRow } from '../crm/records.repo.js';
 import type { RecordView } from '../crm/records.schema.js';
-import { compileContext, compileNode } from './segments.compiler.js';
+import { compileContext } from './segments.compiler.js';
+import { compileSegment, dependentSegments } from './segments.membership.js';
 import type { createSegmentSchema, Segment, SegmentNode, updateSegmentSchema } from './segments.schema.js';
 
 export interface Ctx {
@@ -20,8 +21,7 @@ export interface Ctx {
 }
 
 async function condition(db: DbOrTx, ws: string, now: Date, definition: SegmentNode, selfId?: string) {
-  const c = await compileContext(db, ws, now);
-  return compileNode({ ...c, path: selfId ? [selfId] : [] }, definition);
+  return (await compileSegment(db, ws, now, definition, selfId)).cond;
 }
 
 /** How many live contacts a definition matches now. */
@@ -66,6 +66,10 @@ async function toSegment(db: DbOrTx, r: Selectable<SegmentsTable>, now: Date): P
     description: r.description,
     definition: r.definition,
     count: await countMatching(db, r.workspace_id, now, r.definition as SegmentNode, r.id),
+    memberCount: r.member_count,
+    state: r.state,
+    refreshedAt: r.refreshed_at?.toISOString() ?? null,
+    usedBy: await dependentSegments(db, r.workspace_id, r.id).then((d) => d.map(({ id, name }) => ({ id, name }))),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -139,12 +143,17 @@ export async function updateSegment(ctx: Ctx, actor: Actor, id: string, input: z
       .set({
         ...(input.name !== undefined && { name: input.name }),
         ...(input.description !== undefined && { description: input.description }),
-        ...(input.definition !== undefined && { definition: JSON.stringify(input.definition) }),
+        ...(input.definition !== undefined && { definition: JSON.stringify(input.definition), state: 'building' as const }),
         updated_at: ctx.clock.now(),
       })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (input.definition !== undefined) {
+      // Segments that read this one change with it: the membership worker rebuilds them all.
+      const users = (await dependentSegments(trx, actor.workspaceId, id)).map((d) => d.id);
+      if (users.length) await trx.updateTable('segments').set({ state: 'building' }).where('id', 'in', users).execute();
+    }
     await recordAudit(trx, ctx.clock, actor, {
       action: 'segment.updated',
       entityType: 'segment',
@@ -159,16 +168,11 @@ export async function updateSegment(ctx: Ctx, actor: Actor, id: string, input: z
 
 export async function deleteSegment(ctx: Ctx, actor: Actor, id: string): Promise<void> {
   const before = await load(ctx.db, actor.workspaceId, id);
-  const users = await ctx.db
-    .selectFrom('segments')
-    .select('name')
-    .where('workspace_id', '=', actor.workspaceId)
-    .where('deleted_at', 'is', null)
-    .where(sql<boolean>`definition::text like ${`%"segment": "${id}"%`} or definition::text like ${`%"segment":"${id}"%`}`)
-    .execute();
+  const users = await dependentSegments(ctx.db, actor.workspaceId, id);
   if (users.length) throw new AppError('conflict', `Used by segment ${users.map((u) => `"${u.name}"`).join(', ')}: change those first`);
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('segments').set({ deleted_at: ctx.clock.now() }).where('id', '=', id).execute();
+    await trx.updateTable('segments').set({ deleted_at: ctx.clock.now(), member_count: 0 }).where('id', '=', id).execute();
+    await trx.deleteFrom('segment_members').where('segment_id', '=', id).execute();
     await recordAudit(trx, ctx.clock, actor, {
       action: 'segment.deleted',
       entityType: 'segment',
@@ -181,4 +185,66 @@ export async function deleteSegment(ctx: Ctx, actor: Actor, id: string): Promise
 export async function segmentMembers(ctx: Ctx, ws: string, id: string, q: { limit: number; cursor?: string }): Promise<Page<RecordView>> {
   const s = await load(ctx.db, ws, id);
   return matchingContacts(ctx.db, ws, ctx.clock.now(), s.definition as SegmentNode, q, id);
+}
+
+/** Marks a segment for a full rebuild: the membership worker runs it within a second or so. */
+export async function requestRebuild(ctx: Ctx, actor: Actor, id: string): Promise<{ state: 'building' }> {
+  await load(ctx.db, actor.workspaceId, id);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('segments').set({ state: 'building' }).where('id', '=', id).execute();
+    await recordAudit(trx, ctx.clock, actor, { action: 'segment.rebuild_requested', entityType: 'segment', entityId: id });
+  });
+  return { state: 'building' };
+}
+
+/** The SQL a definition compiles to (values as `$n` parameters) and PostgreSQL's plan for its count. */
+export async function explainDefinition(
+  db: DbOrTx,
+  ws: string,
+  now: Date,
+  definition: SegmentNode,
+  analyze: boolean,
+): Promise<{ sql: string; parameters: unknown[]; plan: string[] }> {
+  const cond = await condition(db, ws, now, definition);
+  const query = sql`select count(*) from contacts r where r.workspace_id = ${ws} and r.deleted_at is null and ${cond}`;
+  const compiled = query.compile(db);
+  const plan = await sql<Record<string, string>>`explain (${sql.raw(analyze ? 'analyze, ' : '')}costs, format text) ${query}`.execute(db);
+  return {
+    sql: compiled.sql,
+    parameters: compiled.parameters.map((p) => (p instanceof Date ? p.toISOString() : p)),
+    plan: plan.rows.map((r) => String(Object.values(r)[0])),
+  };
+}
+
+/** Above this many live contacts, previews count a 2% block sample first and say it is an estimate. */
+export const ESTIMATE_ABOVE = 200_000;
+
+/**
+ * Count and sample for the builder. In large workspaces the count is estimated from a block sample
+ * (TABLESAMPLE SYSTEM), which reads a fiftieth of the table, unless `exact` is asked for.
+ */
+export async function previewDefinition(
+  db: DbOrTx,
+  ws: string,
+  now: Date,
+  definition: SegmentNode,
+  exact: boolean,
+): Promise<{ count: number; estimated: boolean; sample: RecordView[] }> {
+  const cond = await condition(db, ws, now, definition);
+  const sample = (await matchingContacts(db, ws, now, definition, { limit: 10 })).data;
+  if (!exact) {
+    const size = await sql<{ n: string }>`select reltuples::bigint::text as n from pg_class where relname = 'contacts'`.execute(db);
+    if (Number(size.rows[0]?.n ?? 0) > ESTIMATE_ABOVE) {
+      const r = await sql<{ total: string; hit: string }>`select count(*)::text as total, count(*) filter (where ${cond})::text as hit
+        from contacts r tablesample system (2) repeatable (1) where r.workspace_id = ${ws} and r.deleted_at is null`.execute(db);
+      const total = Number(r.rows[0]?.total ?? 0);
+      if (total >= 1000) {
+        const all = await sql<{
+          n: string;
+        }>`select count(*)::text as n from contacts r where r.workspace_id = ${ws} and r.deleted_at is null`.execute(db);
+        return { count: Math.round((Number(r.rows[0]?.hit ?? 0) / total) * Number(all.rows[0]?.n ?? 0)), estimated: true, sample };
+      }
+    }
+  }
+  return { count: await countMatching(db, ws, now, definition), estimated: false, sample };
 }

@@ -381,6 +381,53 @@ export interface SegmentsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
+  member_count: Generated<number>;
+  refreshed_at: NullableTimestamp;
+  state: Generated<'building' | 'ready'>;
+}
+
+export interface SegmentMembersTable {
+  segment_id: string;
+  contact_id: string;
+  workspace_id: string;
+  entered_at: Timestamp;
+}
+
+export interface SegmentMembershipLogTable {
+  id: Generated<string>;
+  workspace_id: string;
+  segment_id: string;
+  contact_id: string;
+  change: 'entered' | 'exited';
+  reason: string;
+  at: Timestamp;
+}
+
+export interface ListsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string;
+  member_count: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface ListMembersTable {
+  list_id: string;
+  contact_id: string;
+  workspace_id: string;
+  added_at: Timestamp;
+  added_by: string;
+}
+
+export interface SegmentQueueTable {
+  id: Generated<string>;
+  workspace_id: string;
+  contact_id: string;
+  cause: string;
+  queued_at: Generated<Date>;
 }
 
 export interface DB {
@@ -413,4 +460,9 @@ export interface DB {
   tracking_plan: TrackingPlanTable;
   event_stats: EventStatsTable;
   segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  segment_membership_log: SegmentMembershipLogTable;
+  lists: ListsTable;
+  list_members: ListMembersTable;
+  segment_queue: SegmentQueueTable;
 }

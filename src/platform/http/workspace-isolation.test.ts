@@ -48,6 +48,8 @@ beforeAll(async () => {
   ).id;
   const source = await post('/api/v1/sources', { name: 'B site' });
   bIds.sources = source.id;
+  bIds.lists = (await post('/api/v1/lists', { name: 'B list' })).id;
+  await post(`/api/v1/lists/${bIds.lists}/members/add`, { contactIds: [bIds.contacts] });
   bSourceKey = (source as unknown as { keys: Array<{ id: string }> }).keys[0]?.id ?? '';
   bIds['import-mappings'] = (
     await post('/api/v1/import-mappings', { object: 'contact', name: 'B mapping', mapping: { Email: 'email' } })
@@ -63,6 +65,7 @@ const patchBodies: Record<string, object> = {
   views: { name: 'hijacked' },
   imports: { mode: 'create' },
   segments: { name: 'hijacked' },
+  lists: { name: 'hijacked' },
 };
 
 function idFor(url: string): string | undefined {
@@ -85,9 +88,15 @@ describe('workspace isolation', () => {
     const before = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const beforeKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const crmBefore: Record<string, unknown[]> = {};
-    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views'] as const) {
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments'] as const) {
       crmBefore[table] = await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     }
+    crmBefore.list_members = await t.db.handle.db
+      .selectFrom('list_members')
+      .selectAll()
+      .where('workspace_id', '=', b.id)
+      .orderBy('contact_id')
+      .execute();
     let checked = 0;
     for (const route of t.app.keelRoutes.filter((r) => r.url.startsWith('/api/v1/') && r.url.includes(':id'))) {
       const id = idFor(route.url);
@@ -99,7 +108,9 @@ describe('workspace isolation', () => {
           : route.method === 'POST'
             ? resource === 'accounts'
               ? { contactId: bIds.contacts }
-              : {}
+              : resource === 'lists'
+                ? { contactIds: [bIds.contacts] }
+                : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
@@ -122,11 +133,14 @@ describe('workspace isolation', () => {
     const afterKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     expect(after).toEqual(before);
     expect(afterKeys).toEqual(beforeKeys);
-    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views'] as const) {
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments'] as const) {
       expect(await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute(), table).toEqual(
         crmBefore[table],
       );
     }
+    expect(
+      await t.db.handle.db.selectFrom('list_members').selectAll().where('workspace_id', '=', b.id).orderBy('contact_id').execute(),
+    ).toEqual(crmBefore.list_members);
     const bSessions = await t.db.handle.db
       .selectFrom('sessions')
       .selectAll()

@@ -29,6 +29,19 @@ export interface JobDefinition<T> {
   concurrency?: number;
 }
 
+/**
+ * Work that polls rather than waits for a message: run by every worker process, again and again,
+ * `intervalMs` after each run ends (at once when the run says there may be more). The handler must
+ * be safe to run in several processes at the same time (e.g. `for update skip locked`).
+ */
+export interface LoopDefinition {
+  /** `<module>.<noun>`, e.g. `segments.queue`. */
+  name: string;
+  intervalMs: number;
+  /** Returns true when it stopped with work left, to run again without waiting. */
+  handler: (ctx: JobContext) => Promise<boolean>;
+}
+
 export interface EnqueueOptions {
   /** Same key on the same queue -> the first job's id; the work runs once. */
   idempotencyKey?: string;
@@ -59,6 +72,9 @@ const START_LOCK = 7_411_020_033;
 export class Jobs {
   private readonly boss: PgBoss;
   private readonly defs = new Map<string, JobDefinition<unknown>>();
+  private readonly loopDefs = new Map<string, LoopDefinition>();
+  private readonly running: Promise<void>[] = [];
+  private readonly wake = new Set<() => void>();
   private started = false;
   private working = false;
 
@@ -84,8 +100,39 @@ export class Jobs {
     this.defs.set(def.name, def as JobDefinition<unknown>);
   }
 
+  defineLoop(def: LoopDefinition): void {
+    if (this.loopDefs.has(def.name)) throw new Error(`Loop ${def.name} is defined twice`);
+    this.loopDefs.set(def.name, def);
+  }
+
   definitions(): string[] {
     return [...this.defs.keys()];
+  }
+
+  private async runLoop(def: LoopDefinition): Promise<void> {
+    const log = this.logger.child({ loop: def.name });
+    const ctx: JobContext = { db: this.handle.db, clock: this.clock, logger: log, jobs: this };
+    while (this.working) {
+      let more = false;
+      try {
+        more = await def.handler(ctx);
+      } catch (err) {
+        log.warn({ err }, 'loop run failed; it runs again after its interval');
+      }
+      if (!this.working) break;
+      if (!more) {
+        await new Promise<void>((resolve) => {
+          const wakers = this.wake;
+          const timer = setTimeout(done, def.intervalMs);
+          function done() {
+            clearTimeout(timer);
+            wakers.delete(done);
+            resolve();
+          }
+          wakers.add(done);
+        });
+      }
+    }
   }
 
   /** Creates the queues; with `worker`, also starts working them and their cron schedules. */
@@ -130,6 +177,7 @@ export class Jobs {
         });
         if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
       }
+      for (const def of this.loopDefs.values()) this.running.push(this.runLoop(def));
     }
   }
 
@@ -224,6 +272,11 @@ export class Jobs {
   /** Graceful: stops fetching, waits for in-flight handlers (up to `timeoutMs`), then stops. */
   async stop(timeoutMs = 20_000): Promise<void> {
     if (!this.started) return;
+    if (this.working) {
+      this.working = false;
+      for (const w of [...this.wake]) w();
+      await Promise.all(this.running.splice(0));
+    }
     await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
     this.started = false;
     this.working = false;

@@ -1,0 +1,285 @@
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../platform/clock.js';
+import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
+import { drainQueue, rebuildBuilding, rebuildSegment, refreshTimedSegments } from './segments.membership.js';
+
+/** A clock the test can move forward: time windows expire without any write. */
+let offset = 0;
+const clock: Clock = { now: () => new Date(Date.now() + offset) };
+const DAY = 86_400_000;
+
+let t: TestApp;
+let ws: string;
+let key: string;
+let basic: string;
+const contacts: string[] = [];
+let big: string;
+let small: string;
+let listId: string;
+
+const call = async <T = Record<string, unknown>>(method: string, url: string, payload?: unknown, status?: number) => {
+  const res = await t.app.inject({
+    method: method as 'GET',
+    url,
+    headers: bearer(key),
+    ...(payload !== undefined && { payload: payload as object }),
+  });
+  if (status !== undefined) expect(res.statusCode, `${method} ${url} -> ${res.body}`).toBe(status);
+  const isJson = String(res.headers['content-type'] ?? '').includes('json');
+  return { status: res.statusCode, body: isJson ? json<T>(res) : ({} as T), text: res.body };
+};
+const track = async (batch: object[]) => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/batch',
+    headers: { authorization: basic, 'content-type': 'application/json' },
+    payload: { batch },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+};
+let seq = 0;
+const demo = (i: number, plan: string, ts?: Date) => ({
+  type: 'track',
+  messageId: `m-${++seq}-${i}`,
+  userId: `u${i}`,
+  event: 'Demo Requested',
+  properties: { plan },
+  ...(ts && { timestamp: ts.toISOString() }),
+});
+
+const db = () => t.db.handle.db;
+const settle = async () => {
+  await rebuildBuilding(db(), clock);
+  expect(await drainQueue(db(), clock, { batch: 500, maxBatches: 100 })).toBe(false);
+};
+const members = async (segmentId: string) =>
+  (await db().selectFrom('segment_members').select('contact_id').where('segment_id', '=', segmentId).execute())
+    .map((r) => r.contact_id)
+    .sort();
+const makeSegment = async (name: string, definition: unknown) =>
+  (await call<{ id: string }>('POST', '/api/v1/segments', { name, definition }, 201)).body.id;
+
+beforeAll(async () => {
+  t = await createTestApp({ clock });
+  const w = await makeWorkspace(t);
+  ws = w.id;
+  key = await makeApiKey(t, w, 'admin');
+  await call('POST', '/api/v1/custom-fields', { object: 'contact', label: 'Seats', type: 'number' }, 201);
+  await call('POST', '/api/v1/custom-fields', { object: 'account', label: 'Employees', type: 'number' }, 201);
+  big = (await call<{ id: string }>('POST', '/api/v1/accounts', { name: 'Big', domain: 'big.example', custom: { employees: 5000 } }, 201))
+    .body.id;
+  small = (
+    await call<{ id: string }>('POST', '/api/v1/accounts', { name: 'Small', domain: 'small.example', custom: { employees: 12 } }, 201)
+  ).body.id;
+  for (let i = 0; i < 8; i++) {
+    const c = await call<{ id: string }>(
+      'POST',
+      '/api/v1/contacts',
+      { email: `m${i}@example.com`, country: i % 2 ? 'DE' : 'FR', accountId: i < 3 ? big : small, custom: { seats: i } },
+      201,
+    );
+    contacts.push(c.body.id);
+  }
+  const writeKey = (await call<{ writeKey: string }>('POST', '/api/v1/sources', { name: 'Site' }, 201)).body.writeKey;
+  basic = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+  await track(
+    contacts.map((_, i) => ({ type: 'identify', messageId: `id-${i}`, userId: `u${i}`, traits: { email: `m${i}@example.com` } })),
+  );
+  listId = (await call<{ id: string }>('POST', '/api/v1/lists', { name: 'VIP' }, 201)).body.id;
+});
+afterAll(async () => t?.close());
+
+describe('segment membership', () => {
+  it('queues nothing for workspaces without segments', async () => {
+    const n = await db()
+      .selectFrom('segment_queue')
+      .select(db().fn.countAll<string>().as('n'))
+      .where('workspace_id', '=', ws)
+      .executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(0);
+  });
+
+  it('keeps members current on contact, account, event and list changes, logging every entry and exit with its reason', async () => {
+    const de = await makeSegment('Germany', { field: 'country', op: 'eq', value: 'DE' });
+    expect((await call<{ state: string }>('GET', `/api/v1/segments/${de}`)).body.state).toBe('building');
+    await settle();
+    const deIds = contacts.filter((_, i) => i % 2 === 1).sort();
+    expect(await members(de)).toEqual(deIds);
+    const seg = (await call<{ count: number; memberCount: number; state: string; refreshedAt: string }>('GET', `/api/v1/segments/${de}`))
+      .body;
+    expect(seg).toMatchObject({ count: 4, memberCount: 4, state: 'ready' });
+
+    // A contact change: only that contact is looked at again.
+    await call('PATCH', `/api/v1/contacts/${contacts[1]}`, { country: 'AT' }, 200);
+    await settle();
+    expect(await members(de)).toEqual(deIds.filter((id) => id !== contacts[1]));
+    const hist = (
+      await call<{ data: { contactId: string; change: string; reason: string }[] }>('GET', `/api/v1/segments/${de}/history?limit=10`)
+    ).body.data;
+    expect(hist[0]).toMatchObject({ contactId: contacts[1], change: 'exited', reason: 'contact changed' });
+    expect(hist.filter((h) => h.change === 'entered' && h.reason === 'definition changed')).toHaveLength(4);
+
+    // An account change reaches the account's contacts.
+    const enterprise = await makeSegment('Enterprise', { account: { field: 'employees', op: 'gte', value: 1000 } });
+    await settle();
+    expect(await members(enterprise)).toEqual(contacts.slice(0, 3).sort());
+    await call('PATCH', `/api/v1/accounts/${small}`, { custom: { employees: 2000 } }, 200);
+    await settle();
+    expect(await members(enterprise)).toEqual([...contacts].sort());
+    const accHist = (await call<{ data: { reason: string }[] }>('GET', `/api/v1/segments/${enterprise}/history?limit=1`)).body.data;
+    expect(accHist[0]?.reason).toBe('account changed');
+
+    // An event puts its contact in.
+    const demos = await makeSegment('Demo twice', {
+      event: 'Demo Requested',
+      count: { gte: 2 },
+      where: [{ property: 'plan', op: 'eq', value: 'pro' }],
+    });
+    await settle();
+    expect(await members(demos)).toEqual([]);
+    await track([demo(4, 'pro'), demo(4, 'free')]);
+    await settle();
+    expect(await members(demos)).toEqual([]);
+    await track([demo(4, 'pro')]);
+    await settle();
+    expect(await members(demos)).toEqual([contacts[4]]);
+    expect((await call<{ data: { reason: string }[] }>('GET', `/api/v1/segments/${demos}/history`)).body.data[0]?.reason).toBe('activity');
+
+    // Lists: added by id and by email, in a segment, removed again.
+    const vip = await makeSegment('VIP list', { list: listId });
+    const add = await call<{ added: number; errors: unknown[]; memberCount: number }>(
+      'POST',
+      `/api/v1/lists/${listId}/members/add`,
+      { contactIds: [contacts[0]], emails: ['M2@Example.com', 'nobody@example.com', 'not an email'] },
+      200,
+    );
+    expect(add.body).toMatchObject({ added: 2, memberCount: 2 });
+    expect(add.body.errors).toEqual([
+      { value: 'not an email', reason: 'Not an email address' },
+      { value: 'nobody@example.com', reason: 'No contact with this email' },
+    ]);
+    await settle();
+    expect(await members(vip)).toEqual([contacts[0], contacts[2]].sort());
+    await call('POST', `/api/v1/lists/${listId}/members/remove`, { contactIds: [contacts[2]] }, 200);
+    await settle();
+    expect(await members(vip)).toEqual([contacts[0]]);
+
+    // A deleted contact leaves every segment; restored, it comes back.
+    await call('DELETE', `/api/v1/contacts/${contacts[3]}`, undefined, 200);
+    await settle();
+    expect(await members(de)).not.toContain(contacts[3]);
+    expect(await members(enterprise)).not.toContain(contacts[3]);
+    await call('POST', `/api/v1/contacts/${contacts[3]}/restore`, undefined, 200);
+    await settle();
+    expect(await members(de)).toContain(contacts[3]);
+
+    // Reads over the log: a contact's segments, the feed in order, sizes per day, CSV export.
+    const mine = (await call<{ segments: { id: string }[]; lists: { id: string }[] }>('GET', `/api/v1/contacts/${contacts[0]}/segments`))
+      .body;
+    expect(mine.segments.map((s) => s.id).sort()).toEqual([enterprise, vip].sort());
+    expect(mine.lists.map((l) => l.id)).toEqual([listId]);
+    const feed = (await call<{ data: { id: string }[]; last: string }>('GET', '/api/v1/segment-changes?limit=1000')).body;
+    const ids = feed.data.map((d) => BigInt(d.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+    expect((await call<{ data: unknown[] }>('GET', `/api/v1/segment-changes?after=${feed.last}`)).body.data).toEqual([]);
+    const sizes = (await call<{ data: { day: string; size: number }[] }>('GET', `/api/v1/segments/${de}/sizes?days=7`)).body.data;
+    expect(sizes).toHaveLength(7);
+    expect(sizes[6]).toEqual({ day: clock.now().toISOString().slice(0, 10), size: (await members(de)).length });
+    const csv = await call('GET', `/api/v1/segments/${de}/export`);
+    expect(csv.status).toBe(200);
+    expect(csv.text.split('\r\n')[0]).toBe('id,email,firstName,lastName,company,country,enteredAt');
+    expect(csv.text).toContain('m3@example.com');
+
+    // A snapshot of a segment into the list.
+    const snap = await call<{ added: number }>('POST', `/api/v1/lists/${listId}/members/add`, { segmentId: de }, 200);
+    expect(snap.body.added).toBe((await members(de)).length);
+    const onList = (await call<{ data: { id: string }[] }>('GET', `/api/v1/lists/${listId}/members?limit=200`)).body.data.map((c) => c.id);
+    expect(onList).toEqual(expect.arrayContaining(await members(de)));
+  });
+
+  it('lets time windows expire members on schedule, and "did not" windows let them in', async () => {
+    const recent = await makeSegment('Demo in last 30 days', { event: 'Demo Requested', within: { days: 30 } });
+    const quiet = await makeSegment('No demo in 14 days', {
+      all: [
+        { field: 'email', op: 'contains', value: 'm5@' },
+        { event: 'Demo Requested', count: { eq: 0 }, within: { days: 14 } },
+      ],
+    });
+    await track([demo(5, 'pro', new Date(clock.now().getTime() - 13 * DAY))]);
+    await settle();
+    expect(await members(recent)).toContain(contacts[5]);
+    expect(await members(quiet)).toEqual([]);
+    offset += 2 * DAY;
+    const r = await refreshTimedSegments(db(), clock);
+    expect(r.rebuilt).toBeGreaterThanOrEqual(2);
+    expect(await members(quiet)).toEqual([contacts[5]]);
+    expect(
+      (await call<{ data: { reason: string; change: string }[] }>('GET', `/api/v1/segments/${quiet}/history`)).body.data[0],
+    ).toMatchObject({
+      change: 'entered',
+      reason: 'time window',
+    });
+    offset += 20 * DAY;
+    await refreshTimedSegments(db(), clock);
+    expect(await members(recent)).not.toContain(contacts[5]);
+    offset = 0;
+    await refreshTimedSegments(db(), clock);
+  });
+
+  it('after any random workload, the incremental state equals a full rebuild (property)', async () => {
+    const segs = [
+      await makeSegment('p-country', { field: 'country', op: 'in', value: ['DE', 'AT'] }),
+      await makeSegment('p-seats', {
+        any: [
+          { field: 'seats', op: 'gte', value: 5 },
+          { field: 'seats', op: 'is_empty' },
+        ],
+      }),
+      await makeSegment('p-account', { account: { field: 'employees', op: 'lt', value: 3000 } }),
+      await makeSegment('p-events', { event: 'Demo Requested', count: { gte: 2 }, where: [{ property: 'plan', op: 'eq', value: 'pro' }] }),
+      await makeSegment('p-list', { not: { list: listId } }),
+    ];
+    segs.push(await makeSegment('p-nested', { all: [{ segment: segs[0] }, { any: [{ segment: segs[3] }, { list: listId }] }] }));
+    await settle();
+    const contact = fc.integer({ min: 0, max: contacts.length - 1 });
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('country' as const), i: contact, v: fc.constantFrom('DE', 'AT', 'FR', null) }),
+      fc.record({ k: fc.constant('seats' as const), i: contact, v: fc.option(fc.integer({ min: 0, max: 9 })) }),
+      fc.record({ k: fc.constant('delete' as const), i: contact, v: fc.boolean() }),
+      fc.record({ k: fc.constant('employees' as const), i: fc.integer({ min: 0, max: 1 }), v: fc.integer({ min: 0, max: 6000 }) }),
+      fc.record({ k: fc.constant('account' as const), i: contact, v: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({ k: fc.constant('list' as const), i: contact, v: fc.boolean() }),
+      fc.record({ k: fc.constant('track' as const), i: contact, v: fc.constantFrom('pro', 'free') }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+        for (const o of ops) {
+          const id = contacts[o.i] ?? '';
+          // A deleted contact refuses changes (409): part of the workload like any other answer.
+          if (o.k === 'country') await call('PATCH', `/api/v1/contacts/${id}`, { country: o.v });
+          else if (o.k === 'seats') await call('PATCH', `/api/v1/contacts/${id}`, { custom: { seats: o.v } });
+          else if (o.k === 'delete') await call(o.v ? 'DELETE' : 'POST', `/api/v1/contacts/${id}${o.v ? '' : '/restore'}`);
+          else if (o.k === 'employees') await call('PATCH', `/api/v1/accounts/${o.i ? small : big}`, { custom: { employees: o.v } }, 200);
+          else if (o.k === 'account') await call('PATCH', `/api/v1/contacts/${id}`, { accountId: [big, small, null][o.v] });
+          else if (o.k === 'list')
+            await call('POST', `/api/v1/lists/${listId}/members/${o.v ? 'add' : 'remove'}`, { contactIds: [id] }, 200);
+          else await track([demo(o.i, o.v)]);
+        }
+        await settle();
+        for (const s of segs) {
+          const before = await members(s);
+          // A full rebuild finds nothing to change, and the stored count matches.
+          expect(await rebuildSegment(db(), clock, ws, s, 'check')).toEqual({ entered: 0, exited: 0 });
+          expect(await members(s)).toEqual(before);
+          const row = await db().selectFrom('segments').select('member_count').where('id', '=', s).executeTakeFirstOrThrow();
+          expect(row.member_count).toBe(before.length);
+        }
+      }),
+      { numRuns: 25 },
+    );
+    const queued = await sql<{ n: string }>`select count(*)::text as n from segment_queue`.execute(db());
+    expect(Number(queued.rows[0]?.n)).toBe(0);
+  });
+});

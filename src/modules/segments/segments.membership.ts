@@ -1,0 +1,281 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { compileContext, compileNode } from './segments.compiler.js';
+import type { Cause } from './segments.registry.js';
+import type { SegmentNode } from './segments.schema.js';
+
+/**
+ * Segment membership kept current. Writers never call this module: triggers (migration 0007) put
+ * every changed contact on `segment_queue` in the writer's own transaction, with what changed.
+ * The queue worker re-evaluates only those contacts, and only for the segments the change can
+ * affect; a scheduled pass re-evaluates segments whose truth moves with time ("in the last 30
+ * days"); a rebuild evaluates a whole segment. All three apply the same diff, so every entry and
+ * exit lands in `segment_membership_log` with its time and reason, in the same transaction as the
+ * membership itself.
+ */
+export interface CompiledSegment {
+  cond: RawBuilder<unknown>;
+  deps: Set<Cause>;
+  timed: boolean;
+  refs: { segments: Set<string>; lists: Set<string> };
+}
+
+export async function compileSegment(
+  db: DbOrTx,
+  ws: string,
+  now: Date,
+  definition: SegmentNode,
+  selfId?: string,
+): Promise<CompiledSegment> {
+  const ctx = await compileContext(db, ws, now);
+  if (selfId) ctx.path.push(selfId);
+  const cond = await compileNode(ctx, definition);
+  return { cond, deps: ctx.deps, timed: ctx.timed.value, refs: ctx.refs };
+}
+
+export interface Diff {
+  entered: number;
+  exited: number;
+}
+
+/** Serialises membership writers of one workspace, so two evaluations never cross. */
+async function lockWorkspace(trx: DbOrTx, ws: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`segments:${ws}`}, 0))`.execute(trx);
+}
+
+/**
+ * Brings the stored membership of one segment in line with its condition, for the given contacts
+ * or (without `ids`) for the whole workspace, logging each entry and exit. One statement.
+ */
+async function applyDiff(
+  trx: DbOrTx,
+  ws: string,
+  segmentId: string,
+  cond: RawBuilder<unknown>,
+  now: Date,
+  reason: string,
+  ids?: readonly string[],
+): Promise<Diff> {
+  const onlyContacts = ids ? sql`and r.id = any(${[...ids]}::uuid[])` : sql``;
+  const onlyMembers = ids ? sql`and m.contact_id = any(${[...ids]}::uuid[])` : sql``;
+  const r = await sql<{ entered: number; exited: number }>`
+    with matched as (
+      select r.id from contacts r
+      where r.workspace_id = ${ws} and r.deleted_at is null ${onlyContacts} and ${cond}
+    ), entered as (
+      insert into segment_members (segment_id, contact_id, workspace_id, entered_at)
+      select ${segmentId}::uuid, id, ${ws}::uuid, ${now}::timestamptz from matched
+      on conflict do nothing
+      returning contact_id
+    ), exited as (
+      delete from segment_members m
+      where m.segment_id = ${segmentId} ${onlyMembers} and not exists (select 1 from matched x where x.id = m.contact_id)
+      returning contact_id
+    ), logged as (
+      insert into segment_membership_log (workspace_id, segment_id, contact_id, change, reason, at)
+      select ${ws}::uuid, ${segmentId}::uuid, contact_id, 'entered', ${reason}::text, ${now}::timestamptz from entered
+      union all
+      select ${ws}::uuid, ${segmentId}::uuid, contact_id, 'exited', ${reason}::text, ${now}::timestamptz from exited
+      returning change
+    )
+    select (count(*) filter (where change = 'entered'))::int as entered,
+           (count(*) filter (where change = 'exited'))::int as exited
+    from logged`.execute(trx);
+  const d = { entered: Number(r.rows[0]?.entered ?? 0), exited: Number(r.rows[0]?.exited ?? 0) };
+  await sql`update segments set member_count = member_count + ${d.entered - d.exited}, refreshed_at = ${now}
+    where id = ${segmentId}`.execute(trx);
+  return d;
+}
+
+/**
+ * Evaluates a whole segment and stores the result: for new and changed definitions, the
+ * scheduled time-window pass, and repair. Ends in state `ready`.
+ */
+export async function rebuildSegment(db: Db, clock: Clock, ws: string, segmentId: string, reason = 'rebuild'): Promise<Diff | null> {
+  return db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, ws);
+    const seg = await trx
+      .selectFrom('segments')
+      .select(['id', 'definition'])
+      .where('workspace_id', '=', ws)
+      .where('id', '=', segmentId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!seg) return null;
+    const now = clock.now();
+    const c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id);
+    const d = await applyDiff(trx, ws, seg.id, c.cond, now, reason);
+    await trx.updateTable('segments').set({ state: 'ready' }).where('id', '=', seg.id).execute();
+    return d;
+  });
+}
+
+export interface QueueRun extends Diff {
+  /** Queue entries taken, distinct contacts evaluated, and the oldest entry's wait in ms. */
+  taken: number;
+  contacts: number;
+  maxLagMs: number;
+}
+
+const REASONS: Record<Cause, string> = {
+  contact: 'contact changed',
+  account: 'account changed',
+  event: 'activity',
+  list: 'list membership changed',
+};
+
+/**
+ * One pass over the queue: takes up to `batch` entries (skipping those another worker holds),
+ * re-evaluates their contacts for the segments their causes can affect, and deletes the entries,
+ * all in one transaction: a crash leaves the entries for the next pass.
+ */
+export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Promise<QueueRun> {
+  return db.transaction().execute(async (trx) => {
+    const taken = await sql<{ workspace_id: string; contact_id: string; cause: Cause; queued_at: Date }>`
+      delete from segment_queue where id in (
+        select id from segment_queue order by id limit ${batch} for update skip locked
+      ) returning workspace_id, contact_id, cause, queued_at`.execute(trx);
+    const run: QueueRun = { taken: taken.rows.length, contacts: 0, entered: 0, exited: 0, maxLagMs: 0 };
+    if (taken.rows.length === 0) return run;
+    const now = clock.now();
+    const byWs = new Map<string, Map<string, Set<Cause>>>();
+    for (const row of taken.rows) {
+      const contacts = byWs.get(row.workspace_id) ?? new Map<string, Set<Cause>>();
+      byWs.set(row.workspace_id, contacts);
+      const causes = contacts.get(row.contact_id) ?? new Set<Cause>();
+      contacts.set(row.contact_id, causes);
+      causes.add(row.cause);
+      run.maxLagMs = Math.max(run.maxLagMs, Date.now() - new Date(row.queued_at).getTime());
+    }
+    for (const [ws, contacts] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {
+      run.contacts += contacts.size;
+      await lockWorkspace(trx, ws);
+      const segments = await trx
+        .selectFrom('segments')
+        .select(['id', 'definition'])
+        .where('workspace_id', '=', ws)
+        .where('deleted_at', 'is', null)
+        .execute();
+      for (const seg of segments) {
+        let c: CompiledSegment;
+        try {
+          c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id);
+        } catch {
+          // A definition that no longer compiles (a field deleted since) keeps its members until
+          // it is fixed; the segment screen shows the error.
+          continue;
+        }
+        const affected: string[] = [];
+        const causes = new Set<Cause>();
+        for (const [id, cs] of contacts) {
+          if (cs.has('contact') || [...cs].some((x) => c.deps.has(x))) {
+            affected.push(id);
+            for (const x of cs) causes.add(x);
+          }
+        }
+        if (affected.length === 0) continue;
+        const reason = [...causes].map((x) => REASONS[x]).join(', ');
+        const d = await applyDiff(trx, ws, seg.id, c.cond, now, reason, affected);
+        run.entered += d.entered;
+        run.exited += d.exited;
+      }
+    }
+    return run;
+  });
+}
+
+/** Drains the queue (up to `maxBatches` passes); true when entries are left. */
+export async function drainQueue(db: Db, clock: Clock, opts: { batch?: number; maxBatches?: number } = {}): Promise<boolean> {
+  const max = opts.maxBatches ?? 20;
+  for (let i = 0; i < max; i++) {
+    const run = await processQueueBatch(db, clock, opts.batch);
+    if (run.taken < (opts.batch ?? 5000)) return false;
+  }
+  return true;
+}
+
+/**
+ * The scheduled pass: rebuilds segments still `building` (a rebuild job lost or not yet run) and
+ * those whose conditions move with time, so members expire (or enter, for "did not ... in the last
+ * 14 days") on schedule.
+ */
+export async function refreshTimedSegments(db: Db, clock: Clock): Promise<{ rebuilt: number } & Diff> {
+  const segments = await db
+    .selectFrom('segments')
+    .select(['id', 'workspace_id', 'definition', 'state'])
+    .where('deleted_at', 'is', null)
+    .execute();
+  const out = { rebuilt: 0, entered: 0, exited: 0 };
+  for (const seg of segments) {
+    let timed: boolean;
+    try {
+      timed = (await compileSegment(db, seg.workspace_id, clock.now(), seg.definition as SegmentNode, seg.id)).timed;
+    } catch {
+      continue;
+    }
+    if (seg.state !== 'building' && !timed) continue;
+    const d = await rebuildSegment(db, clock, seg.workspace_id, seg.id, seg.state === 'building' ? 'definition changed' : 'time window');
+    if (!d) continue;
+    out.rebuilt++;
+    out.entered += d.entered;
+    out.exited += d.exited;
+  }
+  return out;
+}
+
+/** Rebuilds every segment whose definition changed (state `building`); returns how many. */
+export async function rebuildBuilding(db: Db, clock: Clock): Promise<number> {
+  const waiting = await db
+    .selectFrom('segments')
+    .select(['id', 'workspace_id'])
+    .where('state', '=', 'building')
+    .where('deleted_at', 'is', null)
+    .execute();
+  for (const s of waiting) {
+    try {
+      await rebuildSegment(db, clock, s.workspace_id, s.id, 'definition changed');
+    } catch {
+      // A definition that no longer compiles stays `building`; the segment screen shows why.
+    }
+  }
+  return waiting.length;
+}
+
+/** Segments that read `id` (directly or through others), for rebuilding after it changes. */
+export async function dependentSegments(db: DbOrTx, ws: string, id: string): Promise<{ id: string; name: string }[]> {
+  const all = await db
+    .selectFrom('segments')
+    .select(['id', 'name', 'definition'])
+    .where('workspace_id', '=', ws)
+    .where('deleted_at', 'is', null)
+    .execute();
+  const refsOf = new Map(all.map((s) => [s.id, directRefs(s.definition as SegmentNode, 'segment')]));
+  const out = new Map<string, { id: string; name: string }>();
+  const walk = (target: string) => {
+    for (const s of all) {
+      if (!out.has(s.id) && refsOf.get(s.id)?.has(target)) {
+        out.set(s.id, { id: s.id, name: s.name });
+        walk(s.id);
+      }
+    }
+  };
+  walk(id);
+  return [...out.values()];
+}
+
+/** The ids a definition names directly under `segment` or `list` nodes. */
+export function directRefs(node: unknown, kind: 'segment' | 'list'): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: unknown) => {
+    if (Array.isArray(n)) n.forEach(visit);
+    else if (n && typeof n === 'object') {
+      for (const [k, v] of Object.entries(n)) {
+        if (k === kind && typeof v === 'string') out.add(v);
+        else visit(v);
+      }
+    }
+  };
+  visit(node);
+  return out;
+}
