@@ -18,6 +18,9 @@ import { ImportPage } from './modules/import/ImportPage.js';
 import { ImportsPage } from './modules/import/ImportsPage.js';
 import { NewImportPage } from './modules/import/NewImportPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
+import { SegmentDetailPage } from './modules/segments/SegmentDetailPage.js';
+import { EditSegmentPage, NewSegmentPage } from './modules/segments/SegmentEditPage.js';
+import { SegmentsPage } from './modules/segments/SegmentsPage.js';
 import { LiveEventsPage } from './modules/tracking/LiveEventsPage.js';
 import { SourcesPage } from './modules/tracking/SourcesPage.js';
 import { RolesPage } from './modules/users/RolesPage.js';
@@ -162,6 +165,30 @@ const accountRecordRoute = createRoute({
   component: AccountRecordPage,
 });
 
+const segmentsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/segments',
+  component: SegmentsPage,
+});
+
+const newSegmentRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/segments/new',
+  component: NewSegmentPage,
+});
+
+const segmentRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/segments/$id',
+  component: SegmentDetailPage,
+});
+
+const editSegmentRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/segments/$id/edit',
+  component: EditSegmentPage,
+});
+
 /** Which records a screen is about; contacts when left out. */
 const objectSearch = z.object({ object: objectNameSchema.optional().catch(undefined) });
 
@@ -233,6 +260,10 @@ const routeTree = rootRoute.addChildren([
     contactRoute,
     accountsRoute,
     accountRecordRoute,
+    segmentsRoute,
+    newSegmentRoute,
+    segmentRoute,
+    editSegmentRoute,
     customFieldsRoute,
     importsRoute,
     newImportRoute,

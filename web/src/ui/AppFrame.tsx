@@ -7,7 +7,18 @@ import { forgetSession, sessionQuery, useCan } from '../lib/session.js';
 import { Icon, type IconName } from './Icon.js';
 
 interface NavItem {
-  to: '/contacts' | '/accounts' | '/imports' | '/sources' | '/events' | '/settings/fields' | '/users' | '/api-keys' | '/audit' | '/account';
+  to:
+    | '/contacts'
+    | '/accounts'
+    | '/segments'
+    | '/imports'
+    | '/sources'
+    | '/events'
+    | '/settings/fields'
+    | '/users'
+    | '/api-keys'
+    | '/audit'
+    | '/account';
   label: string;
   icon: IconName;
   /** The permission needed to read the section; absent means every signed-in user. */
@@ -18,6 +29,7 @@ interface NavItem {
 const nav: NavItem[] = [
   { to: '/contacts', label: 'Contacts', icon: 'user', permission: 'contacts.read' },
   { to: '/accounts', label: 'Accounts', icon: 'building', permission: 'accounts.read' },
+  { to: '/segments', label: 'Segments', icon: 'filter', permission: 'segments.read' },
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
