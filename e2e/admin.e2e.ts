@@ -59,6 +59,7 @@ describe('an admin sets up and runs a workspace', () => {
     expect(await navLabels(page)).toEqual([
       'Contacts',
       'Accounts',
+      'Segments',
       'Imports',
       'Sources',
       'Live events',

@@ -66,7 +66,16 @@ describe('what each role sees and may do', () => {
       expect(await page.locator('tbody tr[data-user-email]').count()).toBe(28);
       await page.getByLabel('Role', { exact: true }).selectOption('viewer');
       await expect.poll(() => page.locator('tbody tr[data-user-email]').count()).toBe(1);
-      expect(await navLabels(page)).toEqual(['Contacts', 'Accounts', 'Sources', 'Live events', 'Users & roles', 'Fields', 'Settings']);
+      expect(await navLabels(page)).toEqual([
+        'Contacts',
+        'Accounts',
+        'Segments',
+        'Sources',
+        'Live events',
+        'Users & roles',
+        'Fields',
+        'Settings',
+      ]);
       expect(await page.getByRole('button', { name: 'New user' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^Change role/ }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^(Disable|Enable) / }).count()).toBe(0);
@@ -151,6 +160,7 @@ describe('what each role sees and may do', () => {
     expect(await navLabels(page)).toEqual([
       'Contacts',
       'Accounts',
+      'Segments',
       'Imports',
       'Sources',
       'Live events',
