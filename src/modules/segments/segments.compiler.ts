@@ -98,6 +98,8 @@ function fieldSql(def: ObjectDef, fields: readonly CustomField[], c: FieldCondit
     case 'between': {
       if (!Array.isArray(v) || v.length !== 2) throw bad(`${c.field} between needs [from, to]`);
       const [a, b] = v as [string | number, string | number];
+      const order = (x: string | number) => (typeof x === 'number' ? x : Date.parse(x));
+      if (order(a) > order(b)) throw bad(`${c.field} between ${String(a)} and ${String(b)}: the first bound is above the second`);
       return sql`(${filter('gte', a)} and ${filter('lte', b)})`;
     }
     case 'is_empty':
@@ -148,6 +150,9 @@ const DAY = 86_400_000;
 const since = (now: Date, d: { days: number }) => new Date(now.getTime() - d.days * DAY);
 
 function countTest(count: RawBuilder<unknown>, c: NonNullable<EventCondition['count']>): RawBuilder<unknown> {
+  const low = Math.max(c.gte ?? 0, c.gt === undefined ? 0 : c.gt + 1, c.eq ?? 0);
+  const high = Math.min(c.lte ?? Infinity, c.lt === undefined ? Infinity : c.lt - 1, c.eq ?? Infinity);
+  if (low > high) throw bad(`The count condition ${JSON.stringify(c)} can never be true`);
   const parts: RawBuilder<unknown>[] = [];
   const ops = { eq: '=', gte: '>=', gt: '>', lte: '<=', lt: '<' } as const;
   for (const k of Object.keys(ops) as Array<keyof typeof ops>) {
@@ -240,8 +245,27 @@ function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<
   return sql`coalesce((select ${test} ${from} order by t.ts ${sql.raw(c.which === 'first' ? 'asc' : 'desc')}, t.id limit 1), false)`;
 }
 
+/** Conditions in one `all` group that can never hold together are refused before saving. */
+function checkContradictions(items: SegmentNode[]): void {
+  const byField = new Map<string, FieldCondition[]>();
+  for (const n of items) {
+    if ('field' in n && 'op' in n) byField.set(n.field, [...(byField.get(n.field) ?? []), n]);
+  }
+  for (const [field, conds] of byField) {
+    const eqs = [...new Set(conds.filter((c) => c.op === 'eq').map((c) => String(c.value)))];
+    if (eqs.length > 1) throw bad(`${field} cannot equal "${eqs.join('" and "')}" at once (all of these must hold)`);
+    const neqs = conds.filter((c) => c.op === 'neq').map((c) => String(c.value));
+    const both = eqs.find((e) => neqs.includes(e));
+    if (both !== undefined) throw bad(`${field} cannot equal and not equal "${both}" at once`);
+    if (conds.some((c) => c.op === 'is_empty') && conds.some((c) => c.op === 'is_not_empty')) {
+      throw bad(`${field} cannot be empty and not empty at once`);
+    }
+  }
+}
+
 export async function compileNode(ctx: CompileContext, node: SegmentNode, depth = 0): Promise<RawBuilder<unknown>> {
   if (depth > MAX_DEPTH * 4) throw bad('The definition is nested too deeply');
+  if ('all' in node) checkContradictions(node.all);
   if ('all' in node || 'any' in node) {
     const items = 'all' in node ? node.all : node.any;
     if (items.length === 0) return 'all' in node ? sql`true` : sql`false`;
