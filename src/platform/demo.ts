@@ -6,6 +6,7 @@ import { countUsers } from '../modules/users/users.repo.js';
 import { createWorkspace } from '../modules/workspaces/workspaces.service.js';
 import type { Role } from './permissions.js';
 import { seedCrmDemo } from '../modules/crm/crm-demo.js';
+import { seedSegmentsDemo } from '../modules/segments/segments-demo.js';
 import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
@@ -38,7 +39,8 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
     actor,
     team.filter((u) => u.role === 'sales' || u.role === 'mops_manager').map((u) => u.id),
   );
-  await seedTrackingDemo(ctx, actor, emails.slice(0, 40));
+  const sourceId = await seedTrackingDemo(ctx, actor, emails.slice(0, 40));
+  await seedSegmentsDemo(ctx, actor, emails, sourceId);
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

@@ -72,6 +72,18 @@ describe('keel serve', () => {
       body: JSON.stringify({ email: 'admin@keel.local', password: 'demo-password-for-tests' }),
     });
     expect(res.status).toBe(200);
+    // The demo segments have people in them, counted live and stored alike.
+    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const segs = (await (await fetch(`${server.url}/api/v1/segments?limit=50`, { headers: { cookie } })).json()) as {
+      data: { name: string; count: number; memberCount: number; state: string }[];
+    };
+    expect(segs.data.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['Engaged in last 30 days', 'Enterprise accounts in EMEA', 'Trial users who viewed pricing 3+ times']),
+    );
+    for (const s of segs.data) {
+      expect(s.count, s.name).toBeGreaterThan(0);
+      expect(s, s.name).toMatchObject({ state: 'ready', memberCount: s.count });
+    }
   });
 
   it('CLI commands work while the server runs (through its socket on the embedded folder)', async () => {

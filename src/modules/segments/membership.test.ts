@@ -283,3 +283,33 @@ describe('segment membership', () => {
     expect(Number(queued.rows[0]?.n)).toBe(0);
   });
 });
+
+describe('segment membership worker', () => {
+  it('runs in the job worker: a new segment is built and a change reaches it without anyone draining by hand', async () => {
+    const w = await createTestApp();
+    try {
+      const space = await makeWorkspace(w);
+      const k = await makeApiKey(w, space, 'admin');
+      const req = async (method: string, url: string, payload?: object) =>
+        w.app.inject({ method: method as 'GET', url, headers: bearer(k), ...(payload && { payload }) });
+      const c = json<{ id: string }>(await req('POST', '/api/v1/contacts', { email: 'loop@example.com', country: 'FR' }));
+      const s = json<{ id: string }>(
+        await req('POST', '/api/v1/segments', { name: 'France', definition: { field: 'country', op: 'eq', value: 'FR' } }),
+      );
+      await w.jobs.start({ worker: true });
+      const until = async (check: () => Promise<boolean>) => {
+        for (let i = 0; i < 300 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50));
+        return check();
+      };
+      const state = async () => json<{ state: string; memberCount: number }>(await req('GET', `/api/v1/segments/${s.id}`));
+      expect(await until(async () => (await state()).state === 'ready')).toBe(true);
+      expect((await state()).memberCount).toBe(1);
+      await req('PATCH', `/api/v1/contacts/${c.id}`, { country: 'BE' });
+      expect(await until(async () => (await state()).memberCount === 0)).toBe(true);
+      const h = json<{ data: { change: string; reason: string }[] }>(await req('GET', `/api/v1/contacts/${c.id}/segment-history`));
+      expect(h.data.map((x) => `${x.change}:${x.reason}`)).toEqual(['exited:contact changed', 'entered:definition changed']);
+    } finally {
+      await w.close();
+    }
+  });
+});

@@ -28,7 +28,7 @@ const EVENTS = ['Demo Requested', 'Webinar Registered', 'Pricing Viewed', 'White
  * path as real traffic: anonymous visits with their sources, then an identify that stitches them
  * to the contact, then more activity.
  */
-export async function seedTrackingDemo(ctx: { db: Db; clock: Clock }, actor: Actor, emails: readonly string[]): Promise<void> {
+export async function seedTrackingDemo(ctx: { db: Db; clock: Clock }, actor: Actor, emails: readonly string[]): Promise<string> {
   const source = await createSource(ctx, actor, { name: 'Website (demo)', kind: 'website', retentionDays: null });
   const now = ctx.clock.now().getTime();
   const day = 86_400_000;
@@ -79,4 +79,5 @@ export async function seedTrackingDemo(ctx: { db: Db; clock: Clock }, actor: Act
   for (let i = 0; i < batch.length; i += 200) {
     await ingest(ctx, { sourceId: source.id, workspaceId: actor.workspaceId }, batch.slice(i, i + 200));
   }
+  return source.id;
 }
