@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useId, type ReactNode } from 'react';
+import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { Icon } from '../../ui/Icon.js';
 import { Popover } from '../../ui/Popover.js';
@@ -16,21 +17,28 @@ import {
   type EventNode,
   type FieldNode,
   type GroupNode,
+  type PageNode,
   type RefNode,
+  type TouchpointNode,
   type ValueDraft,
 } from './definition.js';
 import {
   countOpLabels,
   countOps,
   isDateKind,
+  type CountOp,
   opLabel,
   opsFor,
+  touchpointFieldLabels,
+  touchpointOpLabels,
+  touchpointOps,
   traitField,
   valueShape,
   whereOpLabels,
   whereOps,
   type SegmentField,
 } from './segment-fields.js';
+import { touchpointFields } from '../../../../src/modules/segments/segments.schema.js';
 import { eventNamesQuery, listChoicesQuery, segmentChoicesQuery } from './segments-queries.js';
 
 interface BuilderContext {
@@ -70,13 +78,16 @@ const kindLabels: Record<ConditionKind, { label: string; detail: string }> = {
   field: { label: 'Contact field', detail: 'Email, country, a custom field or a trait' },
   account: { label: 'Account field', detail: 'A field of the company the contact belongs to' },
   event: { label: 'Event', detail: 'Did something, how often, and when' },
+  page: { label: 'Page visit', detail: 'Visited pages matching a URL pattern' },
+  touchpoint: { label: 'Traffic source', detail: 'Came from a channel, source or campaign' },
   segment: { label: 'In segment', detail: 'Matches another segment' },
   list: { label: 'In list', detail: 'Is a member of a static list' },
 };
 
 function AddCondition({ onAdd }: { onAdd: (kind: ConditionKind) => void }) {
-  const lists = useQuery(listChoicesQuery);
-  const kinds: ConditionKind[] = ['field', 'account', 'event', 'segment', ...(lists.data ? (['list'] as const) : [])];
+  const can = useCan();
+  const lists = useQuery({ ...listChoicesQuery, enabled: can('lists.read') });
+  const kinds: ConditionKind[] = ['field', 'account', 'event', 'page', 'touchpoint', 'segment', ...(lists.data ? (['list'] as const) : [])];
   return (
     <Popover label="Add condition" title="Add a condition" icon="plus" size="sm" variant="ghost">
       {(close) => (
@@ -214,6 +225,8 @@ const conditionTitles: Record<BuilderNode['kind'] | 'account', string> = {
   field: 'Contact',
   account: 'Account',
   event: 'Event',
+  page: 'Page',
+  touchpoint: 'Source',
   segment: 'Segment',
   list: 'List',
 };
@@ -241,6 +254,8 @@ function ConditionRow({
         <span className="seg-cond-kind">{conditionTitles[kind]}</span>
         {node.kind === 'field' && <FieldEditor node={node} onChange={onChange} />}
         {node.kind === 'event' && <EventEditor node={node} onChange={onChange} />}
+        {node.kind === 'page' && <PageEditor node={node} onChange={onChange} />}
+        {node.kind === 'touchpoint' && <TouchpointEditor node={node} onChange={onChange} />}
         {(node.kind === 'segment' || node.kind === 'list') && <RefEditor node={node} onChange={onChange} />}
         <span className="seg-cond-actions">
           <Button
@@ -497,38 +512,8 @@ function EventEditor({ node, onChange }: { node: EventNode; onChange: (n: Builde
             ))}
           </datalist>
         )}
-        <select
-          aria-label="How often"
-          className="input select seg-input-op"
-          value={node.countOp}
-          onChange={(e) => {
-            const op = countOps.find((o) => o === e.target.value);
-            if (op) set({ countOp: op });
-          }}
-        >
-          {countOps.map((o) => (
-            <option key={o} value={o}>
-              {countOpLabels[o]}
-            </option>
-          ))}
-        </select>
-        <input
-          className="input seg-input-num seg-input-tiny"
-          aria-label="Times"
-          inputMode="numeric"
-          value={node.count}
-          onChange={(e) => set({ count: e.target.value })}
-        />
-        <span className="muted">{node.count.trim() === '1' ? 'time' : 'times'} in the last</span>
-        <input
-          className="input seg-input-num seg-input-tiny"
-          aria-label="Within days"
-          inputMode="numeric"
-          placeholder="all"
-          value={node.withinDays}
-          onChange={(e) => set({ withinDays: e.target.value })}
-        />
-        <span className="muted">days</span>
+        <CountInputs node={node} set={set} />
+        <WithinInput value={node.withinDays} onChange={(withinDays) => set({ withinDays })} />
       </span>
       {node.where.map((w, i) => (
         <span className="seg-cond-line seg-where" key={w.id} role="group" aria-label={`Property filter ${i + 1}`}>
@@ -585,6 +570,143 @@ function EventEditor({ node, onChange }: { node: EventNode; onChange: (n: Builde
           </Button>
         </span>
       )}
+    </span>
+  );
+}
+
+// ---------- Page visits and traffic sources ----------
+
+function CountInputs({ node, set }: { node: EventNode | PageNode; set: (p: { countOp?: CountOp; count?: string }) => void }) {
+  return (
+    <>
+      <select
+        aria-label="How often"
+        className="input select seg-input-op"
+        value={node.countOp}
+        onChange={(e) => {
+          const op = countOps.find((o) => o === e.target.value);
+          if (op) set({ countOp: op });
+        }}
+      >
+        {countOps.map((o) => (
+          <option key={o} value={o}>
+            {countOpLabels[o]}
+          </option>
+        ))}
+      </select>
+      <input
+        className="input seg-input-num seg-input-tiny"
+        aria-label="Times"
+        inputMode="numeric"
+        value={node.count}
+        onChange={(e) => set({ count: e.target.value })}
+      />
+      <span className="muted">{node.count.trim() === '1' ? 'time' : 'times'}</span>
+    </>
+  );
+}
+
+function WithinInput({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  return (
+    <>
+      <span className="muted">in the last</span>
+      <input
+        className="input seg-input-num seg-input-tiny"
+        aria-label="Within days"
+        inputMode="numeric"
+        placeholder="all"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <span className="muted">days</span>
+    </>
+  );
+}
+
+function PageEditor({ node, onChange }: { node: PageNode; onChange: (n: BuilderNode) => void }) {
+  const set = (patch: Partial<PageNode>) => onChange({ ...node, ...patch });
+  return (
+    <span className="seg-cond-fields seg-event">
+      <span className="seg-cond-line">
+        <span className="muted">visited</span>
+        <input
+          className="input seg-input-value"
+          aria-label="URL pattern"
+          placeholder="*/pricing*"
+          title="* matches anything"
+          autoComplete="off"
+          value={node.url}
+          onChange={(e) => set({ url: e.target.value })}
+        />
+        <CountInputs node={node} set={set} />
+      </span>
+      <span className="seg-cond-line">
+        <WithinInput value={node.withinDays} onChange={(withinDays) => set({ withinDays })} />
+      </span>
+    </span>
+  );
+}
+
+function TouchpointEditor({ node, onChange }: { node: TouchpointNode; onChange: (n: BuilderNode) => void }) {
+  const set = (patch: Partial<TouchpointNode>) => onChange({ ...node, ...patch });
+  const needsValue = node.op !== 'is_empty' && node.op !== 'is_not_empty';
+  return (
+    <span className="seg-cond-fields seg-event">
+      <span className="seg-cond-line">
+        <select
+          aria-label="Which visit"
+          className="input select seg-input-op"
+          value={node.which}
+          onChange={(e) => set({ which: e.target.value === 'first' ? 'first' : e.target.value === 'last' ? 'last' : 'any' })}
+        >
+          <option value="any">any visit's</option>
+          <option value="first">the first visit's</option>
+          <option value="last">the last visit's</option>
+        </select>
+        <select
+          aria-label="Source field"
+          className="input select seg-input-op"
+          value={node.field}
+          onChange={(e) => {
+            const f = touchpointFields.find((x) => x === e.target.value);
+            if (f) set({ field: f });
+          }}
+        >
+          {touchpointFields.map((f) => (
+            <option key={f} value={f}>
+              {touchpointFieldLabels[f]}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="Operator"
+          className="input select seg-input-op"
+          value={node.op}
+          onChange={(e) => {
+            const op = touchpointOps.find((o) => o === e.target.value);
+            if (op) set({ op });
+          }}
+        >
+          {touchpointOps.map((o) => (
+            <option key={o} value={o}>
+              {touchpointOpLabels[o]}
+            </option>
+          ))}
+        </select>
+        {needsValue && (
+          <input
+            className="input seg-input-value"
+            aria-label={node.op === 'in' ? 'Values, separated by commas' : 'Value'}
+            placeholder={node.field === 'channel' ? 'email' : 'newsletter'}
+            autoComplete="off"
+            value={node.value}
+            onChange={(e) => set({ value: e.target.value })}
+          />
+        )}
+      </span>
+      <span className="seg-cond-line">
+        <WithinInput value={node.withinDays} onChange={(withinDays) => set({ withinDays })} />
+      </span>
     </span>
   );
 }

@@ -115,7 +115,7 @@ function SegmentDetail({ segment: s }: { segment: Segment }) {
           <div>
             <dt>Members</dt>
             <dd className="seg-fact-number" data-testid="segment-members">
-              {s.memberCount == null ? '—' : s.memberCount.toLocaleString()}
+              {s.memberCount.toLocaleString()}
             </dd>
           </div>
           <div>
@@ -137,7 +137,7 @@ function SegmentDetail({ segment: s }: { segment: Segment }) {
           <div>
             <dt>Used by</dt>
             <dd>
-              {s.usedBy?.length ? (
+              {s.usedBy.length ? (
                 <ul className="seg-used-list" aria-label="Segments that use this one">
                   {s.usedBy.map((u) => (
                     <li key={u.id}>
@@ -148,7 +148,7 @@ function SegmentDetail({ segment: s }: { segment: Segment }) {
                   ))}
                 </ul>
               ) : (
-                <span className="muted">{s.usedBy ? 'Nothing else' : '—'}</span>
+                <span className="muted">No other segment</span>
               )}
             </dd>
           </div>
@@ -374,7 +374,7 @@ function DeleteSegmentDialog({ segment, onClose }: { segment: Segment; onClose: 
       onClose={onClose}
     >
       <p>The segment and its membership history are removed. Contacts themselves are not changed.</p>
-      {segment.usedBy && segment.usedBy.length > 0 && (
+      {segment.usedBy.length > 0 && (
         <p className="confirm-warning">
           It is used by {segment.usedBy.map((u) => u.name).join(', ')}: change {segment.usedBy.length === 1 ? 'that one' : 'those'} first.
         </p>

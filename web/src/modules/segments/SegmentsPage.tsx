@@ -103,14 +103,12 @@ function SegmentRow({ segment: s }: { segment: Segment }) {
           <span className="muted" title="The membership is being rebuilt after a change">
             Building…
           </span>
-        ) : s.memberCount == null ? (
-          <span className="muted">—</span>
         ) : (
           s.memberCount.toLocaleString()
         )}
       </td>
       <td className="hide-sm">
-        {s.usedBy?.length ? (
+        {s.usedBy.length ? (
           <span className="seg-used-by">
             {s.usedBy.map((u, i) => (
               <span key={u.id}>

@@ -1,4 +1,4 @@
-import { fieldOps } from '../../../../src/modules/segments/segments.schema.js';
+import { fieldOps, touchpointFields } from '../../../../src/modules/segments/segments.schema.js';
 import { minorToInput, parseMoney } from '../records/money.js';
 import {
   countOps,
@@ -10,6 +10,9 @@ import {
   type FieldOp,
   type SegmentField,
   type SegmentFieldCatalog,
+  touchpointOps,
+  type TouchpointField,
+  type TouchpointOp,
   type WhereOp,
 } from './segment-fields.js';
 
@@ -73,8 +76,27 @@ export interface RefNode extends NodeBase {
   ref: string;
 }
 
-export type BuilderNode = GroupNode | FieldNode | EventNode | RefNode;
-export type ConditionKind = 'field' | 'account' | 'event' | 'segment' | 'list';
+/** Page visits whose URL matches a wildcard pattern. */
+export interface PageNode extends NodeBase {
+  kind: 'page';
+  url: string;
+  countOp: CountOp;
+  count: string;
+  withinDays: string;
+}
+
+/** Where the contact's visits came from: any touchpoint, or the first or last one. */
+export interface TouchpointNode extends NodeBase {
+  kind: 'touchpoint';
+  which: 'any' | 'first' | 'last';
+  field: TouchpointField;
+  op: TouchpointOp;
+  value: string;
+  withinDays: string;
+}
+
+export type BuilderNode = GroupNode | FieldNode | EventNode | PageNode | TouchpointNode | RefNode;
+export type ConditionKind = 'field' | 'account' | 'event' | 'page' | 'touchpoint' | 'segment' | 'list';
 
 let seq = 0;
 export const newId = (): string => `n${++seq}`;
@@ -103,6 +125,10 @@ export function newCondition(kind: ConditionKind, catalogs: Catalogs): BuilderNo
     }
     case 'event':
       return { id: newId(), kind: 'event', negated: false, event: '', countOp: 'gte', count: '1', withinDays: '30', where: [] };
+    case 'page':
+      return { id: newId(), kind: 'page', negated: false, url: '', countOp: 'gte', count: '1', withinDays: '30' };
+    case 'touchpoint':
+      return { id: newId(), kind: 'touchpoint', negated: false, which: 'any', field: 'source', op: 'eq', value: '', withinDays: '' };
     case 'segment':
     case 'list':
       return { id: newId(), kind, negated: false, ref: '' };
@@ -211,6 +237,21 @@ function fieldValue(node: FieldNode, field: SegmentField | undefined): { value?:
   }
 }
 
+function withinOf(n: { id: string; withinDays: string }, out: Record<string, unknown>, problems: Map<string, string>): void {
+  if (!n.withinDays.trim()) return;
+  const days = toNumber(n.withinDays);
+  if (days === null || !Number.isInteger(days) || days < 1) problems.set(n.id, 'Enter a number of days, or leave it empty for all time');
+  else out.within = { days };
+}
+
+function countAndWithin(n: EventNode | PageNode, out: Record<string, unknown>, problems: Map<string, string>): void {
+  const count = toNumber(n.count);
+  if (count === null || !Number.isInteger(count) || count < 0) problems.set(n.id, 'Enter how many times, 0 or more');
+  // "at least once" is what the condition means without a count: leave it out.
+  else if (!(n.countOp === 'gte' && count === 1)) out.count = { [n.countOp]: count };
+  withinOf(n, out, problems);
+}
+
 export function buildDefinition(root: GroupNode, catalogs: Catalogs): BuildResult {
   const problems = new Map<string, string>();
   const wrap = (n: BuilderNode, d: Definition): Definition => (n.negated ? { not: d } : d);
@@ -227,19 +268,31 @@ export function buildDefinition(root: GroupNode, catalogs: Catalogs): BuildResul
         const cond = { field: n.field, op: n.op, ...('value' in r && r.value !== undefined && { value: r.value }) };
         return wrap(n, n.target === 'account' ? { account: cond } : cond);
       }
+      case 'page': {
+        const out: Record<string, unknown> = { page: { url: n.url.trim() } };
+        if (!n.url.trim()) problems.set(n.id, 'Enter a URL or a pattern such as */pricing*');
+        countAndWithin(n, out, problems);
+        return wrap(n, out);
+      }
+      case 'touchpoint': {
+        const tp: Record<string, unknown> = { field: n.field, op: n.op };
+        if (n.op === 'in') {
+          const items = splitList(n.value);
+          if (!items.length) problems.set(n.id, 'Enter one or more values');
+          tp.value = items;
+        } else if (n.op !== 'is_empty' && n.op !== 'is_not_empty') {
+          if (!n.value.trim()) problems.set(n.id, 'Enter a value');
+          tp.value = n.value.trim();
+        }
+        const out: Record<string, unknown> = { touchpoint: tp };
+        if (n.which !== 'any') out.which = n.which;
+        withinOf(n, out, problems);
+        return wrap(n, out);
+      }
       case 'event': {
         const out: Record<string, unknown> = { event: n.event.trim() };
         if (!n.event.trim()) problems.set(n.id, 'Enter an event name');
-        const count = toNumber(n.count);
-        if (count === null || !Number.isInteger(count) || count < 0) problems.set(n.id, 'Enter how many times, 0 or more');
-        // "at least once" is what an event condition means without a count: leave it out.
-        else if (!(n.countOp === 'gte' && count === 1)) out.count = { [n.countOp]: count };
-        if (n.withinDays.trim()) {
-          const days = toNumber(n.withinDays);
-          if (days === null || !Number.isInteger(days) || days < 1)
-            problems.set(n.id, 'Enter a number of days, or leave it empty for ever');
-          else out.within = { days };
-        }
+        countAndWithin(n, out, problems);
         if (n.where.length) {
           out.where = n.where.map((w) => {
             if (!w.property.trim()) problems.set(n.id, 'Name the property');
@@ -315,22 +368,57 @@ function fieldNodeFrom(c: Record<string, unknown>, target: 'contact' | 'account'
   return { id: newId(), kind: 'field', target, negated, field: key, op, value };
 }
 
-function eventNodeFrom(c: Record<string, unknown>, negated: boolean): EventNode {
-  if (!keysAre(c, ['event', 'count', 'within', 'where']) || typeof c.event !== 'string')
-    throw new NotVisual('An event condition needs "event"');
-  let countOp: CountOp = 'gte';
-  let count = '1';
-  if (c.count !== undefined) {
-    if (!isObj(c.count)) throw new NotVisual('"count" must be an object such as {"gte": 2}');
-    const entries = Object.entries(c.count);
-    const only = entries[0];
-    if (entries.length !== 1 || !only || !countOps.includes(only[0] as CountOp)) {
-      throw new NotVisual('The visual builder shows one count condition per event (such as {"gte": 2})');
-    }
-    countOp = only[0] as CountOp;
-    count = String(only[1]);
+function countFrom(c: Record<string, unknown>): { countOp: CountOp; count: string } {
+  if (c.count === undefined) return { countOp: 'gte', count: '1' };
+  if (!isObj(c.count)) throw new NotVisual('"count" must be an object such as {"gte": 2}');
+  const entries = Object.entries(c.count);
+  const only = entries[0];
+  if (entries.length !== 1 || !only || !countOps.includes(only[0] as CountOp)) {
+    throw new NotVisual('The visual builder shows one count condition (such as {"gte": 2})');
   }
-  const withinDays = isObj(c.within) && typeof c.within.days === 'number' ? String(c.within.days) : '';
+  return { countOp: only[0] as CountOp, count: String(only[1]) };
+}
+
+const withinFrom = (c: Record<string, unknown>) => (isObj(c.within) && typeof c.within.days === 'number' ? String(c.within.days) : '');
+
+function pageNodeFrom(c: Record<string, unknown>, negated: boolean): PageNode {
+  if (!keysAre(c, ['page', 'count', 'within']) || !isObj(c.page) || !keysAre(c.page, ['url']) || typeof c.page.url !== 'string') {
+    throw new NotVisual('A page condition is {"page": {"url": "..."}}, with "count" and "within" if needed');
+  }
+  return { id: newId(), kind: 'page', negated, url: c.page.url, ...countFrom(c), withinDays: withinFrom(c) };
+}
+
+function touchpointNodeFrom(c: Record<string, unknown>, negated: boolean): TouchpointNode {
+  const t = c.touchpoint;
+  if (
+    !keysAre(c, ['touchpoint', 'which', 'within']) ||
+    !isObj(t) ||
+    !keysAre(t, ['field', 'op', 'value']) ||
+    !touchpointFields.includes(t.field as TouchpointField) ||
+    !touchpointOps.includes(t.op as TouchpointOp)
+  ) {
+    throw new NotVisual('A touchpoint condition is {"touchpoint": {"field", "op", "value"}}, with "which" and "within" if needed');
+  }
+  const which = c.which === 'first' || c.which === 'last' ? c.which : 'any';
+  const value = Array.isArray(t.value) ? t.value.map(String).join(', ') : t.value === undefined ? '' : String(t.value);
+  return {
+    id: newId(),
+    kind: 'touchpoint',
+    negated,
+    which,
+    field: t.field as TouchpointField,
+    op: t.op as TouchpointOp,
+    value,
+    withinDays: withinFrom(c),
+  };
+}
+
+function eventNodeFrom(c: Record<string, unknown>, negated: boolean): EventNode {
+  if (!keysAre(c, ['event', 'count', 'within', 'where']) || typeof c.event !== 'string') {
+    throw new NotVisual('The visual builder shows events with "count", "within" and "where" ("since", "first" and "last" are JSON only)');
+  }
+  const { countOp, count } = countFrom(c);
+  const withinDays = withinFrom(c);
   const where = (Array.isArray(c.where) ? c.where : []).map((w): WhereDraft => {
     if (!isObj(w) || typeof w.property !== 'string' || !whereOps.includes(w.op as WhereOp)) {
       throw new NotVisual('Each "where" needs "property", "op" and "value"');
@@ -363,6 +451,8 @@ export function nodeFrom(d: unknown, catalogs: Catalogs, negated = false): Build
     return { id: newId(), kind, negated, ref: d[kind] };
   }
   if ('event' in d) return eventNodeFrom(d, negated);
+  if ('page' in d) return pageNodeFrom(d, negated);
+  if ('touchpoint' in d) return touchpointNodeFrom(d, negated);
   if ('field' in d) return fieldNodeFrom(d, 'contact', catalogs, negated);
   throw new NotVisual(`Not a condition the builder knows: ${JSON.stringify(d).slice(0, 80)}`);
 }

@@ -1,4 +1,4 @@
-import type { fieldOps } from '../../../../src/modules/segments/segments.schema.js';
+import type { fieldOps, touchpointFields } from '../../../../src/modules/segments/segments.schema.js';
 import type { FieldCatalog, FieldKind } from '../records/fields.js';
 
 export type FieldOp = (typeof fieldOps)[number];
@@ -142,4 +142,26 @@ export const whereOpLabels: Record<WhereOp, string> = {
   gte: 'is at least',
   lt: 'is less than',
   lte: 'is at most',
+};
+
+/** A touchpoint's source fields (UTM and channel) and the operators on them. */
+export type TouchpointField = (typeof touchpointFields)[number];
+export const touchpointFieldLabels: Record<TouchpointField, string> = {
+  channel: 'channel',
+  source: 'source (utm_source)',
+  medium: 'medium (utm_medium)',
+  campaign: 'campaign (utm_campaign)',
+  term: 'term (utm_term)',
+  content: 'content (utm_content)',
+};
+export const touchpointOps = ['eq', 'neq', 'in', 'contains', 'starts_with', 'is_empty', 'is_not_empty'] as const;
+export type TouchpointOp = (typeof touchpointOps)[number];
+export const touchpointOpLabels: Record<TouchpointOp, string> = {
+  eq: 'is',
+  neq: 'is not',
+  in: 'is any of',
+  contains: 'contains',
+  starts_with: 'starts with',
+  is_empty: 'is empty',
+  is_not_empty: 'is not empty',
 };

@@ -1,24 +1,13 @@
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
-import { createSegmentSchema, segmentSchema as apiSegmentSchema } from '../../../../src/modules/segments/segments.schema.js';
+import { listSchema } from '../../../../src/modules/segments/lists.schema.js';
+import { createSegmentSchema, segmentSchema } from '../../../../src/modules/segments/segments.schema.js';
 import { api, ApiError } from '../../lib/api.js';
 import { contactKind } from '../records/record-kinds.js';
 
 export { createSegmentSchema };
 
-/**
- * A segment as GET /segments/:id returns it. The stored membership (`memberCount`, `refreshedAt`)
- * and `usedBy` are read when the API sends them, so the screens work before and after they land.
- */
-export const segmentSchema = apiSegmentSchema.extend({
-  memberCount: z.number().nullable().optional(),
-  state: z.enum(['building', 'ready']).optional().catch(undefined),
-  refreshedAt: z.string().nullable().optional(),
-  usedBy: z
-    .array(z.object({ id: z.string(), name: z.string() }))
-    .optional()
-    .catch(undefined),
-});
+export { segmentSchema };
 export type Segment = z.infer<typeof segmentSchema>;
 
 export const segmentsPageSchema = z.object({ data: z.array(segmentSchema), nextCursor: z.string().nullable() });
@@ -32,11 +21,13 @@ export type Explain = z.infer<typeof explainSchema>;
 
 export const membersPageSchema = z.object({ data: contactsSchema, nextCursor: z.string().nullable() });
 
+// The shapes below are declared inline in segments.routes.ts (not exported from a schema module),
+// so the browser reads the fields it shows with schemas of its own.
 export const historyEntrySchema = z.object({
   contactId: z.string(),
-  email: z.string().nullable().optional(),
+  email: z.string().nullable(),
   change: z.enum(['entered', 'exited']),
-  reason: z.string().nullable().optional(),
+  reason: z.string(),
   at: z.string(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
@@ -45,7 +36,8 @@ export const historyPageSchema = z.object({ data: z.array(historyEntrySchema), n
 export const sizesSchema = z.object({ data: z.array(z.object({ day: z.string(), size: z.number() })) });
 export type SizePoint = z.infer<typeof sizesSchema>['data'][number];
 
-export const rebuildSchema = z.object({ jobId: z.string().optional() }).loose();
+/** POST /segments/:id/rebuild answers 202: the membership worker picks the segment up. */
+export const rebuildSchema = z.object({ state: z.literal('building') });
 
 export const segmentQuery = (id: string) =>
   queryOptions({
@@ -60,7 +52,7 @@ export const segmentChoicesQuery = queryOptions({
   staleTime: 30_000,
 });
 
-const listChoiceSchema = z.object({ data: z.array(z.object({ id: z.string(), name: z.string() }).loose()) });
+const listChoiceSchema = z.object({ data: z.array(listSchema) });
 
 /**
  * Static lists for "is in list" conditions; null where the API has no lists (an older server),
