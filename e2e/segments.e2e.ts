@@ -179,7 +179,7 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
 
     // A power user adds a condition by hand; the visual builder draws it.
     const edited = JSON.parse(good) as { all: unknown[] };
-    edited.all.push({ not: { field: 'email', op: 'contains', value: 'hamburg' } });
+    edited.all.push({ not: { field: 'email', op: 'contains', value: 'hamburg' } }, { not: { page: { url: '*/careers*' } } });
     await json.fill(JSON.stringify(edited, null, 2));
     await waitForCount(2);
     expect(await refused.count()).toBe(0);
@@ -187,6 +187,9 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
     const negated = root().locator(':scope > ol > li > .seg-cond').nth(1);
     expect(await negated.getByRole('button', { name: 'Not' }).getAttribute('aria-pressed')).toBe('true');
     expect(await negated.getByLabel('Value', { exact: true }).inputValue()).toBe('hamburg');
+    const page_ = root().locator(':scope > ol > li > .seg-cond[data-kind="page"]');
+    expect(await page_.getByLabel('URL pattern').inputValue()).toBe('*/careers*');
+    await page_.getByRole('button', { name: 'Remove this condition' }).click();
     await negated.getByRole('button', { name: 'Remove this condition' }).click();
     await waitForCount(3);
   });
