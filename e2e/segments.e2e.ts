@@ -274,4 +274,22 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
     expect(await confirm.getByRole('alert').innerText()).toMatch(/Big accounts among them|used by|uses/i);
     await confirm.getByRole('button', { name: 'Cancel' }).click();
   });
+  it('a viewer reads segments and their members but gets no control that would change one', async () => {
+    const viewer = { email: 'victor@acme.test', password: 'viewer-password-1234' };
+    await api.post('/users', { ...viewer, name: 'Victor Viewer', role: 'viewer' });
+    const other = await newContext(browser, server.url);
+    const viewerPage = await other.newPage();
+    const viewerErrors = watchForErrors(viewerPage);
+    await signIn(viewerPage, viewer);
+    await navTo(viewerPage, 'Segments', 'Segments');
+    await viewerPage.locator('tr[data-segment-name="German marketers and demo requests"]').waitFor();
+    expect(await viewerPage.getByRole('link', { name: 'New segment' }).count()).toBe(0);
+    await viewerPage.getByRole('link', { name: 'German marketers and demo requests' }).click();
+    await viewerPage.getByRole('table', { name: 'Members' }).locator('tbody tr[data-contact-email]').first().waitFor();
+    for (const name of ['Edit', 'Rebuild', 'Delete']) expect(await viewerPage.getByRole('button', { name, exact: true }).count()).toBe(0);
+    expect(await viewerPage.getByRole('link', { name: 'Edit', exact: true }).count()).toBe(0);
+    await viewerPage.getByRole('link', { name: 'Export CSV' }).waitFor();
+    expect(viewerErrors()).toEqual([]);
+    await other.close();
+  });
 });
