@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
@@ -109,18 +109,41 @@ export function validateCustomValues(
   return out;
 }
 
-async function ensureIndex(db: DbOrTx, field: Row): Promise<void> {
+/**
+ * The index of a field marked `indexed`: on the very expression the filter compiler and the sort
+ * use (records-query `resolveField`: `::numeric` for number and currency, `::boolean`, text
+ * otherwise), then `id`, so that a filter on the value is an index range and a sort by it is an
+ * index walk in (value, id) order, forwards or backwards (records-query `pageQuery`). Multi-select
+ * values are filtered with `?|` / `?&` on the jsonb, which a GIN index serves.
+ * Migration 0008 rebuilt the indexes made before with these same expressions.
+ */
+function customFieldIndexSql(field: Pick<Row, 'id' | 'object' | 'key' | 'type'>): RawBuilder<unknown> {
   // The key is checked by the table's CHECK constraint (^[a-z][a-z0-9_]*$), so it is safe to inline;
   // it must be a literal for the planner to match `custom->>'key'` in filters to this index.
-  const table = objectDefs[field.object as ObjectName].table;
-  const name = `cf_${field.id.replace(/-/g, '')}`;
-  await sql`create index if not exists ${sql.id(name)} on ${sql.table(table)} (workspace_id, (custom->>${sql.lit(field.key)})) where deleted_at is null`.execute(
-    db,
-  );
+  const table = sql.table(objectDefs[field.object as ObjectName].table);
+  const name = sql.id(customFieldIndexName(field));
+  const key = sql.lit(field.key);
+  if (field.type === 'multiselect')
+    return sql`create index if not exists ${name} on ${table} using gin ((custom->${key})) where deleted_at is null`;
+  const expr =
+    field.type === 'number' || field.type === 'currency'
+      ? sql`((custom->>${key})::numeric)`
+      : field.type === 'boolean'
+        ? sql`((custom->>${key})::boolean)`
+        : sql`(custom->>${key})`;
+  return sql`create index if not exists ${name} on ${table} (workspace_id, ${expr}, id) where deleted_at is null`;
+}
+
+function customFieldIndexName(field: Pick<Row, 'id'>): string {
+  return `cf_${field.id.replace(/-/g, '')}`;
+}
+
+async function ensureIndex(db: DbOrTx, field: Row): Promise<void> {
+  await customFieldIndexSql(field).execute(db);
 }
 
 async function dropIndex(db: DbOrTx, field: Row): Promise<void> {
-  await sql`drop index if exists ${sql.id(`cf_${field.id.replace(/-/g, '')}`)}`.execute(db);
+  await sql`drop index if exists ${sql.id(customFieldIndexName(field))}`.execute(db);
 }
 
 function auditView(r: Row): Record<string, unknown> {

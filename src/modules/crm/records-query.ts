@@ -178,23 +178,46 @@ export function decodeRecordCursor(cursor: string | undefined, sortKey: string):
   throw new AppError('invalid_cursor', 'The cursor is not one this API returned for this sort');
 }
 
-/**
- * Rows after the cursor in (sort value, id) order with NULLS LAST, in either direction.
- * Timestamp sort values are compared at millisecond precision as the cursor carries them.
- */
-export function afterCursor(sort: Sort, c: { v: unknown; id: string }): RawBuilder<unknown> {
-  if (byId(sort)) return sql`r.id ${sql.raw(sort.desc ? '<' : '>')} ${c.id}`;
-  const e = sort.target.type === 'timestamp' ? sql`date_trunc('milliseconds', ${sort.target.expr})` : sort.target.expr;
-  const cmp = sql.raw(sort.desc ? '<' : '>');
-  if (c.v === null) return sql`(${e} is null and r.id ${cmp} ${c.id})`;
-  return sql`((${e} ${cmp} ${c.v}) or (${e} = ${c.v} and r.id ${cmp} ${c.id}) or ${e} is null)`;
+/** The value a sort orders by; timestamps at millisecond precision, as the cursor carries them. */
+export function sortExpr(sort: Sort): RawBuilder<unknown> {
+  return sort.target.type === 'timestamp' ? sql`date_trunc('milliseconds', ${sort.target.expr})` : sort.target.expr;
 }
 
-export function orderBy(sort: Sort): RawBuilder<unknown> {
+/**
+ * One page of a list: rows matching `where` in (sort value, id) order, NULLS LAST in either
+ * direction, after the keyset cursor, with the sort value as `sort_value`. At most `limit` rows.
+ *
+ * Written so that one plain btree index on (workspace_id, value, id) serves both directions
+ * (migration 0008 and custom-fields `ensureIndex` create them). `value DESC NULLS LAST` is not
+ * the order of such an index read backwards (that is NULLS FIRST), and `(v < x or (v = x and id < y)
+ * or v is null)` is no index range. So the rows with a value and the rows without are read
+ * separately, each `ORDER BY value <dir>, id <dir> LIMIT n` with a row comparison for the cursor:
+ * both are index walks that stop after n rows. The outer sort puts the nulls last and orders at
+ * most 2n rows. Sorting by creation time is id order and needs neither.
+ */
+export function pageQuery(
+  table: RawBuilder<unknown>,
+  columns: RawBuilder<unknown>,
+  where: readonly RawBuilder<unknown>[],
+  sort: Sort,
+  cursor: { v: unknown; id: string } | null,
+  limit: number,
+): RawBuilder<unknown> {
   const dir = sql.raw(sort.desc ? 'desc' : 'asc');
-  if (byId(sort)) return sql`r.id ${dir}`;
-  const e = sort.target.type === 'timestamp' ? sql`date_trunc('milliseconds', ${sort.target.expr})` : sort.target.expr;
-  return sql`${e} ${dir} nulls last, r.id ${dir}`;
+  const cmp = sql.raw(sort.desc ? '<' : '>');
+  const and = (conds: readonly RawBuilder<unknown>[]) => sql.join(conds, sql` and `);
+  if (byId(sort)) {
+    const conds = cursor ? [...where, sql`r.id ${cmp} ${cursor.id}`] : where;
+    return sql`select ${columns}, r.created_at as sort_value from ${table} r where ${and(conds)} order by r.id ${dir} limit ${limit}`;
+  }
+  const e = sortExpr(sort);
+  const branch = (conds: readonly RawBuilder<unknown>[]) =>
+    sql`select ${columns}, ${e} as sort_value from ${table} r where ${and([...where, ...conds])} order by ${e} ${dir}, r.id ${dir} limit ${limit}`;
+  const nulls = branch(cursor?.v === null ? [sql`${e} is null`, sql`r.id ${cmp} ${cursor.id}`] : [sql`${e} is null`]);
+  // A cursor in the nulls: the rows with a value are all behind it.
+  if (cursor?.v === null) return nulls;
+  const values = branch(cursor ? [sql`${e} is not null`, sql`(${e}, r.id) ${cmp} (${cursor.v}, ${cursor.id})`] : [sql`${e} is not null`]);
+  return sql`select * from ((${values}) union all (${nulls})) p order by p.sort_value ${dir} nulls last, p.id ${dir} limit ${limit}`;
 }
 
 /** Ids are UUIDv7, so creation order is id order: that sort needs no other column. */

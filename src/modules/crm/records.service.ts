@@ -25,11 +25,10 @@ import {
   type RecordRow,
 } from './records.repo.js';
 import {
-  afterCursor,
   compileFilter,
   decodeRecordCursor,
   encodeRecordCursor,
-  orderBy,
+  pageQuery,
   parseSort,
   resolveField,
   toPrefixQuery,
@@ -329,10 +328,9 @@ export async function listRecords(ctx: Ctx, workspaceId: string, def: ObjectDef,
   const sort = parseSort(def, fields, q.sort);
   const where = listConditions(def, fields, workspaceId, q);
   const cursor = decodeRecordCursor(q.cursor, sort.key);
-  if (cursor) where.push(afterCursor(sort, cursor));
-  const r = await sql<RecordRow & { sort_value: unknown }>`select ${selectList(def)}, ${sort.target.expr} as sort_value
-    from ${sql.table(def.table)} r where ${sql.join(where, sql` and `)}
-    order by ${orderBy(sort)} limit ${q.limit + 1}`.execute(ctx.db);
+  const r = await pageQuery(sql.table(def.table), selectList(def), where, sort, cursor, q.limit + 1)
+    .$castTo<RecordRow & { sort_value: unknown }>()
+    .execute(ctx.db);
   const rows = r.rows.slice(0, q.limit);
   const ext = await externalIdsFor(
     ctx.db,
