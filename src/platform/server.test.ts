@@ -73,7 +73,10 @@ describe('keel serve', () => {
     });
     expect(res.status).toBe(200);
     // The demo segments have people in them, counted live and stored alike.
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const segs = (await (await fetch(`${server.url}/api/v1/segments?limit=50`, { headers: { cookie } })).json()) as {
       data: { name: string; count: number; memberCount: number; state: string }[];
     };
