@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { isbot } from 'isbot';
 import type { Clock } from '../../platform/clock.js';
+import type { Insertable } from 'kysely';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
+import type { TouchpointsTable } from '../../platform/db/schema.js';
 import { newId } from '../../platform/ids.js';
 import { visitOf, classifyChannel } from './channels.js';
 import { checkAgainstPlan, planFor, recordStats, type PlanCheck } from './tracking-plan.service.js';
@@ -151,10 +153,20 @@ export async function ingest(
           });
         return !check.blocked;
       });
-      if (checks.length) await recordStats(trx, ws, checks, receivedAt);
       const rows: Array<Record<string, unknown>> = [];
+      // Most messages come from visitors already known by every id they carry: those take their
+      // profile from one lookup for the whole batch and are touched in one statement at the end.
+      // New ids, conflicting ids and aliases go through resolveProfile one by one, in order.
+      const known = await knownIdentities(trx, ws, todo);
+      const touched = new Map<string, ProfileTouch>();
       for (const n of todo) {
-        const profileId = await resolveProfile(trx, ws, n, receivedAt);
+        const fast = fastProfile(known, n);
+        const profileId = fast ?? (await resolveProfile(trx, ws, n, receivedAt));
+        if (fast) touch(touched, fast, n);
+        else {
+          if (n.userId) known.set(`user_id:${n.userId}`, profileId);
+          if (n.anonymousId) known.set(`anonymous_id:${n.anonymousId}`, profileId);
+        }
         const m = n.msg;
         const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : {};
         const properties =
@@ -196,6 +208,7 @@ export async function ingest(
           .execute();
         const into = new Map(merged.map((p) => [p.id, p.merged_into]));
         for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
+        await touchProfiles(trx, touched, into);
         const col = (k: string) => rows.map((r) => r[k]);
         await sql`insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
         select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
@@ -207,6 +220,8 @@ export async function ingest(
         );
         await recordTouchpoints(trx, ws, rows, todo);
       }
+      // Last: the per-event counters are rows every batch updates, so they are held only briefly.
+      if (checks.length) await recordStats(trx, ws, checks, receivedAt);
       return { stored: rows.length, duplicates: ok.length - fresh_.length };
     }),
   );
@@ -227,49 +242,106 @@ export async function ingest(
  * browser snippet repeats a landing's campaign on the visit's later pages, without its click id).
  */
 async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<string, unknown>>, todo: Normalised[]): Promise<void> {
+  const visits: Array<{ row: Record<string, unknown>; n: Normalised; v: NonNullable<ReturnType<typeof visitOf>> }> = [];
   for (const [i, n] of todo.entries()) {
     const row = rows[i];
     if (!row || (n.msg.type !== 'page' && n.msg.type !== 'screen' && !n.context.page)) continue;
     const v = visitOf(n.context);
-    if (!v) continue;
+    if (v) visits.push({ row, n, v });
+  }
+  if (visits.length === 0) return;
+  // Each profile's latest touchpoint, in one query; then the batch's visits in order.
+  const profiles = [...new Set(visits.map((x) => String(x.row.profile_id)))];
+  const lastRows = await sql<{ profile_id: string; ts: Date; source: string | null; campaign: string | null }>`
+    select distinct on (profile_id) profile_id, ts, source, campaign from touchpoints
+    where profile_id = any(${profiles}::uuid[]) order by profile_id, ts desc`.execute(trx);
+  const last = new Map(lastRows.rows.map((r) => [r.profile_id, { ts: new Date(r.ts), source: r.source, campaign: r.campaign }]));
+  const out: Array<Insertable<TouchpointsTable>> = [];
+  for (const { row, n, v } of visits) {
     const channel = classifyChannel(v);
     const profileId = String(row.profile_id);
-    const last = await trx
-      .selectFrom('touchpoints')
-      .select(['ts', 'channel', 'source', 'campaign'])
-      .where('profile_id', '=', profileId)
-      .orderBy('ts', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (channel === 'direct' && last) continue;
-    if (
-      last &&
-      Math.abs(n.ts.getTime() - last.ts.getTime()) < SESSION_MS &&
-      last.source === (v.source ?? v.referrerHost) &&
-      last.campaign === v.campaign
-    ) {
+    const prev = last.get(profileId);
+    const source = v.source ?? v.referrerHost;
+    if (channel === 'direct' && prev) continue;
+    if (prev && Math.abs(n.ts.getTime() - prev.ts.getTime()) < SESSION_MS && prev.source === source && prev.campaign === v.campaign)
       continue;
-    }
-    await trx
-      .insertInto('touchpoints')
-      .values({
-        id: newId(),
-        workspace_id: ws,
-        profile_id: profileId,
-        event_id: String(row.id),
-        ts: n.ts,
-        channel,
-        source: v.source ?? v.referrerHost,
-        medium: v.medium,
-        campaign: v.campaign,
-        term: v.term,
-        content: v.content,
-        click_id: v.clickId,
-        referrer: v.referrer,
-        landing_page: v.landingPage,
-      })
-      .execute();
+    out.push({
+      id: newId(),
+      workspace_id: ws,
+      profile_id: profileId,
+      event_id: String(row.id),
+      ts: n.ts,
+      channel,
+      source,
+      medium: v.medium,
+      campaign: v.campaign,
+      term: v.term,
+      content: v.content,
+      click_id: v.clickId,
+      referrer: v.referrer,
+      landing_page: v.landingPage,
+    });
+    if (!prev || n.ts.getTime() >= prev.ts.getTime()) last.set(profileId, { ts: n.ts, source, campaign: v.campaign });
   }
+  if (out.length) await trx.insertInto('touchpoints').values(out).execute();
+}
+
+/** The profiles of the batch's ids that exist already, as `kind:value` -> profile id. */
+async function knownIdentities(trx: DbOrTx, ws: string, todo: Normalised[]): Promise<Map<string, string>> {
+  const users = [...new Set(todo.map((n) => n.userId).filter((x): x is string => x !== null))];
+  const anons = [...new Set(todo.map((n) => n.anonymousId).filter((x): x is string => x !== null))];
+  const r = await sql<{ kind: string; value: string; profile_id: string }>`
+    select kind, value, profile_id from identities
+    where workspace_id = ${ws} and ((kind = 'user_id' and value = any(${users}::text[])) or (kind = 'anonymous_id' and value = any(${anons}::text[])))`.execute(
+    trx,
+  );
+  return new Map(r.rows.map((x) => [`${x.kind}:${x.value}`, x.profile_id]));
+}
+
+/** The profile of a message whose ids are all known and agree (and that is no alias); else null. */
+function fastProfile(known: Map<string, string>, n: Normalised): string | null {
+  if (n.msg.type === 'alias') return null;
+  const byUser = n.userId ? known.get(`user_id:${n.userId}`) : undefined;
+  const byAnon = n.anonymousId ? known.get(`anonymous_id:${n.anonymousId}`) : undefined;
+  if ((n.userId && !byUser) || (n.anonymousId && !byAnon)) return null;
+  if (byUser && byAnon && byUser !== byAnon) return null;
+  return byUser ?? byAnon ?? null;
+}
+
+interface ProfileTouch {
+  first: Date;
+  last: Date;
+  traits: Record<string, unknown>;
+}
+
+function touch(touched: Map<string, ProfileTouch>, profileId: string, n: Normalised): void {
+  const t = touched.get(profileId) ?? { first: n.ts, last: n.ts, traits: {} };
+  if (n.ts < t.first) t.first = n.ts;
+  if (n.ts > t.last) t.last = n.ts;
+  if (n.msg.type === 'identify') Object.assign(t.traits, n.msg.traits ?? {});
+  touched.set(profileId, t);
+}
+
+/** Seen times and identify traits of the fast-path profiles, in one statement (after merges). */
+async function touchProfiles(trx: DbOrTx, touched: Map<string, ProfileTouch>, into: Map<string, string | null>): Promise<void> {
+  const merged = new Map<string, ProfileTouch>();
+  for (const [id, t] of touched) {
+    const target = into.get(id) ?? id;
+    const m = merged.get(target);
+    if (!m) merged.set(target, { ...t, traits: { ...t.traits } });
+    else {
+      if (t.first < m.first) m.first = t.first;
+      if (t.last > m.last) m.last = t.last;
+      Object.assign(m.traits, t.traits);
+    }
+  }
+  if (merged.size === 0) return;
+  const list = [...merged].sort(([a], [b]) => a.localeCompare(b));
+  await sql`update profiles p set last_seen_at = greatest(p.last_seen_at, u.last), first_seen_at = least(p.first_seen_at, u.first),
+      traits = p.traits || u.traits
+    from unnest(${list.map(([id]) => id)}::uuid[], ${list.map(([, t]) => t.first)}::timestamptz[], ${list.map(([, t]) => t.last)}::timestamptz[],
+      ${list.map(([, t]) => JSON.stringify(t.traits))}::jsonb[]) as u(id, first, last, traits)
+    where p.id = u.id`.execute(trx);
 }
 
 /**

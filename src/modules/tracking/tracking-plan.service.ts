@@ -110,7 +110,8 @@ export function checkAgainstPlan(
 export async function recordStats(trx: DbOrTx, ws: string, checks: PlanCheck[], at: Date): Promise<void> {
   const byEvent = new Map<string, PlanCheck[]>();
   for (const c of checks) byEvent.set(c.event, [...(byEvent.get(c.event) ?? []), c]);
-  for (const [event, list] of byEvent) {
+  // In name order: two batches updating the same counters lock them in the same order.
+  for (const [event, list] of [...byEvent].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const bad = list.filter((c) => c.errors);
     const examples = bad
       .slice(-5)
