@@ -29,9 +29,9 @@ export function registerSegmentCondition<T extends object>(kind: SegmentConditio
   kinds.set(kind.key, kind as unknown as SegmentConditionKind<object>);
 }
 
-/** The registered nodes' schemas, for the definition union (typed `never`: they add no static shape). */
-export function extensionSchemas(): z.ZodType<never>[] {
-  return [...kinds.values()].map((k) => k.schema as unknown as z.ZodType<never>);
+/** The registered nodes' schemas by key, for the definition union (typed `never`: they add no static shape). */
+export function extensionSchemas(): Array<{ key: string; schema: z.ZodType<never> }> {
+  return [...kinds.values()].map((k) => ({ key: k.key, schema: k.schema as unknown as z.ZodType<never> }));
 }
 
 export function extensionFor(node: object): SegmentConditionKind<object> | undefined {

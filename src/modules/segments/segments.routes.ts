@@ -5,7 +5,16 @@ import { requireAuth } from '../../platform/http/app.js';
 import { pageQuerySchema, pageSchema } from '../../platform/http/pagination.js';
 import { contactSchema, idParamsSchema } from '../crm/records.schema.js';
 import { AppError } from '../../platform/errors.js';
-import { createSegmentSchema, previewSchema, segmentNode, segmentSchema, updateSegmentSchema } from './segments.schema.js';
+import {
+  changeSchema,
+  createSegmentSchema,
+  explainResultSchema,
+  previewSchema,
+  segmentNode,
+  segmentSchema,
+  sizesSchema,
+  updateSegmentSchema,
+} from './segments.schema.js';
 import {
   createSegment,
   deleteSegment,
@@ -19,17 +28,6 @@ import {
 } from './segments.service.js';
 import { contactSegments, exportMembers, membershipChanges, membershipHistory, segmentHistory, segmentSizes } from './segments.history.js';
 import { listsRoutes } from './lists.routes.js';
-
-const changeSchema = z.object({
-  id: z.string(),
-  segmentId: z.string(),
-  segmentName: z.string(),
-  contactId: z.string(),
-  email: z.string().nullable(),
-  change: z.enum(['entered', 'exited']),
-  reason: z.string(),
-  at: z.string(),
-});
 
 // Record shapes are built from the object descriptor at run time: typed loosely here, as in crm.routes.
 const contactOut: z.ZodType = contactSchema;
@@ -81,7 +79,7 @@ export async function segmentsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: "The SQL a definition compiles to, its parameters, and PostgreSQL's plan (EXPLAIN; ANALYZE runs it)",
         body: z.object({ definition: segmentNode, analyze: z.boolean().default(false) }).strict(),
-        response: { 200: z.object({ sql: z.string(), parameters: z.array(z.unknown()), plan: z.array(z.string()) }) },
+        response: { 200: explainResultSchema },
       },
     },
     async (req) => explainDefinition(ctx.db, requireAuth(req).actor.workspaceId, ctx.clock.now(), req.body.definition, req.body.analyze),
@@ -182,7 +180,7 @@ export async function segmentsRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Stored members at the end of each day (UTC), for the size chart',
         params: idParamsSchema,
         querystring: z.object({ days: z.coerce.number().int().min(1).max(730).default(90) }).strict(),
-        response: { 200: z.object({ data: z.array(z.object({ day: z.string(), size: z.number() })) }) },
+        response: { 200: sizesSchema },
       },
     },
     async (req) => ({

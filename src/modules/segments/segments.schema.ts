@@ -128,20 +128,59 @@ export type SegmentNode =
   | { segment: string }
   | { list: string };
 
+/** The node kinds by the key that names them (`field` stands for field conditions). */
+function nodeKinds(): Array<[string, z.ZodType]> {
+  return [
+    ['all', z.object({ all: z.array(segmentNode).max(100) }).strict()],
+    ['any', z.object({ any: z.array(segmentNode).max(100) }).strict()],
+    ['not', z.object({ not: segmentNode }).strict()],
+    ['field', fieldCondition],
+    ['account', z.object({ account: fieldCondition }).strict()],
+    ['event', eventCondition],
+    ['page', pageCondition],
+    ['touchpoint', touchpointCondition],
+    ['segment', z.object({ segment: z.uuid('segment must be a segment id') }).strict()],
+    ['list', z.object({ list: z.uuid('list must be a list id') }).strict()],
+    ...extensionSchemas().map((x): [string, z.ZodType] => [x.key, x.schema]),
+  ];
+}
+
+/** Keys of other rule formats (older Keel drafts, query builders) that deserve a pointed answer. */
+const FOREIGN_KEYS = new Set(['rules', 'combinator', 'operator', 'conditions', 'and', 'or', 'condition', 'type', 'version']);
+
+/**
+ * A union's own error says only "Invalid input". This names the node kind the input looks like
+ * and the first thing wrong inside it, with its path, or lists the kinds there are.
+ */
+function explainNode(input: unknown): string {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return 'A condition is a JSON object such as {"field": "country", "op": "eq", "value": "DE"} or a group {"all": [...]}';
+  }
+  const kinds = nodeKinds();
+  const keys = Object.keys(input);
+  const kind = kinds.find(([k]) => keys.includes(k));
+  if (kind) {
+    const r = kind[1].safeParse(input);
+    const issues = r.success ? [] : r.error.issues;
+    // An unknown key says more than the missing one it probably replaces ("operator" for "op").
+    const issue = issues.find((i) => i.code === 'unrecognized_keys' && i.path.length === 0) ?? issues[0];
+    if (issue) {
+      const path = issue.path.map(String).join('.');
+      const extra = issue.code === 'unrecognized_keys' ? ` (a ${kind[0]} condition takes only its own keys)` : '';
+      return `${path ? `${path}: ` : ''}${issue.message}${extra}`;
+    }
+  }
+  const foreign = keys.filter((k) => FOREIGN_KEYS.has(k));
+  const hint = foreign.length
+    ? ` The keys ${foreign.map((k) => `"${k}"`).join(', ')} belong to another definition format or an older version: rewrite it in this one.`
+    : '';
+  return `Not a condition Keel knows (keys: ${keys.join(', ') || 'none'}). A condition has one of: ${kinds.map(([k]) => k).join(', ')}.${hint}`;
+}
+
 export const segmentNode: z.ZodType<SegmentNode> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(segmentNode).max(100) }).strict(),
-    z.object({ any: z.array(segmentNode).max(100) }).strict(),
-    z.object({ not: segmentNode }).strict(),
-    fieldCondition,
-    z.object({ account: fieldCondition }).strict(),
-    eventCondition,
-    pageCondition,
-    touchpointCondition,
-    z.object({ segment: z.uuid('segment must be a segment id') }).strict(),
-    z.object({ list: z.uuid('list must be a list id') }).strict(),
-    ...extensionSchemas(),
-  ]),
+  z.union(nodeKinds().map(([, schema]) => schema) as unknown as [z.ZodType<SegmentNode>, z.ZodType<SegmentNode>], {
+    error: (iss) => explainNode(iss.input),
+  }),
 );
 
 export const segmentSchema = z
@@ -172,3 +211,21 @@ export const updateSegmentSchema = z
   })
   .strict();
 export const previewSchema = z.object({ definition: segmentNode, exact: z.boolean().optional() }).strict();
+
+/** One entry or exit, as the history, the contact's history and the change feed return it. */
+export const changeSchema = z
+  .object({
+    id: z.string().describe('Position in the change log: pass as `after` to the feed'),
+    segmentId: z.string(),
+    segmentName: z.string(),
+    contactId: z.string(),
+    email: z.string().nullable(),
+    change: z.enum(['entered', 'exited']),
+    reason: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'SegmentMembershipChange' });
+export type MembershipChangeView = z.infer<typeof changeSchema>;
+
+export const explainResultSchema = z.object({ sql: z.string(), parameters: z.array(z.unknown()), plan: z.array(z.string()) });
+export const sizesSchema = z.object({ data: z.array(z.object({ day: z.string(), size: z.number() })) });

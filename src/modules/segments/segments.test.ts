@@ -270,6 +270,20 @@ describe('segment definitions', () => {
     expect(preview).toMatchObject({ count: 5, estimated: false });
   });
 
+  it('says what is wrong with a malformed node, and recognises other formats and older versions', async () => {
+    for (const [definition, message] of [
+      [{ field: 'country', operator: 'eq', value: 'DE' }, /Unrecognized key: "operator"/],
+      [{ all: [{ any: [{ field: 'country', op: 'equals', value: 'x' }] }] }, /all\.0: any\.0: op: Invalid option/],
+      [{ combinator: 'and', rules: [{ field: 'country', operator: '=', value: 'DE' }] }, /another definition format or an older version/],
+      [{ version: 1, definition: {} }, /older version/],
+      [42, /is a JSON object/],
+    ] as const) {
+      const res = await call('POST', '/api/v1/segments', { name: 'bad', definition });
+      expect(res.statusCode).toBe(400);
+      expect(json<{ detail: string }>(res).detail, JSON.stringify(definition)).toMatch(message);
+    }
+  });
+
   it('refuses conditions that can never hold together', async () => {
     for (const [definition, message] of [
       [
