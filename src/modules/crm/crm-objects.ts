@@ -9,6 +9,11 @@ export interface CoreField {
   maxLength?: number;
   /** Values are ids of another object in the same workspace. */
   ref?: 'user' | 'account';
+  /**
+   * A `(workspace_id, column, id) WHERE deleted_at IS NULL` index exists (migration 0008), so a
+   * list sorted by this field reads a page from it (records-query `pageQuery`).
+   */
+  sortIndex?: true;
 }
 
 export interface ObjectDef {
@@ -27,6 +32,7 @@ export interface ObjectDef {
 }
 
 const text = (key: string, column: string, label: string, maxLength = 500): CoreField => ({ key, column, type: 'text', label, maxLength });
+const sorted = (f: CoreField): CoreField => ({ ...f, sortIndex: true });
 
 export const contactDef: ObjectDef = {
   object: 'contact',
@@ -35,12 +41,12 @@ export const contactDef: ObjectDef = {
   label: 'Contact',
   fields: [
     { key: 'email', column: 'email', type: 'email', label: 'Email' },
-    text('firstName', 'first_name', 'First name', 200),
-    text('lastName', 'last_name', 'Last name', 200),
+    sorted(text('firstName', 'first_name', 'First name', 200)),
+    sorted(text('lastName', 'last_name', 'Last name', 200)),
     { key: 'phone', column: 'phone', type: 'phone', label: 'Phone' },
     text('title', 'title', 'Job title', 200),
-    text('company', 'company', 'Company', 200),
-    text('country', 'country', 'Country', 100),
+    sorted(text('company', 'company', 'Company', 200)),
+    sorted(text('country', 'country', 'Country', 100)),
     text('city', 'city', 'City', 100),
     text('lifecycleStage', 'lifecycle_stage', 'Lifecycle stage', 50),
     text('source', 'source', 'Source', 200),
@@ -58,7 +64,7 @@ export const accountDef: ObjectDef = {
   table: 'accounts',
   label: 'Account',
   fields: [
-    text('name', 'name', 'Name', 200),
+    sorted(text('name', 'name', 'Name', 200)),
     text('domain', 'domain', 'Domain', 253),
     text('industry', 'industry', 'Industry', 100),
     text('size', 'size', 'Size', 50),

@@ -13,6 +13,8 @@ interface Target {
   expr: RawBuilder<unknown>;
   /** For custom fields: presence test (the key is in the jsonb). */
   custom?: string;
+  /** An index on (workspace_id, expr, id) of live records exists: a sort can walk it. */
+  indexed?: boolean;
 }
 
 const SYSTEM: Record<string, { column: string; label: string }> = {
@@ -24,7 +26,15 @@ export function resolveField(def: ObjectDef, fields: readonly CustomField[], key
   const sys = Object.hasOwn(SYSTEM, key) ? SYSTEM[key] : undefined;
   if (sys) return { key, label: sys.label, type: 'timestamp', expr: sql.ref(`r.${sys.column}`) };
   const core = def.fields.find((f) => f.key === key);
-  if (core) return { key, label: core.label, type: core.ref ? 'uuid' : core.type, expr: sql.ref(`r.${core.column}`) };
+  if (core) {
+    return {
+      key,
+      label: core.label,
+      type: core.ref ? 'uuid' : core.type,
+      expr: sql.ref(`r.${core.column}`),
+      indexed: core.sortIndex === true,
+    };
+  }
   if (key.startsWith('custom.')) {
     const f = fields.find((c) => c.key === key.slice(7));
     if (f) {
@@ -39,7 +49,7 @@ export function resolveField(def: ObjectDef, fields: readonly CustomField[], key
             : f.type === 'multiselect'
               ? sql`(r.custom->${sql.lit(f.key)})`
               : text;
-      return { key, label: f.label, type: f.type, expr, custom: f.key };
+      return { key, label: f.label, type: f.type, expr, custom: f.key, indexed: f.indexed && f.type !== 'multiselect' };
     }
   }
   throw new AppError('validation_failed', `Unknown field "${key}"`, [{ path: 'filter', message: `Unknown field "${key}"` }]);
@@ -187,13 +197,14 @@ export function sortExpr(sort: Sort): RawBuilder<unknown> {
  * One page of a list: rows matching `where` in (sort value, id) order, NULLS LAST in either
  * direction, after the keyset cursor, with the sort value as `sort_value`. At most `limit` rows.
  *
- * Written so that one plain btree index on (workspace_id, value, id) serves both directions
- * (migration 0008 and custom-fields `ensureIndex` create them). `value DESC NULLS LAST` is not
- * the order of such an index read backwards (that is NULLS FIRST), and `(v < x or (v = x and id < y)
- * or v is null)` is no index range. So the rows with a value and the rows without are read
- * separately, each `ORDER BY value <dir>, id <dir> LIMIT n` with a row comparison for the cursor:
- * both are index walks that stop after n rows. The outer sort puts the nulls last and orders at
- * most 2n rows. Sorting by creation time is id order and needs neither.
+ * A sort by an indexed field (a plain btree on (workspace_id, value, id): migration 0008, custom
+ * fields' `ensureIndex`) walks that index, in either direction. `value DESC NULLS LAST` is not the
+ * order of such an index read backwards (that is NULLS FIRST), and `(v < x or (v = x and id < y) or
+ * v is null)` is no index range, so the rows with a value and the rows without are read separately,
+ * each `ORDER BY value <dir>, id <dir> LIMIT n` with a row comparison for the cursor: two index walks
+ * that stop after n rows. The outer sort puts the nulls last and orders at most 2n rows. Without an
+ * index that would read the table twice, so there the page is one read and a top-n sort. Sorting by
+ * creation time is id order and needs neither.
  */
 export function pageQuery(
   table: RawBuilder<unknown>,
@@ -211,6 +222,16 @@ export function pageQuery(
     return sql`select ${columns}, r.created_at as sort_value from ${table} r where ${and(conds)} order by r.id ${dir} limit ${limit}`;
   }
   const e = sortExpr(sort);
+  if (!sort.target.indexed) {
+    const after =
+      cursor === null
+        ? []
+        : cursor.v === null
+          ? [sql`(${e} is null and r.id ${cmp} ${cursor.id})`]
+          : [sql`((${e}, r.id) ${cmp} (${cursor.v}, ${cursor.id}) or ${e} is null)`];
+    return sql`select ${columns}, ${e} as sort_value from ${table} r where ${and([...where, ...after])}
+      order by ${e} ${dir} nulls last, r.id ${dir} limit ${limit}`;
+  }
   const branch = (conds: readonly RawBuilder<unknown>[]) =>
     sql`select ${columns}, ${e} as sort_value from ${table} r where ${and([...where, ...conds])} order by ${e} ${dir}, r.id ${dir} limit ${limit}`;
   const nulls = branch(cursor?.v === null ? [sql`${e} is null`, sql`r.id ${cmp} ${cursor.id}`] : [sql`${e} is null`]);
