@@ -119,7 +119,7 @@ describe('segment membership', () => {
       await call<{ data: { contactId: string; change: string; reason: string }[] }>('GET', `/api/v1/segments/${de}/history?limit=10`)
     ).body.data;
     expect(hist[0]).toMatchObject({ contactId: contacts[1], change: 'exited', reason: 'contact changed' });
-    expect(hist.filter((h) => h.change === 'entered' && h.reason === 'definition changed')).toHaveLength(4);
+    expect(hist.filter((h) => h.change === 'entered' && h.reason === 'segment created')).toHaveLength(4);
 
     // An account change reaches the account's contacts.
     const enterprise = await makeSegment('Enterprise', { account: { field: 'employees', op: 'gte', value: 1000 } });
@@ -307,7 +307,7 @@ describe('segment membership worker', () => {
       await req('PATCH', `/api/v1/contacts/${c.id}`, { country: 'BE' });
       expect(await until(async () => (await state()).memberCount === 0)).toBe(true);
       const h = json<{ data: { change: string; reason: string }[] }>(await req('GET', `/api/v1/contacts/${c.id}/segment-history`));
-      expect(h.data.map((x) => `${x.change}:${x.reason}`)).toEqual(['exited:contact changed', 'entered:definition changed']);
+      expect(h.data.map((x) => `${x.change}:${x.reason}`)).toEqual(['exited:contact changed', 'entered:segment created']);
     } finally {
       await w.close();
     }

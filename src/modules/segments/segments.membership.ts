@@ -228,13 +228,13 @@ export async function refreshTimedSegments(db: Db, clock: Clock): Promise<{ rebu
 export async function rebuildBuilding(db: Db, clock: Clock): Promise<number> {
   const waiting = await db
     .selectFrom('segments')
-    .select(['id', 'workspace_id'])
+    .select(['id', 'workspace_id', 'refreshed_at'])
     .where('state', '=', 'building')
     .where('deleted_at', 'is', null)
     .execute();
   for (const s of waiting) {
     try {
-      await rebuildSegment(db, clock, s.workspace_id, s.id, 'definition changed');
+      await rebuildSegment(db, clock, s.workspace_id, s.id, s.refreshed_at ? 'definition changed' : 'segment created');
     } catch {
       // A definition that no longer compiles stays `building`; the segment screen shows why.
     }

@@ -59,13 +59,26 @@ export async function matchingContacts(
   );
 }
 
+/**
+ * The live count, or why there is none: a definition saved earlier can stop compiling when a field
+ * it uses is deleted. The segment still lists and opens, with the reason to fix.
+ */
+async function liveCount(db: DbOrTx, r: Selectable<SegmentsTable>, now: Date): Promise<{ count: number | null; error: string | null }> {
+  try {
+    return { count: await countMatching(db, r.workspace_id, now, r.definition as SegmentNode, r.id), error: null };
+  } catch (err) {
+    if (err instanceof AppError && err.status === 400) return { count: null, error: err.message };
+    throw err;
+  }
+}
+
 async function toSegment(db: DbOrTx, r: Selectable<SegmentsTable>, now: Date): Promise<Segment> {
   return {
     id: r.id,
     name: r.name,
     description: r.description,
     definition: r.definition,
-    count: await countMatching(db, r.workspace_id, now, r.definition as SegmentNode, r.id),
+    ...(await liveCount(db, r, now)),
     memberCount: r.member_count,
     state: r.state,
     refreshedAt: r.refreshed_at?.toISOString() ?? null,

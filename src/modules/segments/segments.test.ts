@@ -284,6 +284,22 @@ describe('segment definitions', () => {
     }
   });
 
+  it('keeps a segment readable when a field it uses is deleted, saying what to fix', async () => {
+    const field = json<{ id: string }>(
+      await call('POST', '/api/v1/custom-fields', { object: 'contact', label: 'Temp score', type: 'number' }),
+    );
+    const seg = json<Seg>(
+      await call('POST', '/api/v1/segments', { name: 'Temp', definition: { field: 'temp_score', op: 'gte', value: 1 } }),
+    );
+    expect((await call('DELETE', `/api/v1/custom-fields/${field.id}`)).statusCode).toBe(200);
+    const res = await call('GET', `/api/v1/segments/${seg.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toMatchObject({ count: null, error: expect.stringMatching(/temp_score/) });
+    const all = await call('GET', '/api/v1/segments?limit=200');
+    expect(all.statusCode).toBe(200);
+    expect((await call('DELETE', `/api/v1/segments/${seg.id}`)).statusCode).toBe(204);
+  });
+
   it('refuses conditions that can never hold together', async () => {
     for (const [definition, message] of [
       [

@@ -104,12 +104,18 @@ function SegmentDetail({ segment: s }: { segment: Segment }) {
         }
       />
 
+      {s.error ? (
+        <div className="alert alert-error" role="alert">
+          This segment needs a fix before it can be counted again: {s.error}. Its stored members stay as they were; edit the definition to
+          repair it.
+        </div>
+      ) : null}
       <div className="card seg-facts-card">
         <dl className="facts seg-facts">
           <div>
             <dt>Matching now</dt>
             <dd className="seg-fact-number" data-testid="segment-count">
-              {s.count.toLocaleString()}
+              {s.count === null ? <span title={s.error ?? undefined}>—</span> : s.count.toLocaleString()}
             </dd>
           </div>
           <div>

@@ -96,7 +96,13 @@ function SegmentRow({ segment: s }: { segment: Segment }) {
         {s.description && <div className="cell-secondary cell-truncate">{s.description}</div>}
       </td>
       <td className="cell-number value-number" data-col="count">
-        {s.count.toLocaleString()}
+        {s.count === null ? (
+          <span className="muted" title={s.error ?? undefined}>
+            Needs a fix
+          </span>
+        ) : (
+          s.count.toLocaleString()
+        )}
       </td>
       <td className="cell-number value-number hide-sm" data-col="members">
         {s.state === 'building' ? (
