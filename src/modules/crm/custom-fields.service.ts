@@ -110,40 +110,50 @@ export function validateCustomValues(
 }
 
 /**
- * The index of a field marked `indexed`: on the very expression the filter compiler and the sort
- * use (records-query `resolveField`: `::numeric` for number and currency, `::boolean`, text
- * otherwise), then `id`, so that a filter on the value is an index range and a sort by it is an
- * index walk in (value, id) order, forwards or backwards (records-query `pageQuery`). Multi-select
- * values are filtered with `?|` / `?&` on the jsonb, which a GIN index serves.
- * Migration 0008 rebuilt the indexes made before with these same expressions.
+ * What a field marked `indexed` gets, on the very expression the filter compiler and the sort use
+ * (records-query `resolveField`: `::numeric` for number and currency, `::boolean`, text otherwise):
+ * - an index on (workspace_id, expression, id) of live records, so that a filter on the value is an
+ *   index range and a sort by it an index walk in (value, id) order, forwards or backwards
+ *   (records-query `pageQuery`). Multi-select values are filtered with `?|` / `?&` on the jsonb,
+ *   which a GIN index serves. Migration 0008 rebuilt the indexes made before with these same
+ *   expressions.
+ * - statistics on the expression: the planner reads none from a partial index, and without them it
+ *   guesses that a third of the rows pass `value >= x`, so a filter that matches nothing walked the
+ *   whole workspace in id order instead of the index (BENCHMARKS.md, contacts-list).
  */
-function customFieldIndexSql(field: Pick<Row, 'id' | 'object' | 'key' | 'type'>): RawBuilder<unknown> {
+function customFieldIndexSql(field: Pick<Row, 'id' | 'object' | 'key' | 'type'>): RawBuilder<unknown>[] {
   // The key is checked by the table's CHECK constraint (^[a-z][a-z0-9_]*$), so it is safe to inline;
   // it must be a literal for the planner to match `custom->>'key'` in filters to this index.
   const table = sql.table(objectDefs[field.object as ObjectName].table);
-  const name = sql.id(customFieldIndexName(field));
+  const name = customFieldIndexName(field);
   const key = sql.lit(field.key);
   if (field.type === 'multiselect')
-    return sql`create index if not exists ${name} on ${table} using gin ((custom->${key})) where deleted_at is null`;
+    return [sql`create index if not exists ${sql.id(name)} on ${table} using gin ((custom->${key})) where deleted_at is null`];
   const expr =
     field.type === 'number' || field.type === 'currency'
       ? sql`((custom->>${key})::numeric)`
       : field.type === 'boolean'
         ? sql`((custom->>${key})::boolean)`
         : sql`(custom->>${key})`;
-  return sql`create index if not exists ${name} on ${table} (workspace_id, ${expr}, id) where deleted_at is null`;
+  return [
+    sql`create index if not exists ${sql.id(name)} on ${table} (workspace_id, ${expr}, id) where deleted_at is null`,
+    sql`create statistics if not exists ${sql.id(`${name}_stats`)} on ${expr} from ${table}`,
+  ];
 }
 
 function customFieldIndexName(field: Pick<Row, 'id'>): string {
   return `cf_${field.id.replace(/-/g, '')}`;
 }
 
-async function ensureIndex(db: DbOrTx, field: Row): Promise<void> {
-  await customFieldIndexSql(field).execute(db);
+/** Creates the field's index and statistics; `analyze` fills the statistics from values already held. */
+async function ensureIndex(db: DbOrTx, field: Row, opts: { analyze: boolean }): Promise<void> {
+  for (const statement of customFieldIndexSql(field)) await statement.execute(db);
+  if (opts.analyze) await sql`analyze ${sql.table(objectDefs[field.object as ObjectName].table)}`.execute(db);
 }
 
 async function dropIndex(db: DbOrTx, field: Row): Promise<void> {
   await sql`drop index if exists ${sql.id(customFieldIndexName(field))}`.execute(db);
+  await sql`drop statistics if exists ${sql.id(`${customFieldIndexName(field)}_stats`)}`.execute(db);
 }
 
 function auditView(r: Row): Record<string, unknown> {
@@ -199,7 +209,8 @@ export async function createCustomField(ctx: Ctx, actor: Actor, input: CreateCus
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (row.indexed) await ensureIndex(trx, row);
+    // A new field holds no values yet: nothing to analyze.
+    if (row.indexed) await ensureIndex(trx, row, { analyze: false });
     await recordAudit(trx, ctx.clock, actor, {
       action: 'custom_field.created',
       entityType: 'custom_field',
@@ -264,7 +275,7 @@ export async function updateCustomField(ctx: Ctx, actor: Actor, id: string, inpu
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (after.indexed && !before.indexed) await ensureIndex(trx, after);
+    if (after.indexed && !before.indexed) await ensureIndex(trx, after, { analyze: true });
     if (!after.indexed && before.indexed) await dropIndex(trx, after);
     await recordAudit(trx, ctx.clock, actor, {
       action: 'custom_field.updated',

@@ -139,12 +139,23 @@ describe('indexes for sorting and filtering', () => {
     expect(await indexdef(name(beta))).toMatch(/\(\(\(custom ->> 'beta'::text\)\)::boolean\), id\)/);
     expect(await indexdef(name(notes))).toMatch(/\(workspace_id, \(\(custom ->> 'notes'::text\)\), id\)/);
     expect(await indexdef(name(topics))).toMatch(/USING gin \(\(\(custom -> 'topics'::text\)\)\)/);
-    // Turning `indexed` off drops it; on again makes the same one.
+    // Statistics on the same expression: the planner reads none from a partial index.
+    const stats = async (f: CustomField) =>
+      (
+        await sql<{ e: string | null }>`select pg_get_statisticsobjdef_expressions(oid)::text as e from pg_statistic_ext
+          where stxname = ${`${name(f)}_stats`}`.execute(t.db.handle.db)
+      ).rows[0]?.e ?? null;
+    expect(await stats(seats)).toMatch(/\(\(custom ->> 'seats'::text\)\)::numeric/);
+    expect(await stats(notes)).toMatch(/custom ->> 'notes'::text/);
+    expect(await stats(fields.score as CustomField)).toBeNull();
+    // Turning `indexed` off drops both; on again makes the same ones.
     const before = await indexdef(name(seats));
     await updateCustomField(ctx(), systemActor(ws.id), seats.id, { indexed: false });
     expect(await indexdef(name(seats))).toBeNull();
+    expect(await stats(seats)).toBeNull();
     await updateCustomField(ctx(), systemActor(ws.id), seats.id, { indexed: true });
     expect(await indexdef(name(seats))).toBe(before);
+    expect(await stats(seats)).toMatch(/::numeric/);
   });
 
   it('migration 0008 rebuilds the indexes of indexed fields exactly as ensureIndex makes them', async () => {
