@@ -21,6 +21,9 @@ import { trackingJobs } from './tracking/tracking.jobs.js';
 import { segmentsRoutes } from './segments/segments.routes.js';
 import './segments/segments.policy.js';
 import { segmentsJobs } from './segments/segments.jobs.js';
+import { consentRoutes } from './consent/consent.routes.js';
+import './consent/consent.policy.js';
+import './consent/consent.segments.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -39,6 +42,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(snippetRoutes); // before trackingRoutes: it adds CORS to their /v1 routes
   await app.register(trackingRoutes);
   await app.register(segmentsRoutes);
+  await app.register(consentRoutes);
 }
 
 /** Every module's background jobs. */

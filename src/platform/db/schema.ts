@@ -430,6 +430,35 @@ export interface SegmentQueueTable {
   queued_at: Generated<Date>;
 }
 
+export interface ConsentsTable {
+  workspace_id: string;
+  contact_id: string;
+  purpose: string;
+  status: 'granted' | 'withdrawn';
+  lawful_basis: string;
+  double_opt_in: 'not_required' | 'pending' | 'confirmed';
+  source: string;
+  text_shown: string | null;
+  changed_at: Timestamp;
+}
+
+export interface ConsentEventsTable {
+  id: string;
+  workspace_id: string;
+  contact_id: string;
+  purpose: string;
+  status: string;
+  lawful_basis: string;
+  double_opt_in: string;
+  source: string;
+  text_shown: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  actor: string;
+  at: Timestamp;
+  recorded_at: Timestamp;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -465,4 +494,6 @@ export interface DB {
   lists: ListsTable;
   list_members: ListMembersTable;
   segment_queue: SegmentQueueTable;
+  consents: ConsentsTable;
+  consent_events: ConsentEventsTable;
 }

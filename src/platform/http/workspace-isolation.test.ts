@@ -108,9 +108,11 @@ describe('workspace isolation', () => {
           : route.method === 'POST'
             ? resource === 'accounts'
               ? { contactId: bIds.contacts }
-              : resource === 'lists'
-                ? { contactIds: [bIds.contacts] }
-                : {}
+              : route.url.endsWith('/consents')
+                ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
+                : resource === 'lists'
+                  ? { contactIds: [bIds.contacts] }
+                  : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
