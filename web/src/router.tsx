@@ -17,6 +17,8 @@ import { CustomFieldsPage } from './modules/custom-fields/CustomFieldsPage.js';
 import { ImportPage } from './modules/import/ImportPage.js';
 import { ImportsPage } from './modules/import/ImportsPage.js';
 import { NewImportPage } from './modules/import/NewImportPage.js';
+import { ListDetailPage } from './modules/lists/ListDetailPage.js';
+import { ListsPage } from './modules/lists/ListsPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
 import { SegmentDetailPage } from './modules/segments/SegmentDetailPage.js';
 import { EditSegmentPage, NewSegmentPage } from './modules/segments/SegmentEditPage.js';
@@ -189,6 +191,18 @@ const editSegmentRoute = createRoute({
   component: EditSegmentPage,
 });
 
+const listsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/lists',
+  component: ListsPage,
+});
+
+const listRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/lists/$id',
+  component: ListDetailPage,
+});
+
 /** Which records a screen is about; contacts when left out. */
 const objectSearch = z.object({ object: objectNameSchema.optional().catch(undefined) });
 
@@ -264,6 +278,8 @@ const routeTree = rootRoute.addChildren([
     newSegmentRoute,
     segmentRoute,
     editSegmentRoute,
+    listsRoute,
+    listRoute,
     customFieldsRoute,
     importsRoute,
     newImportRoute,

@@ -11,6 +11,7 @@ interface NavItem {
     | '/contacts'
     | '/accounts'
     | '/segments'
+    | '/lists'
     | '/imports'
     | '/sources'
     | '/events'
@@ -30,6 +31,7 @@ const nav: NavItem[] = [
   { to: '/contacts', label: 'Contacts', icon: 'user', permission: 'contacts.read' },
   { to: '/accounts', label: 'Accounts', icon: 'building', permission: 'accounts.read' },
   { to: '/segments', label: 'Segments', icon: 'filter', permission: 'segments.read' },
+  { to: '/lists', label: 'Lists', icon: 'list', permission: 'lists.read' },
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
