@@ -12,7 +12,7 @@ import { Icon } from '../../ui/Icon.js';
 import { useDocumentTitle } from '../../ui/PageHeader.js';
 import { LoadingState } from '../../ui/Spinner.js';
 import { useToast } from '../../ui/Toast.js';
-import { ContactTabs } from '../tracking/ContactActivity.js';
+import { ContactTabs } from '../contacts/ContactTabs.js';
 import { FieldValue } from './FieldValue.js';
 import { valueOf, type FieldCatalog } from './fields.js';
 import type { CrmRecord, RecordKind } from './record-kinds.js';

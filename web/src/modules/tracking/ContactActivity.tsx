@@ -1,9 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
-import { getRouteApi, Link } from '@tanstack/react-router';
-import { useId, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { Link } from '@tanstack/react-router';
+import { useMemo, useState } from 'react';
 import { api } from '../../lib/api.js';
 import { formatDate, formatDateTime, formatRelative } from '../../lib/format.js';
-import { useCan } from '../../lib/session.js';
 import { useCursorList } from '../../lib/use-cursor-list.js';
 import { Button } from '../../ui/Button.js';
 import { ErrorState } from '../../ui/EmptyState.js';
@@ -24,61 +23,8 @@ import {
 } from './tracking-queries.js';
 import './tracking.css';
 
-const route = getRouteApi('/_app/contacts/$id');
 const EVENTS_PAGE = 100;
 const DAYS = 30;
-
-type Tab = 'timeline' | 'activity';
-const tabs: Array<{ id: Tab; label: string }> = [
-  { id: 'timeline', label: 'Timeline' },
-  { id: 'activity', label: 'Activity' },
-];
-
-/**
- * The contact page's main column: its history (the CRM timeline) and its tracked activity, as
- * tabs. The open tab is in the URL (?tab=activity), so the debugger can link straight to it.
- */
-export function ContactTabs({ contactId, timeline }: { contactId: string; timeline: ReactNode }) {
-  const can = useCan();
-  const { tab } = route.useSearch();
-  const navigate = route.useNavigate();
-  const base = useId();
-  if (!can('tracking.read')) return <>{timeline}</>;
-  const active: Tab = tab ?? 'timeline';
-  const open = (t: Tab) =>
-    void navigate({ search: (s) => ({ ...s, tab: t === 'timeline' ? undefined : t }), replace: true, resetScroll: false });
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-    e.preventDefault();
-    const next = active === 'timeline' ? 'activity' : 'timeline';
-    open(next);
-    document.getElementById(`${base}-${next}`)?.focus();
-  };
-  return (
-    <div className="contact-tabs">
-      <div className="record-tabs" role="tablist" aria-label="About this contact" onKeyDown={onKeyDown}>
-        {tabs.map((t) => (
-          <button
-            key={t.id}
-            type="button"
-            role="tab"
-            id={`${base}-${t.id}`}
-            aria-selected={active === t.id}
-            aria-controls={`${base}-panel`}
-            tabIndex={active === t.id ? 0 : -1}
-            className={`record-tab${active === t.id ? ' active' : ''}`}
-            onClick={() => open(t.id)}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id={`${base}-panel`} aria-labelledby={`${base}-${active}`} className="contact-tab-panel">
-        {active === 'activity' ? <ContactActivity contactId={contactId} /> : timeline}
-      </div>
-    </div>
-  );
-}
 
 function localDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
