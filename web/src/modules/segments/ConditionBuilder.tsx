@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { createContext, useContext, useId, type ReactNode } from 'react';
 import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
@@ -716,14 +717,29 @@ function TouchpointEditor({ node, onChange }: { node: TouchpointNode; onChange: 
 function RefEditor({ node, onChange }: { node: RefNode; onChange: (n: BuilderNode) => void }) {
   const { selfId } = useBuilder();
   const segments = useQuery({ ...segmentChoicesQuery, enabled: node.kind === 'segment' });
-  const lists = useQuery({ ...listChoicesQuery, enabled: node.kind === 'list' });
+  // With no lists yet, the picker links to Lists in a new tab: coming back, look again.
+  const lists = useQuery({
+    ...listChoicesQuery,
+    enabled: node.kind === 'list',
+    refetchOnWindowFocus: (q) => (q.state.data?.length === 0 ? 'always' : false),
+  });
   const choices: Array<{ id: string; name: string }> =
     node.kind === 'segment' ? (segments.data ?? []).filter((s) => s.id !== selfId) : (lists.data ?? []);
   const loading = node.kind === 'segment' ? segments.isPending : lists.isPending;
   const known = choices.some((c) => c.id === node.ref);
   let empty: ReactNode = null;
   if (!loading && choices.length === 0)
-    empty = <span className="muted">{node.kind === 'segment' ? 'No other segments yet' : 'No lists yet'}</span>;
+    empty =
+      node.kind === 'segment' ? (
+        <span className="muted">No other segments yet</span>
+      ) : (
+        <span className="muted">
+          No lists yet:{' '}
+          <Link to="/lists" target="_blank" rel="noopener" title="Opens Lists in a new tab, so this definition stays as it is">
+            create one under Lists
+          </Link>
+        </span>
+      );
   return (
     <span className="seg-cond-fields">
       <span className="muted">is in</span>
