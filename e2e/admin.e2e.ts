@@ -60,6 +60,7 @@ describe('an admin sets up and runs a workspace', () => {
       'Contacts',
       'Accounts',
       'Segments',
+      'Lists',
       'Imports',
       'Sources',
       'Live events',
