@@ -208,7 +208,6 @@ export async function ingest(
           .execute();
         const into = new Map(merged.map((p) => [p.id, p.merged_into]));
         for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
-        await touchProfiles(trx, touched, into);
         const col = (k: string) => rows.map((r) => r[k]);
         await sql`insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
         select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
@@ -219,6 +218,9 @@ export async function ingest(
           trx,
         );
         await recordTouchpoints(trx, ws, rows, todo);
+        // Near the end: concurrent batches from the same visitors wait for these row locks until
+        // this transaction commits, so they are taken after the events and touchpoints are written.
+        await touchProfiles(trx, touched, into);
       }
       // Last: the per-event counters are rows every batch updates, so they are held only briefly.
       if (checks.length) await recordStats(trx, ws, checks, receivedAt);
