@@ -36,10 +36,25 @@ export function selectList(def: ObjectDef, alias = 'r'): RawBuilder<unknown> {
   return sql.join(columnsOf(def).map((c) => sql.ref(`${alias}.${c}`)));
 }
 
+/**
+ * A row as the export reads it: its timestamps already ISO 8601 text, formatted by PostgreSQL
+ * (export.service `exportColumns`), because parsing them into Dates and back cost a fifth of an export.
+ */
+export type RecordRowTextTimes = Record<string, unknown> & {
+  id: string;
+  custom: Record<string, unknown>;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+};
+
+const iso = (t: Date | string): string => (typeof t === 'string' ? t : t.toISOString());
+
 /** The API view of a row. Custom values of deleted fields are hidden (they come back on restore). */
 export function toRecordView(
   def: ObjectDef,
-  row: RecordRow,
+  row: RecordRow | RecordRowTextTimes,
   externalIds: Record<string, string>,
   liveKeys: ReadonlySet<string>,
 ): RecordView {
@@ -57,9 +72,9 @@ export function toRecordView(
     custom,
     externalIds,
     version: row.version,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-    deletedAt: row.deleted_at?.toISOString() ?? null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    deletedAt: row.deleted_at === null ? null : iso(row.deleted_at),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import type { ObjectDef } from '../crm/crm-objects.js';
 import { activeFields } from '../crm/custom-fields.service.js';
-import { columnsOf, externalIdsFor } from '../crm/records.repo.js';
+import { columnsOf, externalIdsFor, toRecordView, type RecordRowTextTimes } from '../crm/records.repo.js';
 import { filtersSchema, type Filter } from '../crm/records.schema.js';
 import { listConditions } from '../crm/records.service.js';
 import { neutraliseFormula } from './csv-safety.js';
@@ -99,19 +99,8 @@ export async function planExport(db: Db, workspaceId: string, def: ObjectDef, op
   return { db, def, opts, columns, byKey, liveKeys, owners, where };
 }
 
-/**
- * A page row for export: the record's columns, with its timestamps already formatted by
- * PostgreSQL as `Date#toISOString` does (UTC, milliseconds, `Z`). Parsing them into `Date`s and
- * formatting them back cost a fifth of an export's time.
- */
-type ExportRow = Record<string, unknown> & {
-  id: string;
-  custom: Record<string, unknown>;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-};
+/** An exported row: the record's columns, timestamps as `toISOString` text from PostgreSQL. */
+type ExportRow = RecordRowTextTimes;
 
 const TIMESTAMPS = new Set(['created_at', 'updated_at', 'deleted_at']);
 
@@ -124,35 +113,6 @@ function exportColumns(def: ObjectDef): RawBuilder<unknown> {
         : sql.ref(`r.${c}`),
     ),
   );
-}
-
-/** Custom values of live fields only, as toRecordView shows them; usually the stored object itself. */
-function liveCustom(custom: Record<string, unknown>, liveKeys: ReadonlySet<string>): Record<string, unknown> {
-  for (const k in custom) {
-    if (!liveKeys.has(k)) {
-      const out: Record<string, unknown> = {};
-      for (const [key, v] of Object.entries(custom)) if (liveKeys.has(key)) out[key] = v;
-      return out;
-    }
-  }
-  return custom;
-}
-
-/** One line of JSON Lines: the record exactly as the API shows it (records.repo toRecordView). */
-function jsonLine(def: ObjectDef, r: ExportRow, externalIds: Record<string, string>, liveKeys: ReadonlySet<string>): string {
-  const out: Record<string, unknown> = { id: r.id };
-  for (const f of def.fields) {
-    const v = r[f.column];
-    out[f.key] = v === null || v === undefined ? null : f.type === 'number' ? Number(v) : v;
-  }
-  if (def.hasTraits) out.traits = r.traits ?? {};
-  out.custom = liveCustom(r.custom ?? {}, liveKeys);
-  out.externalIds = externalIds;
-  out.version = r.version;
-  out.createdAt = r.created_at;
-  out.updatedAt = r.updated_at;
-  out.deletedAt = r.deleted_at;
-  return JSON.stringify(out);
 }
 
 type CellOf = (r: ExportRow, externalIds: Record<string, string>) => string;
@@ -189,10 +149,10 @@ function csvCells(plan: ExportPlan): CellOf[] {
  * cost per page stays flat however deep the export goes), honouring backpressure. CSV headers are
  * the import's target keys, so an export imports back unchanged. Returns the number of rows.
  *
- * Cells are written straight from the rows (no RecordView per row, no csv-stringify), and the
- * next page is read while this one is written: on a million records that is twice as fast
- * (BENCHMARKS.md, export-contacts). The output is the same as building each row's RecordView and
- * writing it with csv-stringify (export.service.test.ts checks both against each other).
+ * For speed on a million records (BENCHMARKS.md, export-contacts): timestamps come as text, CSV
+ * cells straight from the row (no RecordView, no csv-stringify), and the next page is read while
+ * this one is written. The output is byte for byte what a RecordView per row and csv-stringify
+ * gave (export.service.test.ts checks one against the other).
  */
 export async function writeExport(plan: ExportPlan, out: Writable): Promise<number> {
   const { db, def, opts, columns, liveKeys, where } = plan;
@@ -229,7 +189,7 @@ export async function writeExport(plan: ExportPlan, out: Writable): Promise<numb
     for (const r of rows) {
       const x = ext.get(r.id) ?? {};
       if (opts.format === 'jsonl') {
-        chunk += `${jsonLine(def, r, x, liveKeys)}\n`;
+        chunk += `${JSON.stringify(toRecordView(def, r, x, liveKeys))}\n`;
         continue;
       }
       let line = '';
