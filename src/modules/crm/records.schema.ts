@@ -73,6 +73,18 @@ function outputSchema(def: ObjectDef, id: string) {
       ...shape,
       ...(def.hasTraits && { traits: z.record(z.string(), z.unknown()) }),
       custom: z.record(z.string(), z.unknown()),
+      raw: z.record(z.string(), z.string()).describe('The values as given, for fields normalisation changed (phone, country, names)'),
+      ...(def.object === 'contact' && {
+        quality: z
+          .object({
+            emailSuggestion: z.string().optional().describe('A likely intended address when the domain looks mistyped'),
+            freeEmail: z.boolean().optional(),
+            disposableEmail: z.boolean().optional(),
+            phoneProblem: z.string().optional(),
+            countryProblem: z.string().optional(),
+          })
+          .describe('What the values told about their quality'),
+      }),
       externalIds: z.record(z.string(), z.string()),
       version: z.number().int(),
       createdAt: z.string(),

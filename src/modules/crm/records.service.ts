@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
+import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
@@ -104,7 +105,9 @@ async function ensureExternalIdsFree(db: DbOrTx, def: ObjectDef, workspaceId: st
   }
 }
 
-export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, input: RecordInput): Promise<RecordView> {
+export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, given: RecordInput): Promise<RecordView> {
+  const n = normaliseRecordInput(def.object, given);
+  const input = n.input;
   return ctx.db.transaction().execute(async (trx) => {
     const fields = await activeFields(trx, actor.workspaceId, def.object);
     const custom = Object.fromEntries(
@@ -118,6 +121,8 @@ export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, input
       ...coreColumns(def, input),
       ...(def.hasTraits && { traits: input.traits ?? {} }),
       custom,
+      raw: mergeRaw({}, n.raw),
+      ...(def.object === 'contact' && { quality: mergeQuality({}, n.quality) }),
       version: 1,
       created_at: now,
       updated_at: now,
@@ -165,15 +170,30 @@ async function applyUpdate(
   actor: Actor,
   def: ObjectDef,
   before: RecordRow,
-  input: RecordInput,
+  given: RecordInput,
   fields: readonly CustomField[],
   action = `${def.object}.updated`,
 ): Promise<RecordRow> {
+  const n = normaliseRecordInput(def.object, given, { country: before.country });
+  const input = n.input;
   const customIn = validateCustomValues(fields, input.custom ?? {}, 'update');
   await checkRefs(trx, def, actor.workspaceId, input);
   const set: Record<string, unknown> = {};
   for (const [col, v] of Object.entries(coreColumns(def, input))) {
     if (!sameValue(before[col], v)) set[col] = v;
+  }
+  // A value sent again unchanged keeps the raw value it was first normalised from.
+  const rawDelta = Object.fromEntries(
+    Object.entries(n.raw).filter(([k]) => {
+      const col = def.fields.find((f) => f.key === k)?.column;
+      return !col || !sameValue(before[col], input[k] === '' ? null : input[k]);
+    }),
+  );
+  const raw = mergeRaw(before.raw, rawDelta);
+  if (JSON.stringify(raw) !== JSON.stringify(before.raw ?? {})) set.raw = raw;
+  if (def.object === 'contact') {
+    const quality = mergeQuality(before.quality, n.quality);
+    if (JSON.stringify(quality) !== JSON.stringify(before.quality ?? {})) set.quality = quality;
   }
   if (Object.keys(customIn).length) {
     const next = { ...before.custom };

@@ -6,6 +6,7 @@ import type { DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { ObjectDef } from '../crm/crm-objects.js';
 import { columnsOf, selectList, type RecordRow } from '../crm/records.repo.js';
+import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 
 /** One data row, parsed and validated, ready to be matched and written. */
 export interface PreparedRow {
@@ -76,6 +77,26 @@ function same(a: unknown, b: unknown): boolean {
  * Decides what happens to each row: create, update (only when something differs: importing
  * the same file twice changes nothing), skip, or error. Blank cells never overwrite.
  */
+/**
+ * The same normalisation as the API's (phone to E.164 in the row's or the record's country,
+ * country to ISO, names): core values by column, the raw values that changed, quality facts.
+ */
+function normaliseCore(def: ObjectDef, core: Record<string, unknown>, before?: RecordRow) {
+  const byKey: Record<string, unknown> = {};
+  for (const f of def.fields) if (f.column in core) byKey[f.key] = core[f.column];
+  const n = normaliseRecordInput(def.object, byKey, { country: before?.country });
+  const out: Record<string, unknown> = { ...core };
+  const raw: Record<string, string | null> = {};
+  for (const f of def.fields) {
+    if (!(f.column in core)) continue;
+    out[f.column] = n.input[f.key];
+    const r = n.raw[f.key];
+    // Unchanged values keep the raw value they were first normalised from.
+    if (r !== undefined && (!before || !same(before[f.column], out[f.column]))) raw[f.key] = r;
+  }
+  return { core: out, raw, quality: n.quality };
+}
+
 export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[], lock: boolean): Promise<Outcome[]> {
   const existing = await findExisting(
     db,
@@ -97,9 +118,18 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
       }
       const values: Record<string, unknown> = {};
       let changed = false;
-      for (const [col, v] of Object.entries(row.core)) {
+      const n = normaliseCore(c.def, row.core, before);
+      for (const [col, v] of Object.entries(n.core)) {
         values[col] = v;
         if (!same(before[col], v)) changed = true;
+      }
+      const raw = mergeRaw(before.raw, n.raw);
+      if (!same(before.raw ?? {}, raw)) changed = true;
+      values.raw = raw;
+      if (c.def.object === 'contact') {
+        const quality = mergeQuality(before.quality, n.quality);
+        if (!same(before.quality ?? {}, quality)) changed = true;
+        values.quality = quality;
       }
       const custom = { ...before.custom, ...row.custom };
       if (!same(before.custom, custom)) changed = true;
@@ -124,10 +154,17 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
         out.push({ action: 'error', row, reason: `Missing required ${[...missing, ...missingCustom].join(', ')}` });
         continue;
       }
+      const n = normaliseCore(c.def, row.core);
       out.push({
         action: 'create',
         row,
-        values: { ...row.core, custom: row.custom, ...(c.def.hasTraits && { traits: row.traits }) },
+        values: {
+          ...n.core,
+          custom: row.custom,
+          raw: mergeRaw({}, n.raw),
+          ...(c.def.object === 'contact' && { quality: mergeQuality({}, n.quality) }),
+          ...(c.def.hasTraits && { traits: row.traits }),
+        },
       });
     }
   }
@@ -188,7 +225,7 @@ function replace(out: Outcome[], o: Outcome, reason: string): void {
 /** Postgres array types for the unnest() bulk writes. */
 function pgType(def: ObjectDef, column: string): string {
   if (column === 'id' || column === 'workspace_id') return 'uuid';
-  if (column === 'custom' || column === 'traits') return 'jsonb';
+  if (column === 'custom' || column === 'traits' || column === 'raw' || column === 'quality') return 'jsonb';
   if (column === 'version') return 'int4';
   if (column === 'created_at' || column === 'updated_at' || column === 'deleted_at') return 'timestamptz';
   const f = def.fields.find((x) => x.column === column);
@@ -235,7 +272,7 @@ export async function writeBatch(
         created_at: c.now,
         updated_at: c.now,
       };
-      cols.forEach((col, i) => arrays[i]?.push(asParam(full[col] ?? (col === 'custom' || col === 'traits' ? {} : null))));
+      cols.forEach((col, i) => arrays[i]?.push(asParam(full[col] ?? (pgType(c.def, col) === 'jsonb' ? {} : null))));
     }
     await sql`insert into ${table} (${sql.join(cols.map((x) => sql.id(x)))})
       select * from unnest(${sql.join(cols.map((col, i) => sql`${arrays[i]}::${sql.raw(pgType(c.def, col))}[]`))})`.execute(trx);

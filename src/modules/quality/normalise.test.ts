@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { emailFacts, normaliseCountry, normaliseDomain, normaliseName, normalisePhone } from './normalise.js';
+
+describe('normalisation', () => {
+  it('reads countries from codes and names in several languages', () => {
+    for (const [raw, code] of [
+      ['United States', 'US'],
+      ['USA', 'US'],
+      ['U.S.A.', 'US'],
+      ['us', 'US'],
+      ['DEU', 'DE'],
+      ['Deutschland', 'DE'],
+      ['Allemagne', 'DE'],
+      ['Alemania', 'DE'],
+      ['  germany ', 'DE'],
+      ['UK', 'GB'],
+      ['Royaume-Uni', 'GB'],
+      ['España', 'ES'],
+      ['Espana', 'ES'],
+      ['Österreich', 'AT'],
+      ['Schweiz', 'CH'],
+      ['日本', 'JP'],
+      ['Россия', 'RU'],
+      ["Côte d'Ivoire", 'CI'],
+    ] as const) {
+      expect(normaliseCountry(raw).value, raw).toBe(code);
+    }
+    expect(normaliseCountry('DE')).toEqual({ value: 'DE', changed: false });
+    expect(normaliseCountry('Atlantis')).toMatchObject({ value: 'Atlantis', problem: 'unknown country' });
+  });
+
+  it('writes phones in E.164 using the contact country, and keeps what it cannot read', () => {
+    expect(normalisePhone('(415) 555-0132', 'US')).toMatchObject({ value: '+14155550132', changed: true });
+    expect(normalisePhone('+44 20 7946 0958', null).value).toBe('+442079460958');
+    expect(normalisePhone('030 1234567', 'DE').value).toBe('+49301234567');
+    expect(normalisePhone('0044 20 7946 0958', 'DE').value).toBe('+442079460958');
+    expect(normalisePhone('555 0132', null)).toMatchObject({ value: '555 0132', problem: 'no country to read it in' });
+    expect(normalisePhone('call me', 'US')).toMatchObject({ value: 'call me', problem: 'not a phone number' });
+  });
+
+  it('puts names in title case only when typed in one case, leaving other scripts alone', () => {
+    expect(normaliseName('  anna   SCHMIDT ').value).toBe('anna SCHMIDT');
+    expect(normaliseName('  anna   schmidt ').value).toBe('Anna Schmidt');
+    expect(normaliseName('ANNA-LENA').value).toBe('Anna-Lena');
+    expect(normaliseName("o'neil").value).toBe("O'Neil");
+    expect(normaliseName('ludwig van beethoven').value).toBe('Ludwig van Beethoven');
+    expect(normaliseName('McDonald').value).toBe('McDonald');
+    expect(normaliseName('田中 太郎').value).toBe('田中 太郎');
+    expect(normaliseName('محمد').value).toBe('محمد');
+    expect(normaliseName('ÉLODIE').value).toBe('Élodie');
+    expect(normaliseName('e\u0301lodie').value).toBe('Élodie');
+  });
+
+  it('reduces domains and URLs to the registrable domain', () => {
+    expect(normaliseDomain('https://www.Acme.co.uk/about').value).toBe('acme.co.uk');
+    expect(normaliseDomain('shop.acme.com').value).toBe('acme.com');
+    expect(normaliseDomain('acme.com')).toEqual({ value: 'acme.com', changed: false });
+  });
+
+  it('flags typo, free-mail and disposable domains', () => {
+    expect(emailFacts('ann@gmial.com')).toMatchObject({ suggestion: 'ann@gmail.com', disposable: false });
+    expect(emailFacts('ann@gmail.com')).toEqual({ suggestion: null, free: true, disposable: false });
+    expect(emailFacts('ann@mailinator.com')).toMatchObject({ disposable: true });
+    expect(emailFacts('ann@acme-robotics.de')).toEqual({ suggestion: null, free: false, disposable: false });
+  });
+
+  it('never throws and is idempotent, whatever the text (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('US', 'DE', null), (s, c) => {
+        for (const f of [normaliseCountry, normaliseName, normaliseDomain]) {
+          const once = f(s).value;
+          expect(f(once).value).toBe(once);
+        }
+        const p = normalisePhone(s, c).value;
+        expect(normalisePhone(p, c).value).toBe(p);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
