@@ -83,12 +83,16 @@ export function normaliseCountry(raw: string): Normalised<string> {
   return { value: trimmed, changed: trimmed !== raw, problem: 'unknown country' };
 }
 
+const E164 = /^\+[1-9][0-9]{7,14}$/;
+
 /**
  * A phone number to E.164 (+14155550132), read in the contact's country when it has no
  * international prefix. Without a country such a number cannot be read: it is kept as given.
  */
 export function normalisePhone(raw: string, country: string | null | undefined): Normalised<string> {
   const trimmed = raw.trim().replace(/\s+/g, ' ');
+  // Already E.164 (what exports, re-imports and most API clients send): nothing to read.
+  if (E164.test(trimmed)) return { value: trimmed, changed: trimmed !== raw };
   const region = country && /^[A-Z]{2}$/.test(country) ? (country as CountryCode) : undefined;
   const p = parsePhoneNumberFromString(trimmed, region);
   if (p && p.isPossible()) return { value: p.number, changed: p.number !== raw, ...(!p.isValid() && { problem: 'not a valid number' }) };
@@ -163,10 +167,23 @@ export interface EmailFacts {
 
 /** What an (already normalised) address tells: a likely typo, a free-mail or a disposable domain. */
 export function emailFacts(email: string): EmailFacts {
-  const domain = email.slice(email.lastIndexOf('@') + 1);
+  const at = email.lastIndexOf('@');
+  const domain = email.slice(at + 1);
   const free = FREE.has(domain);
   const disposable = DISPOSABLE.has(domain);
-  // The free-mail list holds common misspellings too (gmial.com): the suggestion is asked anyway.
-  const s = emailSpellChecker.run({ email });
-  return { suggestion: s && s.full !== email ? s.full : null, free, disposable };
+  const better = suggestedDomain(domain);
+  return { suggestion: better ? `${email.slice(0, at)}@${better}` : null, free, disposable };
+}
+
+/** Domain -> the domain it was probably meant to be (or null); many contacts share a domain. */
+const suggestions = new Map<string, string | null>();
+function suggestedDomain(domain: string): string | null {
+  const hit = suggestions.get(domain);
+  if (hit !== undefined) return hit;
+  // The free-mail list holds common misspellings too (gmial.com): the checker is asked anyway.
+  const s = emailSpellChecker.run({ email: `x@${domain}` });
+  const better = s && s.domain !== domain ? s.domain : null;
+  if (suggestions.size >= 100_000) suggestions.clear();
+  suggestions.set(domain, better);
+  return better;
 }
