@@ -13,6 +13,7 @@ import { activeFields } from '../crm/custom-fields.service.js';
 import { isValidEmail, normaliseEmail } from '../crm/field-types.js';
 import { externalIdsFor, selectList, toRecordView, type RecordRow } from '../crm/records.repo.js';
 import type { RecordView } from '../crm/records.schema.js';
+import { directRefs } from './segments.membership.js';
 import type { Ctx } from './segments.service.js';
 import type { createListSchema, List, listMembersChangeSchema, updateListSchema } from './lists.schema.js';
 
@@ -106,7 +107,7 @@ export async function deleteList(ctx: Ctx, actor: Actor, id: string): Promise<vo
     .where('workspace_id', '=', actor.workspaceId)
     .where('deleted_at', 'is', null)
     .execute();
-  const users = segments.filter((s) => JSON.stringify(s.definition).includes(`"list":"${id}"`));
+  const users = segments.filter((s) => directRefs(s.definition, 'list').has(id));
   if (users.length) throw new AppError('conflict', `Used by segment ${users.map((u) => `"${u.name}"`).join(', ')}: change those first`);
   await ctx.db.transaction().execute(async (trx) => {
     await trx.updateTable('lists').set({ deleted_at: ctx.clock.now() }).where('id', '=', id).execute();
@@ -297,8 +298,21 @@ export async function changeListMembersFromCsv(
 ): Promise<MembersChange> {
   await load(ctx.db, actor.workspaceId, listId);
   let rows: string[][];
+  let lines: number[];
   try {
-    rows = parse(text.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+    // With `info`, each record comes with the file line it starts on (blank lines and quoted
+    // line breaks included), so errors point at the line people see in their editor.
+    const parsed = parse(text.replace(/^\uFEFF/, ''), {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+      info: true,
+    }) as unknown as Array<{
+      record: string[];
+      info: { lines: number; raw?: string };
+    }>;
+    rows = parsed.map((p) => p.record);
+    lines = parsed.map((p, i) => startLine(parsed, i));
   } catch (err) {
     throw new AppError('validation_failed', `The file is not readable CSV: ${(err as Error).message}`);
   }
@@ -326,14 +340,36 @@ export async function changeListMembersFromCsv(
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   rows.forEach((cells, i) => {
     if (hasHeader && i === 0) return;
-    const line = i + 1;
+    const line = lines[i] ?? i + 1;
     const v = (cells[col] ?? '').trim();
     if (v === '') errors.push({ row: line, value: v, reason: `No ${kind} in this row` });
     else if (kind === 'id' && !uuid.test(v)) errors.push({ row: line, value: v, reason: 'Not a contact id' });
     else if (kind === 'email' && !isValidEmail(normaliseEmail(v))) errors.push({ row: line, value: v, reason: 'Not an email address' });
     else wanted.push({ value: kind === 'email' ? normaliseEmail(v) : v.toLowerCase(), kind, row: line });
   });
-  const ids = await resolveContacts(ctx.db, actor.workspaceId, wanted, errors);
+  // A contact named twice in the file is applied once; the repeats are reported, not dropped silently.
+  const firstRow = new Map<string, number>();
+  const unique = wanted.filter((w) => {
+    const seen = firstRow.get(w.value);
+    if (seen === undefined) {
+      firstRow.set(w.value, w.row);
+      return true;
+    }
+    errors.push({ row: w.row, value: w.value, reason: `Repeats row ${seen}` });
+    return false;
+  });
+  const ids = await resolveContacts(ctx.db, actor.workspaceId, unique, errors);
   errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
   return finish(ctx, actor, listId, op, ids, 'file', errors);
+}
+
+/**
+ * The line a record starts on. csv-parse's `info.lines` is the line it ends on; a record spanning
+ * several lines (a quoted line break) starts that many lines earlier.
+ */
+function startLine(parsed: Array<{ record: string[]; info: { lines: number } }>, i: number): number {
+  const p = parsed[i];
+  if (!p) return i + 1;
+  const breaks = p.record.reduce((n, cell) => n + (cell.match(/\r\n|\n|\r/g)?.length ?? 0), 0);
+  return p.info.lines - breaks;
 }

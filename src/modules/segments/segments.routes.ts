@@ -7,6 +7,7 @@ import { contactSchema, idParamsSchema } from '../crm/records.schema.js';
 import { AppError } from '../../platform/errors.js';
 import {
   changeSchema,
+  contactMembershipSchema,
   createSegmentSchema,
   explainResultSchema,
   previewSchema,
@@ -223,12 +224,7 @@ export async function segmentsRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'The segments and lists a contact is in now',
         params: idParamsSchema,
-        response: {
-          200: z.object({
-            segments: z.array(z.object({ id: z.string(), name: z.string(), enteredAt: z.string() })),
-            lists: z.array(z.object({ id: z.string(), name: z.string(), addedAt: z.string(), addedBy: z.string() })),
-          }),
-        },
+        response: { 200: contactMembershipSchema },
       },
     },
     async (req) => contactSegments(ctx.db, requireAuth(req).actor.workspaceId, req.params.id),

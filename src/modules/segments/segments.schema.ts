@@ -230,3 +230,9 @@ export type MembershipChangeView = z.infer<typeof changeSchema>;
 
 export const explainResultSchema = z.object({ sql: z.string(), parameters: z.array(z.unknown()), plan: z.array(z.string()) });
 export const sizesSchema = z.object({ data: z.array(z.object({ day: z.string(), size: z.number() })) });
+
+/** The segments and lists a contact is in now (`GET /api/v1/contacts/:id/segments`). */
+export const contactMembershipSchema = z.object({
+  segments: z.array(z.object({ id: z.string(), name: z.string(), enteredAt: z.string() })),
+  lists: z.array(z.object({ id: z.string(), name: z.string(), addedAt: z.string(), addedBy: z.string() })),
+});

@@ -206,7 +206,8 @@ describe('segment definitions', () => {
     expect(await count({ not: { seatsAtLeast: 7 } })).toBe(7);
     const list = json<{ id: string }>(await call('POST', '/api/v1/lists', { name: 'Seg list' }));
     expect(await count({ list: list.id })).toBe(0);
-    const file = 'Email,Name\nseg0@example.com,A\nSEG1@example.com,B\nnot-an-email,C\nnobody@example.com,D\n,E\n';
+    const file =
+      'Email,Name\nseg0@example.com,A\nSEG1@example.com,B\nnot-an-email,C\nnobody@example.com,D\n,E\n\nseg0@example.com,"again,\nwith a line break"\n';
     const up = await t.app.inject({
       method: 'POST',
       url: `/api/v1/lists/${list.id}/members/add`,
@@ -221,6 +222,7 @@ describe('segment definitions', () => {
         { row: 4, value: 'not-an-email', reason: 'Not an email address' },
         { row: 5, value: 'nobody@example.com', reason: 'No contact with this email' },
         { row: 6, value: '', reason: 'No email in this row' },
+        { row: 8, value: 'seg0@example.com', reason: 'Repeats row 2' },
       ],
     });
     expect(await count({ list: list.id })).toBe(2);
