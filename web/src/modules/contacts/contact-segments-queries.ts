@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { changeSchema } from '../../../../src/modules/segments/segments.schema.js';
+import { changeSchema, contactMembershipSchema } from '../../../../src/modules/segments/segments.schema.js';
 
-// GET /contacts/:id/segments declares its answer inline in segments.routes.ts (no exported
-// schema), so the browser reads the fields it shows with a schema of its own.
-export const contactMembershipSchema = z.object({
-  segments: z.array(z.object({ id: z.string(), name: z.string(), enteredAt: z.string() })),
-  lists: z.array(z.object({ id: z.string(), name: z.string(), addedAt: z.string(), addedBy: z.string() })),
-});
+export { contactMembershipSchema };
 export type ContactMembership = z.infer<typeof contactMembershipSchema>;
 
 export type MembershipChange = z.infer<typeof changeSchema>;
