@@ -1,6 +1,8 @@
+import { z } from 'zod';
+
 /**
  * Channel groups for touchpoints. The rules are data, checked in order; the first that matches
- * wins. They follow the common default channel grouping (as GA4 documents it), simplified:
+ * wins. A workspace may edit them (`PUT /api/v1/channel-rules`); these are the defaults. They follow the common default channel grouping (as GA4 documents it), simplified:
  *
  * | channel         | when                                                                  |
  * | --------------- | --------------------------------------------------------------------- |
@@ -25,47 +27,112 @@ export interface Visit {
   referrerHost: string | null;
 }
 
-const SEARCH = /(^|\.)(google|bing|yahoo|duckduckgo|baidu|yandex|ecosia|qwant|search\.brave|startpage)\./;
-const SOCIAL =
-  /(^|\.)(facebook|fb|instagram|linkedin|lnkd|twitter|t\.co|x\.com|reddit|youtube|tiktok|pinterest|threads|mastodon|bsky)(\.|$)/;
+export const CLICK_IDS = ['gclid', 'msclkid', 'fbclid', 'li_fat_id', 'ttclid'] as const;
 
-export interface ChannelRule {
-  channel: string;
-  test: (v: Visit) => boolean;
-}
+/**
+ * One rule of the table: the channel, and when it applies. Any one condition is enough:
+ * a click id of one of these kinds, a medium or source equal to one of these (case-insensitive),
+ * a source or referrer on one of these sites (`google` matches google.com and www.google.co.uk;
+ * `t.co` matches t.co), any outside referrer, any campaign parameter.
+ */
+export const channelRuleSchema = z
+  .object({
+    channel: z.string().trim().min(1).max(50),
+    when: z
+      .object({
+        clickIds: z.array(z.enum(CLICK_IDS)).max(CLICK_IDS.length).optional(),
+        mediums: z.array(z.string().trim().min(1).max(100)).max(200).optional(),
+        sources: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+        sites: z
+          .array(
+            z
+              .string()
+              .trim()
+              .regex(/^[a-z0-9][a-z0-9.-]{0,99}$/i, 'A site is a name or domain such as google or t.co'),
+          )
+          .max(500)
+          .optional(),
+        anyReferrer: z.boolean().optional(),
+        anyCampaign: z.boolean().optional(),
+      })
+      .strict()
+      .refine((w) => Object.values(w).some((x) => (Array.isArray(x) ? x.length > 0 : x === true)), 'A rule needs at least one condition'),
+  })
+  .strict();
+export type ChannelRule = z.infer<typeof channelRuleSchema>;
+export const channelRulesSchema = z.array(channelRuleSchema).min(1, 'Keep at least one rule').max(50);
 
-const m = (v: Visit, re: RegExp) => Boolean(v.medium && re.test(v.medium.toLowerCase()));
-const s = (v: Visit, re: RegExp) => Boolean(v.source && re.test(v.source.toLowerCase()));
-
-export const channelRules: ChannelRule[] = [
-  {
-    channel: 'paid search',
-    test: (v) => v.clickIdType === 'gclid' || v.clickIdType === 'msclkid' || m(v, /^(cpc|ppc|paidsearch|paid_search|sem)$/),
-  },
+/** The documented defaults (the table above), as data. */
+export const defaultChannelRules: ChannelRule[] = [
+  { channel: 'paid search', when: { clickIds: ['gclid', 'msclkid'], mediums: ['cpc', 'ppc', 'paidsearch', 'paid_search', 'sem'] } },
   {
     channel: 'paid social',
-    test: (v) =>
-      v.clickIdType === 'fbclid' ||
-      v.clickIdType === 'li_fat_id' ||
-      v.clickIdType === 'ttclid' ||
-      m(v, /^(paid[_-]?social|social[_-]?paid|paidsocial)$/),
+    when: {
+      clickIds: ['fbclid', 'li_fat_id', 'ttclid'],
+      mediums: ['paid_social', 'paid-social', 'paidsocial', 'social_paid', 'social-paid', 'socialpaid'],
+    },
   },
-  { channel: 'email', test: (v) => m(v, /^(e-?mail|newsletter)$/) || s(v, /^(e-?mail|newsletter)$/) },
+  { channel: 'email', when: { mediums: ['email', 'e-mail', 'newsletter'], sources: ['email', 'e-mail', 'newsletter'] } },
   {
     channel: 'organic social',
-    test: (v) => m(v, /^(social|social-network|sm)$/) || s(v, SOCIAL) || Boolean(v.referrerHost && SOCIAL.test(v.referrerHost)),
+    when: {
+      mediums: ['social', 'social-network', 'sm'],
+      sites: [
+        'facebook',
+        'fb',
+        'instagram',
+        'linkedin',
+        'lnkd',
+        'twitter',
+        't.co',
+        'x.com',
+        'reddit',
+        'youtube',
+        'tiktok',
+        'pinterest',
+        'threads',
+        'mastodon',
+        'bsky',
+      ],
+    },
   },
-  { channel: 'organic search', test: (v) => m(v, /^organic$/) || s(v, SEARCH) || Boolean(v.referrerHost && SEARCH.test(v.referrerHost)) },
-  { channel: 'display', test: (v) => m(v, /^(display|banner|cpm|expandable)$/) },
-  { channel: 'referral', test: (v) => m(v, /^referral$/) || Boolean(v.referrerHost) },
-  { channel: 'other campaign', test: (v) => Boolean(v.source || v.medium || v.campaign) },
+  {
+    channel: 'organic search',
+    when: {
+      mediums: ['organic'],
+      sites: ['google', 'bing', 'yahoo', 'duckduckgo', 'baidu', 'yandex', 'ecosia', 'qwant', 'search.brave', 'startpage'],
+    },
+  },
+  { channel: 'display', when: { mediums: ['display', 'banner', 'cpm', 'expandable'] } },
+  { channel: 'referral', when: { mediums: ['referral'], anyReferrer: true } },
+  { channel: 'other campaign', when: { anyCampaign: true } },
 ];
 
-export function classifyChannel(v: Visit): string {
-  return channelRules.find((r) => r.test(v))?.channel ?? 'direct';
+/** `site` as a whole label sequence inside `host` (google in www.google.co.uk, not in googler.com). */
+function onSite(host: string | null, site: string): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase();
+  const s = site.toLowerCase();
+  return h === s || h.startsWith(`${s}.`) || h.endsWith(`.${s}`) || h.includes(`.${s}.`);
 }
 
-const CLICK_IDS = ['gclid', 'msclkid', 'fbclid', 'li_fat_id', 'ttclid'] as const;
+function matches(rule: ChannelRule, v: Visit): boolean {
+  const w = rule.when;
+  const medium = v.medium?.toLowerCase() ?? null;
+  const source = v.source?.toLowerCase() ?? null;
+  if (w.clickIds && v.clickIdType && (w.clickIds as readonly string[]).includes(v.clickIdType)) return true;
+  if (w.mediums && medium && w.mediums.some((m) => m.toLowerCase() === medium)) return true;
+  if (w.sources && source && w.sources.some((x) => x.toLowerCase() === source)) return true;
+  if (w.sites && w.sites.some((site) => onSite(source, site) || onSite(v.referrerHost, site))) return true;
+  if (w.anyReferrer && v.referrerHost) return true;
+  if (w.anyCampaign && (v.source || v.medium || v.campaign)) return true;
+  return false;
+}
+
+/** The first rule that matches, in order; `direct` when none does. */
+export function classifyChannel(v: Visit, rules: readonly ChannelRule[] = defaultChannelRules): string {
+  return rules.find((r) => matches(r, v))?.channel ?? 'direct';
+}
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, 500) : null;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { BlockList } from 'node:net';
 import { isbot } from 'isbot';
 import type { Clock } from '../../platform/clock.js';
 import type { Insertable } from 'kysely';
@@ -6,8 +7,10 @@ import type { Db, DbOrTx } from '../../platform/db/database.js';
 import type { TouchpointsTable } from '../../platform/db/schema.js';
 import { newId } from '../../platform/ids.js';
 import { visitOf, classifyChannel } from './channels.js';
+import { rulesFor } from './channel-rules.service.js';
 import { checkAgainstPlan, planFor, recordStats, type PlanCheck } from './tracking-plan.service.js';
 import { messageSchema, type Message } from './messages.schema.js';
+import { isExcluded } from './sources.service.js';
 import { resolveProfile, linkGroupsToAccounts, linkProfilesToContacts, type ContactLink, type GroupLink } from './identity.service.js';
 
 export interface IngestCtx {
@@ -33,6 +36,8 @@ export interface IngestResult {
   stored: number;
   duplicates: number;
   bots: number;
+  /** Dropped: sent from an address the source excludes (the team's own traffic). */
+  excluded: number;
   rejected: Rejected[];
 }
 
@@ -98,15 +103,16 @@ export function normalise(
  */
 export async function ingest(
   ctx: IngestCtx,
-  source: { sourceId: string; workspaceId: string },
+  source: { sourceId: string; workspaceId: string; excluded?: BlockList | null },
   raws: unknown[],
-  batch: { context?: Record<string, unknown>; sentAt?: unknown } = {},
+  batch: { context?: Record<string, unknown>; sentAt?: unknown; requestIp?: string } = {},
   count: (outcome: string, n?: number) => void = () => undefined,
 ): Promise<IngestResult> {
   const receivedAt = ctx.clock.now();
   const ok: Normalised[] = [];
   const rejected: Rejected[] = [];
   let bots = 0;
+  let excluded = 0;
   raws.forEach((raw, index) => {
     const n = normalise(raw, batch, receivedAt);
     if (typeof n === 'string') {
@@ -120,9 +126,13 @@ export async function ingest(
     } else if (typeof n.context.userAgent === 'string' && isbot(n.context.userAgent)) {
       bots++;
       count('bot');
+    } else if (isExcluded(source.excluded ?? null, n.context.ip ?? batch.requestIp)) {
+      // The visitor's address: what a server-side library forwards in context.ip, else the request's.
+      excluded++;
+      count('internal');
     } else ok.push(n);
   });
-  if (ok.length === 0) return { stored: 0, duplicates: 0, bots, rejected };
+  if (ok.length === 0) return { stored: 0, duplicates: 0, bots, excluded, rejected };
   const ws = source.workspaceId;
   const links: ContactLink[] = [];
   const groups: GroupLink[] = [];
@@ -234,7 +244,7 @@ export async function ingest(
   count('duplicate', duplicates);
   if (links.length) await linkProfilesToContacts(ctx, ws, links);
   if (groups.length) await linkGroupsToAccounts(ctx, ws, groups);
-  return { stored, duplicates, bots, rejected };
+  return { stored, duplicates, bots, excluded, rejected };
 }
 
 /**
@@ -252,6 +262,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     if (v) visits.push({ row, n, v });
   }
   if (visits.length === 0) return;
+  const rules = await rulesFor(trx, ws, Date.now());
   // Each profile's latest touchpoint, in one query; then the batch's visits in order.
   const profiles = [...new Set(visits.map((x) => String(x.row.profile_id)))];
   const lastRows = await sql<{ profile_id: string; ts: Date; source: string | null; campaign: string | null }>`
@@ -260,7 +271,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
   const last = new Map(lastRows.rows.map((r) => [r.profile_id, { ts: new Date(r.ts), source: r.source, campaign: r.campaign }]));
   const out: Array<Insertable<TouchpointsTable>> = [];
   for (const { row, n, v } of visits) {
-    const channel = classifyChannel(v);
+    const channel = classifyChannel(v, rules);
     const profileId = String(row.profile_id);
     const prev = last.get(profileId);
     const source = v.source ?? v.referrerHost;

@@ -128,6 +128,35 @@ export async function contactIdentities(db: DbOrTx, ws: string, contactId: strin
   };
 }
 
+/**
+ * The identity merges behind a contact's profile: which anonymous or known profile was folded into
+ * which, why (same userId, alias, identify with both ids) and when. Merged profiles point straight
+ * at their survivor, so one step finds them all.
+ */
+export async function contactMerges(db: DbOrTx, ws: string, contactId: string) {
+  const profiles = await profilesOfContact(db, ws, contactId);
+  if (profiles.length === 0) return { data: [] };
+  const folded = await db.selectFrom('profiles').select('id').where('merged_into', 'in', profiles).execute();
+  const all = [...profiles, ...folded.map((p) => p.id)];
+  const rows = await db
+    .selectFrom('profile_merges')
+    .selectAll()
+    .where('workspace_id', '=', ws)
+    .where('into_profile', 'in', all)
+    .orderBy('merged_at', 'desc')
+    .limit(500)
+    .execute();
+  return {
+    data: rows.map((m) => ({
+      fromProfile: m.from_profile,
+      intoProfile: m.into_profile,
+      reason: m.reason,
+      messageId: m.message_id,
+      at: m.merged_at.toISOString(),
+    })),
+  };
+}
+
 export async function contactTouchpoints(db: DbOrTx, ws: string, contactId: string, q: { limit: number; cursor?: string }) {
   const profiles = await profilesOfContact(db, ws, contactId);
   if (profiles.length === 0) return { data: [], nextCursor: null };

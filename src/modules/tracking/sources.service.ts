@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import type { z } from 'zod';
 import type { Selectable } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
@@ -8,9 +9,9 @@ import type { SourceKeysTable, SourcesTable } from '../../platform/db/schema.js'
 import { AppError, notFound } from '../../platform/errors.js';
 import { newId, randomToken } from '../../platform/ids.js';
 import { sha256 } from '../../platform/tokens.js';
-import { type createSourceSchema, type Source } from './sources.schema.js';
+import { type createSourceSchema, type Source, type updateSourceSchema } from './sources.schema.js';
 
-export { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema, type Source } from './sources.schema.js';
+export { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema, updateSourceSchema, type Source } from './sources.schema.js';
 
 export interface Ctx {
   db: Db;
@@ -35,6 +36,7 @@ function toSource(s: Selectable<SourcesTable>, keys: Selectable<SourceKeysTable>
     name: s.name,
     kind: s.kind as Source['kind'],
     retentionDays: s.retention_days,
+    excludedIps: s.excluded_ips,
     createdAt: s.created_at.toISOString(),
     keys: keys.map((k) => ({
       id: k.id,
@@ -112,6 +114,45 @@ export async function listSources(ctx: Ctx, workspaceId: string): Promise<Source
   );
 }
 
+/** Renames a source, sets its retention or the addresses whose traffic it drops. */
+export async function updateSource(ctx: Ctx, actor: Actor, sourceId: string, input: z.infer<typeof updateSourceSchema>): Promise<Source> {
+  const out = await ctx.db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('sources')
+      .selectAll()
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('id', '=', sourceId)
+      .where('deleted_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before) throw notFound('Source');
+    const now = ctx.clock.now();
+    const after = await trx
+      .updateTable('sources')
+      .set({
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.retentionDays !== undefined && { retention_days: input.retentionDays }),
+        ...(input.excludedIps !== undefined && { excluded_ips: [...new Set(input.excludedIps)] }),
+        updated_at: now,
+      })
+      .where('id', '=', sourceId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, ctx.clock, actor, {
+      action: 'source.updated',
+      entityType: 'source',
+      entityId: sourceId,
+      before: { name: before.name, retentionDays: before.retention_days, excludedIps: before.excluded_ips },
+      after: { name: after.name, retentionDays: after.retention_days, excludedIps: after.excluded_ips },
+    });
+    const keys = await trx.selectFrom('source_keys').selectAll().where('source_id', '=', sourceId).orderBy('created_at', 'desc').execute();
+    return toSource(after, keys, now);
+  });
+  // This process applies the new exclusions at once; others within the key cache's 5 seconds.
+  clearWriteKeyCache();
+  return out;
+}
+
 /** A new write key; the old ones keep working for `overlapHours` so deployed clients can move over. */
 export async function rotateSourceKey(
   ctx: Ctx,
@@ -183,6 +224,34 @@ export async function revokeSourceKey(ctx: Ctx, actor: Actor, sourceId: string, 
 export interface SourceIdentity {
   sourceId: string;
   workspaceId: string;
+  /** Addresses whose events this source drops (null: none). */
+  excluded: BlockList | null;
+}
+
+/** A BlockList of addresses and CIDR ranges (validated when saved; anything unreadable is skipped). */
+export function blockListOf(ranges: readonly string[]): BlockList | null {
+  if (ranges.length === 0) return null;
+  const list = new BlockList();
+  for (const r of ranges) {
+    const [addr = '', bits] = r.split('/');
+    const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
+    try {
+      if (bits === undefined) list.addAddress(addr, type);
+      else list.addSubnet(addr, Number(bits), type);
+    } catch {
+      /* skipped */
+    }
+  }
+  return list;
+}
+
+/** Whether an address (v4, v6 or v4-mapped v6) is on the list. */
+export function isExcluded(list: BlockList | null, ip: unknown): boolean {
+  if (!list || typeof ip !== 'string' || ip === '') return false;
+  const plain = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  const kind = isIP(plain);
+  if (kind === 0) return false;
+  return list.check(plain, kind === 6 ? 'ipv6' : 'ipv4');
 }
 
 // Ingestion checks a write key on every request: a short cache keeps that off the database.
@@ -201,11 +270,11 @@ export async function authenticateWriteKey(ctx: Ctx, key: string): Promise<Sourc
   const row = await ctx.db
     .selectFrom('source_keys as k')
     .innerJoin('sources as s', 's.id', 'k.source_id')
-    .select(['k.source_id', 'k.workspace_id', 'k.revoked_at', 'k.expires_at', 's.deleted_at'])
+    .select(['k.source_id', 'k.workspace_id', 'k.revoked_at', 'k.expires_at', 's.deleted_at', 's.excluded_ips'])
     .where('k.key_hash', '=', hash)
     .executeTakeFirst();
   const ok = row && !row.revoked_at && !row.deleted_at && (!row.expires_at || row.expires_at.getTime() > now);
-  const id = ok ? { sourceId: row.source_id, workspaceId: row.workspace_id } : null;
+  const id = ok ? { sourceId: row.source_id, workspaceId: row.workspace_id, excluded: blockListOf(row.excluded_ips) } : null;
   if (cache.size > 10_000) cache.clear();
   cache.set(hash, { id, until: now + CACHE_MS, expiresAt: row?.expires_at?.getTime() ?? null });
   if (!id) throw new AppError('invalid_api_key', 'Unknown or revoked write key');

@@ -17,7 +17,9 @@ import {
   seenEventSchema,
   trackingPlanReport,
 } from './tracking-plan.service.js';
-import { contactEvents, contactIdentities, contactTouchpoints, recentEvents } from './profile.service.js';
+import { channelRuleSchema, channelRulesSchema } from './channels.js';
+import { getChannelRules, putChannelRules, resetChannelRules } from './channel-rules.service.js';
+import { contactEvents, contactIdentities, contactMerges, contactTouchpoints, recentEvents } from './profile.service.js';
 import {
   authenticateWriteKey,
   createSource,
@@ -25,9 +27,17 @@ import {
   listSources,
   revokeSourceKey,
   rotateKeySchema,
+  updateSourceSchema,
   rotateSourceKey,
+  updateSource,
   sourceSchema,
 } from './sources.service.js';
+
+const channelRulesViewSchema = z.object({
+  rules: z.array(channelRuleSchema),
+  isDefault: z.boolean(),
+  updatedAt: z.string().nullable(),
+});
 
 /** The write key: HTTP Basic user name (what Segment's libraries send), else `writeKey` in the body. */
 function writeKeyOf(req: FastifyRequest): string | null {
@@ -94,7 +104,7 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       const type = req.url.split('?')[0]?.split('/')[2];
       messages = [{ ...(body as Record<string, unknown>), type }];
     }
-    const result = await ingest(ctx, source, messages, batchMeta, count);
+    const result = await ingest(ctx, source, messages, { ...batchMeta, requestIp: req.ip }, count);
     if (kind === 'single' && result.rejected.length) {
       throw new AppError('validation_failed', result.rejected[0]?.reason ?? 'The message is not valid');
     }
@@ -109,6 +119,7 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       success: true,
       stored: result.stored,
       duplicates: result.duplicates,
+      ...(result.excluded && { excluded: result.excluded }),
       ...(result.rejected.length && { rejected: result.rejected.slice(0, 100) }),
     });
   };
@@ -155,6 +166,53 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => reply.status(201).send(await createSource(ctx, requireAuth(req).actor, req.body)),
+  );
+  r.get(
+    '/api/v1/channel-rules',
+    {
+      config: { permission: 'tracking.read' },
+      schema: {
+        tags,
+        summary: 'The channel grouping rules for touchpoints, in order (the workspace’s own, or the defaults)',
+        response: { 200: channelRulesViewSchema },
+      },
+    },
+    async (req) => getChannelRules(ctx.db, requireAuth(req).actor.workspaceId),
+  );
+  r.put(
+    '/api/v1/channel-rules',
+    {
+      config: { permission: 'tracking.manage' },
+      schema: {
+        tags,
+        summary: 'Replace the channel grouping rules (applies to touchpoints recorded from now on)',
+        body: z.object({ rules: channelRulesSchema }).strict(),
+        response: { 200: channelRulesViewSchema },
+      },
+    },
+    async (req) => putChannelRules(ctx, requireAuth(req).actor, req.body.rules),
+  );
+  r.delete(
+    '/api/v1/channel-rules',
+    {
+      config: { permission: 'tracking.manage' },
+      schema: { tags, summary: 'Go back to the default channel grouping rules', response: { 200: channelRulesViewSchema } },
+    },
+    async (req) => resetChannelRules(ctx, requireAuth(req).actor),
+  );
+  r.patch(
+    '/api/v1/sources/:id',
+    {
+      config: { permission: 'tracking.manage' },
+      schema: {
+        tags,
+        summary: 'Rename a source, set its retention, or the IP addresses and ranges whose events it drops',
+        params: idParamsSchema,
+        body: updateSourceSchema,
+        response: { 200: sourceSchema },
+      },
+    },
+    async (req) => updateSource(ctx, requireAuth(req).actor, req.params.id, req.body),
   );
   r.post(
     '/api/v1/sources/:id/rotate',
@@ -267,6 +325,31 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => contactIdentities(ctx.db, requireAuth(req).actor.workspaceId, req.params.id),
+  );
+  r.get(
+    '/api/v1/contacts/:id/merges',
+    {
+      config: { permission: 'tracking.read' },
+      schema: {
+        tags,
+        summary: "The identity merges behind a contact's profile (which profile was folded into which, why, when), newest first",
+        params: idParamsSchema,
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                fromProfile: z.string(),
+                intoProfile: z.string(),
+                reason: z.string(),
+                messageId: z.string().nullable(),
+                at: z.string(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => contactMerges(ctx.db, requireAuth(req).actor.workspaceId, req.params.id),
   );
   r.get(
     '/api/v1/contacts/:id/touchpoints',

@@ -375,3 +375,80 @@ describe('channel rules', () => {
     expect(ch({ page: { url: 'https://a.example/?utm_source=partner&utm_medium=cpm' } })).toBe('display');
   });
 });
+
+describe('workspace settings for tracking', () => {
+  const api = (method: string, path: string, payload?: object) =>
+    t.app.inject({ method: method as 'GET', url: path, headers: bearer(key), ...(payload && { payload }) });
+
+  it('drops events from excluded addresses (context.ip or the request), counts them, and validates ranges', async () => {
+    for (const bad of [['10.0.0.0/33'], ['not an ip'], ['1.2.3.4/8/1'], ['2001:db8::/129']]) {
+      expect((await api('PATCH', `/api/v1/sources/${sourceId}`, { excludedIps: bad })).statusCode, bad[0]).toBe(400);
+    }
+    const res = await api('PATCH', `/api/v1/sources/${sourceId}`, { excludedIps: ['203.0.113.0/24', '2001:db8::/32', '127.0.0.1'] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(json<{ excludedIps: string[] }>(res).excludedIps).toEqual(['203.0.113.0/24', '2001:db8::/32', '127.0.0.1']);
+    const sent = await post('/v1/batch', {
+      batch: [
+        { type: 'track', event: 'Office', userId: 'ip-1', messageId: 'ip-a', context: { ip: '203.0.113.50' } },
+        { type: 'track', event: 'Office v6', userId: 'ip-1', messageId: 'ip-b', context: { ip: '2001:db8::7' } },
+        { type: 'track', event: 'Customer', userId: 'ip-1', messageId: 'ip-c', context: { ip: '198.51.100.4' } },
+        // No context.ip: the request's address counts (the test client is 127.0.0.1, excluded).
+        { type: 'track', event: 'From here', userId: 'ip-1', messageId: 'ip-d' },
+      ],
+    });
+    expect(json(sent)).toMatchObject({ stored: 1, excluded: 3 });
+    const metrics = await t.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/keel_tracking_events_total\{[^}]*outcome="internal"[^}]*\} 3/);
+    await api('PATCH', `/api/v1/sources/${sourceId}`, { excludedIps: [] });
+  });
+
+  it('lets a workspace edit the channel table; new touchpoints follow it, and it can go back to the defaults', async () => {
+    const before = json<{ rules: Array<{ channel: string }>; isDefault: boolean }>(await api('GET', '/api/v1/channel-rules'));
+    expect(before.isDefault).toBe(true);
+    expect(before.rules.map((r) => r.channel)).toContain('paid search');
+    expect((await api('PUT', '/api/v1/channel-rules', { rules: [{ channel: 'x', when: {} }] })).statusCode).toBe(400);
+    expect((await api('PUT', '/api/v1/channel-rules', { rules: [] })).statusCode).toBe(400);
+    const put = await api('PUT', '/api/v1/channel-rules', {
+      rules: [{ channel: 'partners', when: { sources: ['partnerstack'], sites: ['g2.com'] } }, ...before.rules],
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(json(put)).toMatchObject({ isDefault: false });
+    await post('/v1/batch', {
+      batch: [
+        { type: 'identify', userId: 'chan-1', messageId: 'chan-id', traits: { email: 'chan@example.com' } },
+        {
+          type: 'page',
+          userId: 'chan-1',
+          messageId: 'chan-p1',
+          context: { page: { url: 'https://a.example/?utm_source=PartnerStack&utm_medium=affiliate' } },
+        },
+      ],
+    });
+    const c = await contactByEmail('chan@example.com');
+    const tps = json<{ data: Array<{ channel: string }> }>(await api('GET', `/api/v1/contacts/${c?.id}/touchpoints`)).data;
+    expect(tps.map((x) => x.channel)).toEqual(['partners']);
+    const reset = json<{ isDefault: boolean }>(await api('DELETE', '/api/v1/channel-rules'));
+    expect(reset.isDefault).toBe(true);
+    const audit = json<{ data: Array<{ action: string }> }>(await api('GET', '/api/v1/audit?limit=50'));
+    expect(audit.data.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['channel_rules.updated', 'channel_rules.reset', 'source.updated']),
+    );
+  });
+
+  it("shows the identity merges behind a contact's profile", async () => {
+    await post('/v1/batch', {
+      batch: [
+        // A visitor browses anonymously; the same person is known by user id on another device...
+        { type: 'page', anonymousId: 'merge-anon', messageId: 'mg-1' },
+        { type: 'identify', userId: 'merge-user', messageId: 'mg-2', traits: { email: 'merge@example.com' } },
+        // ...then signs in on the first device: the anonymous profile folds into the known one.
+        { type: 'track', event: 'Signed In', anonymousId: 'merge-anon', userId: 'merge-user', messageId: 'mg-3' },
+      ],
+    });
+    const c = await contactByEmail('merge@example.com');
+    const merges = json<{ data: Array<{ reason: string }> }>(await api('GET', `/api/v1/contacts/${c?.id}/merges`)).data;
+    expect(merges).toEqual([expect.objectContaining({ reason: 'track with userId and anonymousId' })]);
+    // Nothing was lost: the anonymous page view is the contact's now.
+    expect((await eventsOf(c?.id ?? '')).map((e) => e.messageId).sort()).toEqual(['mg-1', 'mg-2', 'mg-3']);
+  });
+});

@@ -265,9 +265,16 @@ export interface SourcesTable {
   name: string;
   kind: string;
   retention_days: number | null;
+  excluded_ips: Generated<string[]>;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
+}
+
+export interface ChannelRulesTable {
+  workspace_id: string;
+  rules: Json<unknown>;
+  updated_at: Timestamp;
 }
 
 export interface SourceKeysTable {
@@ -496,4 +503,5 @@ export interface DB {
   segment_queue: SegmentQueueTable;
   consents: ConsentsTable;
   consent_events: ConsentEventsTable;
+  channel_rules: ChannelRulesTable;
 }

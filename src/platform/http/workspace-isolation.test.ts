@@ -66,6 +66,7 @@ const patchBodies: Record<string, object> = {
   imports: { mode: 'create' },
   segments: { name: 'hijacked' },
   lists: { name: 'hijacked' },
+  sources: { name: 'hijacked', excludedIps: ['0.0.0.0/0'] },
 };
 
 function idFor(url: string): string | undefined {
@@ -88,7 +89,7 @@ describe('workspace isolation', () => {
     const before = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const beforeKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const crmBefore: Record<string, unknown[]> = {};
-    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments'] as const) {
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments', 'sources'] as const) {
       crmBefore[table] = await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     }
     crmBefore.list_members = await t.db.handle.db
@@ -135,7 +136,7 @@ describe('workspace isolation', () => {
     const afterKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     expect(after).toEqual(before);
     expect(afterKeys).toEqual(beforeKeys);
-    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments'] as const) {
+    for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments', 'sources'] as const) {
       expect(await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute(), table).toEqual(
         crmBefore[table],
       );
