@@ -67,19 +67,19 @@ export function toRecordView(
   }
   if (def.hasTraits) out.traits = row.traits ?? {};
   const custom: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row.custom ?? {})) if (liveKeys.has(k)) custom[k] = v;
-  return {
-    ...out,
-    id: row.id,
-    custom,
-    raw: (row.raw as Record<string, string> | undefined) ?? {},
-    ...(def.object === 'contact' && { quality: (row.quality as Record<string, unknown> | undefined) ?? {} }),
-    externalIds,
-    version: row.version,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    deletedAt: row.deleted_at === null ? null : iso(row.deleted_at),
-  };
+  const stored = row.custom ?? {};
+  for (const k in stored) if (liveKeys.has(k)) custom[k] = stored[k];
+  // Assigned in the order the API shows them, not spread into a new object: an export calls this
+  // for every row, and the spread and Object.entries were half of a JSON Lines export's time.
+  out.custom = custom;
+  out.raw = (row.raw as Record<string, string> | undefined) ?? {};
+  if (def.object === 'contact') out.quality = (row.quality as Record<string, unknown> | undefined) ?? {};
+  out.externalIds = externalIds;
+  out.version = row.version;
+  out.createdAt = iso(row.created_at);
+  out.updatedAt = iso(row.updated_at);
+  out.deletedAt = row.deleted_at === null ? null : iso(row.deleted_at);
+  return out as RecordView;
 }
 
 export async function findRecord(

@@ -166,6 +166,20 @@ describe('writeExport', () => {
       updatedAt: '2026-02-03T04:05:06.000Z',
       deletedAt: null,
     });
+    // The keys in the order the API has always shown them (toRecordView).
+    expect(Object.keys(JSON.parse(line) as object)).toEqual([
+      'id',
+      ...contactDef.fields.map((f) => f.key),
+      'traits',
+      'custom',
+      'raw',
+      'quality',
+      'externalIds',
+      'version',
+      'createdAt',
+      'updatedAt',
+      'deletedAt',
+    ]);
   });
 
   it('pages through more rows than one page holds', async () => {
