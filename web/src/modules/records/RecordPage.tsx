@@ -13,6 +13,7 @@ import { useDocumentTitle } from '../../ui/PageHeader.js';
 import { LoadingState } from '../../ui/Spinner.js';
 import { useToast } from '../../ui/Toast.js';
 import { ContactTabs } from '../contacts/ContactTabs.js';
+import { FieldFacts } from './FieldFacts.js';
 import { FieldValue } from './FieldValue.js';
 import { valueOf, type FieldCatalog } from './fields.js';
 import type { CrmRecord, RecordKind } from './record-kinds.js';
@@ -177,6 +178,7 @@ export function RecordPage({ kind, id, headline, aside }: RecordPageProps) {
                     <dt>{f.label}</dt>
                     <dd>
                       <FieldValue field={f} value={valueOf(record, f.key)} />
+                      <FieldFacts record={record} fieldKey={f.key} />
                     </dd>
                   </div>
                 ))}
