@@ -143,8 +143,8 @@ const contactsRoute = createRoute({
   component: ContactsPage,
 });
 
-/** Which part of a contact's page is open: its history (the default), its tracked activity, or its segments and lists. */
-const contactSearch = z.object({ tab: z.enum(['timeline', 'activity', 'segments']).optional().catch(undefined) });
+/** Which part of a contact's page is open: its history (the default), its tracked activity, its segments and lists, or its consent. */
+const contactSearch = z.object({ tab: z.enum(['timeline', 'activity', 'segments', 'consent']).optional().catch(undefined) });
 export type ContactSearch = z.infer<typeof contactSearch>;
 
 const contactRoute = createRoute({

@@ -2,6 +2,7 @@ import { getRouteApi } from '@tanstack/react-router';
 import { useId, type KeyboardEvent, type ReactNode } from 'react';
 import type { ContactSearch } from '../../router.js';
 import { useCan } from '../../lib/session.js';
+import { ContactConsent } from '../consent/ContactConsent.js';
 import { ContactActivity } from '../tracking/ContactActivity.js';
 import { ContactSegments } from './ContactSegments.js';
 import './contacts.css';
@@ -13,13 +14,14 @@ const tabs: Array<{ id: Tab; label: string; permission?: string }> = [
   { id: 'timeline', label: 'Timeline' },
   { id: 'activity', label: 'Activity', permission: 'tracking.read' },
   { id: 'segments', label: 'Segments & lists', permission: 'segments.read' },
+  { id: 'consent', label: 'Consent', permission: 'consent.read' },
 ];
 
 /**
  * The contact page's main column as tabs: its history (the CRM timeline, the default), its
- * tracked activity and the segments and lists it is in. The open tab is in the URL
- * (?tab=activity, ?tab=segments) so other screens can link straight to it; a role that may read
- * none of the others sees the timeline alone.
+ * tracked activity, the segments and lists it is in and its consent per purpose. The open tab is
+ * in the URL (?tab=activity, ?tab=segments, ?tab=consent) so other screens can link straight to
+ * it; a role that may read none of the others sees the timeline alone.
  */
 export function ContactTabs({ contactId, timeline }: { contactId: string; timeline: ReactNode }) {
   const can = useCan();
@@ -63,6 +65,8 @@ export function ContactTabs({ contactId, timeline }: { contactId: string; timeli
           <ContactActivity contactId={contactId} />
         ) : active === 'segments' ? (
           <ContactSegments contactId={contactId} />
+        ) : active === 'consent' ? (
+          <ContactConsent contactId={contactId} />
         ) : (
           timeline
         )}
