@@ -5,8 +5,10 @@ import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { Icon } from '../../ui/Icon.js';
 import { Popover } from '../../ui/Popover.js';
+import { isKnownPurpose, knownPurposes, purposeLabels } from '../consent/consent-queries.js';
 import { AccountPicker, OwnerSelect } from '../records/FieldInput.js';
 import {
+  consentStates,
   emptyValue,
   fieldOf,
   newCondition,
@@ -15,6 +17,8 @@ import {
   type BuilderNode,
   type Catalogs,
   type ConditionKind,
+  type ConsentNode,
+  type ConsentState,
   type EventNode,
   type FieldNode,
   type GroupNode,
@@ -58,7 +62,8 @@ function useBuilder(): BuilderContext {
 
 /**
  * The visual editor of a segment definition: nested groups (all / any, negated or not) of
- * conditions on contact fields, the account, events, other segments and lists.
+ * conditions on contact fields, the account, events, page visits, traffic sources, consent, other
+ * segments and lists.
  */
 export function ConditionBuilder({
   root,
@@ -81,6 +86,7 @@ const kindLabels: Record<ConditionKind, { label: string; detail: string }> = {
   event: { label: 'Event', detail: 'Did something, how often, and when' },
   page: { label: 'Page visit', detail: 'Visited pages matching a URL pattern' },
   touchpoint: { label: 'Traffic source', detail: 'Came from a channel, source or campaign' },
+  consent: { label: 'Consent', detail: 'Gave, withdrew or was never asked for consent to a purpose' },
   segment: { label: 'In segment', detail: 'Matches another segment' },
   list: { label: 'In list', detail: 'Is a member of a static list' },
 };
@@ -88,7 +94,16 @@ const kindLabels: Record<ConditionKind, { label: string; detail: string }> = {
 function AddCondition({ onAdd }: { onAdd: (kind: ConditionKind) => void }) {
   const can = useCan();
   const lists = useQuery({ ...listChoicesQuery, enabled: can('lists.read') });
-  const kinds: ConditionKind[] = ['field', 'account', 'event', 'page', 'touchpoint', 'segment', ...(lists.data ? (['list'] as const) : [])];
+  const kinds: ConditionKind[] = [
+    'field',
+    'account',
+    'event',
+    'page',
+    'touchpoint',
+    'consent',
+    'segment',
+    ...(lists.data ? (['list'] as const) : []),
+  ];
   return (
     <Popover label="Add condition" title="Add a condition" icon="plus" size="sm" variant="ghost">
       {(close) => (
@@ -228,6 +243,7 @@ const conditionTitles: Record<BuilderNode['kind'] | 'account', string> = {
   event: 'Event',
   page: 'Page',
   touchpoint: 'Source',
+  consent: 'Consent',
   segment: 'Segment',
   list: 'List',
 };
@@ -257,6 +273,7 @@ function ConditionRow({
         {node.kind === 'event' && <EventEditor node={node} onChange={onChange} />}
         {node.kind === 'page' && <PageEditor node={node} onChange={onChange} />}
         {node.kind === 'touchpoint' && <TouchpointEditor node={node} onChange={onChange} />}
+        {node.kind === 'consent' && <ConsentEditor node={node} onChange={onChange} />}
         {(node.kind === 'segment' || node.kind === 'list') && <RefEditor node={node} onChange={onChange} />}
         <span className="seg-cond-actions">
           <Button
@@ -708,6 +725,68 @@ function TouchpointEditor({ node, onChange }: { node: TouchpointNode; onChange: 
       <span className="seg-cond-line">
         <WithinInput value={node.withinDays} onChange={(withinDays) => set({ withinDays })} />
       </span>
+    </span>
+  );
+}
+
+// ---------- Consent ----------
+
+const OTHER_PURPOSE = '__other';
+
+/** Worded to follow "Consent for Email marketing is …"; `granted` is effective consent. */
+const consentStateLabels: Record<ConsentState, string> = {
+  granted: 'given (effective)',
+  pending: 'waiting for confirmation',
+  withdrawn: 'withdrawn',
+  none: 'never recorded',
+};
+
+function ConsentEditor({ node, onChange }: { node: ConsentNode; onChange: (n: BuilderNode) => void }) {
+  const set = (patch: Partial<ConsentNode>) => onChange({ ...node, ...patch });
+  const other = !isKnownPurpose(node.purpose);
+  return (
+    <span className="seg-cond-fields">
+      <span className="muted">for</span>
+      <select
+        aria-label="Purpose"
+        className="input select seg-input-op"
+        value={other ? OTHER_PURPOSE : node.purpose}
+        onChange={(e) => set({ purpose: e.target.value === OTHER_PURPOSE ? '' : e.target.value })}
+      >
+        {knownPurposes.map((p) => (
+          <option key={p} value={p}>
+            {purposeLabels[p]}
+          </option>
+        ))}
+        <option value={OTHER_PURPOSE}>Other purpose…</option>
+      </select>
+      {other && (
+        <input
+          className="input seg-input-short"
+          aria-label="Purpose key"
+          placeholder="newsletter_partners"
+          autoComplete="off"
+          spellCheck={false}
+          value={node.purpose}
+          onChange={(e) => set({ purpose: e.target.value })}
+        />
+      )}
+      <span className="muted">is</span>
+      <select
+        aria-label="Consent state"
+        className="input select seg-input-op"
+        value={node.state}
+        onChange={(e) => {
+          const state = consentStates.find((x) => x === e.target.value);
+          if (state) set({ state });
+        }}
+      >
+        {consentStates.map((st) => (
+          <option key={st} value={st}>
+            {consentStateLabels[st]}
+          </option>
+        ))}
+      </select>
     </span>
   );
 }

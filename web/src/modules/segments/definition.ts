@@ -1,3 +1,4 @@
+import { consentConditionSchema, purposeSchema } from '../../../../src/modules/consent/consent.schema.js';
 import { fieldOps, touchpointFields } from '../../../../src/modules/segments/segments.schema.js';
 import { minorToInput, parseMoney } from '../records/money.js';
 import {
@@ -95,8 +96,20 @@ export interface TouchpointNode extends NodeBase {
   withinDays: string;
 }
 
-export type BuilderNode = GroupNode | FieldNode | EventNode | PageNode | TouchpointNode | RefNode;
-export type ConditionKind = 'field' | 'account' | 'event' | 'page' | 'touchpoint' | 'segment' | 'list';
+/** The consent states a segment can test, as the API names them (`granted` means effective). */
+export const consentStates = consentConditionSchema.shape.consent.shape.state.options;
+export type ConsentState = (typeof consentStates)[number];
+
+/** A contact's consent for one purpose (`{"consent": {"purpose", "state"}}`). */
+export interface ConsentNode extends NodeBase {
+  kind: 'consent';
+  /** A lower-case key: email_marketing, tracking, profiling or one of the workspace's own. */
+  purpose: string;
+  state: ConsentState;
+}
+
+export type BuilderNode = GroupNode | FieldNode | EventNode | PageNode | TouchpointNode | RefNode | ConsentNode;
+export type ConditionKind = 'field' | 'account' | 'event' | 'page' | 'touchpoint' | 'consent' | 'segment' | 'list';
 
 let seq = 0;
 export const newId = (): string => `n${++seq}`;
@@ -129,6 +142,8 @@ export function newCondition(kind: ConditionKind, catalogs: Catalogs): BuilderNo
       return { id: newId(), kind: 'page', negated: false, url: '', countOp: 'gte', count: '1', withinDays: '30' };
     case 'touchpoint':
       return { id: newId(), kind: 'touchpoint', negated: false, which: 'any', field: 'source', op: 'eq', value: '', withinDays: '' };
+    case 'consent':
+      return { id: newId(), kind: 'consent', negated: false, purpose: 'email_marketing', state: 'granted' };
     case 'segment':
     case 'list':
       return { id: newId(), kind, negated: false, ref: '' };
@@ -308,6 +323,15 @@ export function buildDefinition(root: GroupNode, catalogs: Catalogs): BuildResul
         }
         return wrap(n, out);
       }
+      case 'consent': {
+        const purpose = n.purpose.trim();
+        if (!purpose) problems.set(n.id, 'Name the purpose');
+        else {
+          const check = purposeSchema.safeParse(purpose);
+          if (!check.success) problems.set(n.id, check.error.issues[0]?.message ?? 'Not a purpose key');
+        }
+        return wrap(n, { consent: { purpose, state: n.state } });
+      }
       case 'segment':
       case 'list':
         if (!n.ref) problems.set(n.id, n.kind === 'segment' ? 'Choose a segment' : 'Choose a list');
@@ -429,6 +453,16 @@ function eventNodeFrom(c: Record<string, unknown>, negated: boolean): EventNode 
   return { id: newId(), kind: 'event', negated, event: c.event, countOp, count, withinDays, where };
 }
 
+function consentNodeFrom(d: Record<string, unknown>, negated: boolean): ConsentNode {
+  const parsed = consentConditionSchema.safeParse(d);
+  if (!parsed.success) {
+    throw new NotVisual(
+      'A consent condition is {"consent": {"purpose": "email_marketing", "state": "granted"}}, state one of granted, pending, withdrawn, none',
+    );
+  }
+  return { id: newId(), kind: 'consent', negated, ...parsed.data.consent };
+}
+
 export function nodeFrom(d: unknown, catalogs: Catalogs, negated = false): BuilderNode {
   if (!isObj(d)) throw new NotVisual('Each part of a definition is a JSON object');
   if ('not' in d) {
@@ -453,6 +487,7 @@ export function nodeFrom(d: unknown, catalogs: Catalogs, negated = false): Build
   if ('event' in d) return eventNodeFrom(d, negated);
   if ('page' in d) return pageNodeFrom(d, negated);
   if ('touchpoint' in d) return touchpointNodeFrom(d, negated);
+  if ('consent' in d) return consentNodeFrom(d, negated);
   if ('field' in d) return fieldNodeFrom(d, 'contact', catalogs, negated);
   throw new NotVisual(`Not a condition the builder knows: ${JSON.stringify(d).slice(0, 80)}`);
 }
