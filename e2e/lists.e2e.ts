@@ -127,7 +127,7 @@ describe('a marketing-ops person keeps a static list', () => {
     expect(await result().innerText()).toContain('from webinar-export.csv');
     expect(await tile('added').innerText()).toBe('3');
     expect(await tile('alreadyMembers').innerText()).toBe('0');
-    expect(await tile('errors').innerText()).toBe('3');
+    expect(await tile('errors').innerText()).toBe('4');
     const errors = page.getByRole('table', { name: 'Rows not applied' });
     const rows = await errors
       .locator('tbody tr')
@@ -136,6 +136,7 @@ describe('a marketing-ops person keeps a static list', () => {
       ['4', 'not-an-email', 'Not an email address'],
       ['5', 'nobody@nowhere.test', 'No contact with this email'],
       ['6', '(empty)', 'No email in this row'],
+      ['8', 'anna@berlin.test', 'Repeats row 2'],
     ]);
     await expect.poll(memberEmails).toEqual(['anna@berlin.test', 'bernd@munich.test', 'clara@hamburg.test']);
     expect(await page.getByTestId('list-members').innerText()).toBe('3');
@@ -152,6 +153,7 @@ describe('a marketing-ops person keeps a static list', () => {
       '4,not-an-email,Not an email address',
       '5,nobody@nowhere.test,No contact with this email',
       '6,,No email in this row',
+      '8,anna@berlin.test,Repeats row 2',
     ]);
     await screenshot(page, 'lists-detail');
   });

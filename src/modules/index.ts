@@ -24,6 +24,8 @@ import { segmentsJobs } from './segments/segments.jobs.js';
 import { consentRoutes } from './consent/consent.routes.js';
 import './consent/consent.policy.js';
 import './consent/consent.segments.js';
+import { privacyRoutes } from './privacy/privacy.routes.js';
+import './privacy/privacy.policy.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -43,6 +45,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(trackingRoutes);
   await app.register(segmentsRoutes);
   await app.register(consentRoutes);
+  await app.register(privacyRoutes);
 }
 
 /** Every module's background jobs. */

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
+import { erasureLock, isSuppressed, SUPPRESSED_MESSAGE } from '../privacy/suppression.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
@@ -80,6 +81,13 @@ function coreColumns(def: ObjectDef, input: RecordInput): Record<string, unknown
   return out;
 }
 
+/** An erased person's email (on the suppression list) cannot come back through any write. */
+async function refuseErased(trx: DbOrTx, def: ObjectDef, ws: string, email: unknown): Promise<void> {
+  if (def.object !== 'contact' || typeof email !== 'string' || email === '') return;
+  await erasureLock(trx, ws, 'shared');
+  if (await isSuppressed(trx, ws, email)) throw new AppError('conflict', SUPPRESSED_MESSAGE, [{ path: 'email', message: 'Erased person' }]);
+}
+
 async function ensureUnique(db: DbOrTx, def: ObjectDef, workspaceId: string, row: Record<string, unknown>, selfId?: string): Promise<void> {
   const key = def.naturalKey;
   const column = def.fields.find((f) => f.key === key)?.column ?? key;
@@ -128,6 +136,7 @@ export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, given
       updated_at: now,
     };
     await ensureUnique(trx, def, actor.workspaceId, values);
+    await refuseErased(trx, def, actor.workspaceId, values.email);
     await ensureExternalIdsFree(trx, def, actor.workspaceId, input.externalIds ?? {});
     const row = await insertRecord(trx, def, values);
     if (input.externalIds) await setExternalIds(trx, def, actor.workspaceId, row.id, input.externalIds);
@@ -220,6 +229,7 @@ async function applyUpdate(
   }
   if (Object.keys(set).length === 0 && !extChanged) return before;
   await ensureUnique(trx, def, actor.workspaceId, set, before.id);
+  await refuseErased(trx, def, actor.workspaceId, set.email);
   const after = await updateRecordRow(trx, def, before.id, { ...set, version: before.version + 1, updated_at: clock.now() });
   await recordAudit(trx, clock, actor, {
     action,

@@ -7,6 +7,7 @@ import { newId } from '../../platform/ids.js';
 import type { ObjectDef } from '../crm/crm-objects.js';
 import { columnsOf, selectList, type RecordRow } from '../crm/records.repo.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
+import { erasureLock, suppressedEmails } from '../privacy/suppression.js';
 
 /** One data row, parsed and validated, ready to be matched and written. */
 export interface PreparedRow {
@@ -169,7 +170,26 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
     }
   }
   await markConflicts(db, c, out);
+  await refuseErased(db, c, out, lock);
   return out;
+}
+
+/**
+ * Rows that would create an erased person (email on the suppression list) become row errors. When
+ * writing, the batch holds the erasure lock shared, so an erasure running meanwhile waits for it
+ * and every later batch sees the new suppression.
+ */
+async function refuseErased(db: DbOrTx, c: BatchContext, out: Outcome[], lock: boolean): Promise<void> {
+  if (c.def.object !== 'contact') return;
+  if (lock) await erasureLock(db, c.workspaceId, 'shared');
+  const emails = out.flatMap((o) => (o.action === 'create' && typeof o.values.email === 'string' ? [o.values.email] : []));
+  const erased = await suppressedEmails(db, c.workspaceId, emails);
+  if (erased.size === 0) return;
+  for (const o of [...out]) {
+    if (o.action === 'create' && typeof o.values.email === 'string' && erased.has(o.values.email)) {
+      replace(out, o, 'This person asked to be erased: their email cannot be imported again');
+    }
+  }
 }
 
 async function externalIdsOf(db: DbOrTx, ids: string[]): Promise<Map<string, Record<string, string>>> {

@@ -63,6 +63,7 @@ describe('normalisation', () => {
     expect(emailFacts('ann@gmail.com')).toEqual({ suggestion: null, free: true, disposable: false });
     expect(emailFacts('ann@mailinator.com')).toMatchObject({ disposable: true });
     expect(emailFacts('ann@acme-robotics.de')).toEqual({ suggestion: null, free: false, disposable: false });
+    expect(emailFacts('grace.hopper@navy.test').suggestion).toBeNull();
   });
 
   it('never throws and is idempotent, whatever the text (property)', () => {

@@ -83,16 +83,12 @@ export function normaliseCountry(raw: string): Normalised<string> {
   return { value: trimmed, changed: trimmed !== raw, problem: 'unknown country' };
 }
 
-const E164 = /^\+[1-9][0-9]{7,14}$/;
-
 /**
  * A phone number to E.164 (+14155550132), read in the contact's country when it has no
  * international prefix. Without a country such a number cannot be read: it is kept as given.
  */
 export function normalisePhone(raw: string, country: string | null | undefined): Normalised<string> {
   const trimmed = raw.trim().replace(/\s+/g, ' ');
-  // Already E.164 (what exports, re-imports and most API clients send): nothing to read.
-  if (E164.test(trimmed)) return { value: trimmed, changed: trimmed !== raw };
   const region = country && /^[A-Z]{2}$/.test(country) ? (country as CountryCode) : undefined;
   const p = parsePhoneNumberFromString(trimmed, region);
   if (p && p.isPossible()) return { value: p.number, changed: p.number !== raw, ...(!p.isValid() && { problem: 'not a valid number' }) };
@@ -171,9 +167,12 @@ export function emailFacts(email: string): EmailFacts {
   const domain = email.slice(at + 1);
   const free = FREE.has(domain);
   const disposable = DISPOSABLE.has(domain);
-  const better = suggestedDomain(domain);
+  // Reserved names (RFC 2606/6761: .test, .example, .invalid, .localhost) are meant as they are.
+  const better = RESERVED.test(domain) ? null : suggestedDomain(domain);
   return { suggestion: better ? `${email.slice(0, at)}@${better}` : null, free, disposable };
 }
+
+const RESERVED = /(^|\.)(test|example|invalid|localhost)$|(^|\.)example\.(com|net|org)$/;
 
 /** Domain -> the domain it was probably meant to be (or null); many contacts share a domain. */
 const suggestions = new Map<string, string | null>();

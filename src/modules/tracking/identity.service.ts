@@ -11,6 +11,7 @@ import { isValidEmail, normaliseEmail } from '../crm/field-types.js';
 import { findByExternalId, findLiveByColumn, findRecord } from '../crm/records.repo.js';
 import { createRecord, updateRecord } from '../crm/records.service.js';
 import type { Message } from './messages.schema.js';
+import { isSuppressed } from '../privacy/suppression.js';
 
 type Kind = 'anonymous_id' | 'user_id';
 
@@ -208,6 +209,8 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
     } catch (err) {
       // A trait the contact cannot take (too long, a bad phone) must not lose the link itself.
       if (!(err instanceof AppError)) throw err;
+      // An erased person is not made a contact again: the profile stays anonymous.
+      if (await isSuppressed(ctx.db, ws, email)) continue;
       const existing = await findLiveByColumn(ctx.db, contactDef, ws, 'email', email);
       contactId = existing ? existing.id : (await createRecord(ctx, actor, contactDef, { email })).id;
     }

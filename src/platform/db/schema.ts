@@ -466,6 +466,28 @@ export interface ConsentEventsTable {
   recorded_at: Timestamp;
 }
 
+export interface PrivacySaltsTable {
+  workspace_id: string;
+  salt: string;
+}
+
+export interface SuppressionsTable {
+  workspace_id: string;
+  kind: 'email';
+  hash: string;
+  reason: string;
+  created_at: Timestamp;
+}
+
+export interface ErasuresTable {
+  id: string;
+  workspace_id: string;
+  contact_id: string;
+  requested_by: string;
+  at: Timestamp;
+  removed: Json<Record<string, number>>;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -504,4 +526,7 @@ export interface DB {
   consents: ConsentsTable;
   consent_events: ConsentEventsTable;
   channel_rules: ChannelRulesTable;
+  privacy_salts: PrivacySaltsTable;
+  suppressions: SuppressionsTable;
+  erasures: ErasuresTable;
 }

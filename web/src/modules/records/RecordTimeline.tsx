@@ -167,6 +167,21 @@ function Entry({ entry, kind, catalog }: { entry: TimelineEntry; kind: RecordKin
         {actor} {verb === 'contact_linked' ? 'linked' : 'unlinked'} {id ? <ContactName id={id} /> : 'a contact'}
       </>
     );
+  } else if (entry.action === 'consent.granted' || entry.action === 'consent.withdrawn') {
+    // The audit entry holds the purpose as its one key: {"email_marketing": {status, source, ...}}.
+    const [purpose] = Object.keys(entry.changes);
+    icon = 'check';
+    title = (
+      <>
+        {actor} recorded consent {entry.action === 'consent.granted' ? 'given' : 'withdrawn'}
+        {purpose ? (
+          <>
+            {' '}
+            for <strong>{purpose.replace(/_/g, ' ')}</strong>
+          </>
+        ) : null}
+      </>
+    );
   } else {
     title = (
       <>

@@ -1,0 +1,266 @@
+import { sql } from 'kysely';
+import type { Actor } from '../../platform/actor.js';
+import { recordAudit } from '../../platform/audit/audit.service.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { notFound } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { contactConsents } from '../consent/consent.service.js';
+import { contactDef } from '../crm/crm-objects.js';
+import { activeFields } from '../crm/custom-fields.service.js';
+import { externalIdsFor, selectList, toRecordView, type RecordRow } from '../crm/records.repo.js';
+import { contactSegments, membershipHistory } from '../segments/segments.history.js';
+import { emailHash, erasureLock } from './suppression.js';
+
+export interface Ctx {
+  db: Db;
+  clock: Clock;
+}
+
+/** Most events a subject-access export lists (the count says when there are more). */
+const MAX_EXPORT_EVENTS = 50_000;
+
+async function contactRow(db: DbOrTx, ws: string, id: string): Promise<RecordRow> {
+  const r = await sql<RecordRow>`select ${selectList(contactDef)} from contacts r where r.workspace_id = ${ws} and r.id = ${id}`.execute(
+    db,
+  );
+  const row = r.rows[0];
+  if (!row) throw notFound('Contact');
+  return row;
+}
+
+/** The contact's profiles, and the profiles folded into them. */
+async function profilesOf(db: DbOrTx, contactId: string): Promise<string[]> {
+  const own = await db.selectFrom('profiles').select('id').where('contact_id', '=', contactId).execute();
+  const ids = own.map((p) => p.id);
+  if (ids.length === 0) return [];
+  const folded = await db.selectFrom('profiles').select('id').where('merged_into', 'in', ids).execute();
+  return [...ids, ...folded.map((p) => p.id)];
+}
+
+/**
+ * Subject access: everything Keel holds on one person, as one JSON document — the record (with the
+ * raw values it was given), consents and their history, identities and merges, every tracked event
+ * and touchpoint, segments, lists and their history, the audit trail of changes to the record, and
+ * the imports that touched it.
+ */
+export async function personalData(db: DbOrTx, ws: string, contactId: string, now: Date): Promise<Record<string, unknown>> {
+  const row = await contactRow(db, ws, contactId);
+  const fields = await activeFields(db, ws, 'contact');
+  const ext = await externalIdsFor(db, [row.id]);
+  const contact = toRecordView(contactDef, row, ext.get(row.id) ?? {}, new Set(fields.map((f) => f.key)));
+  const profiles = await profilesOf(db, contactId);
+  const events = profiles.length
+    ? await db
+        .selectFrom('events')
+        .select([
+          'id',
+          'type',
+          'event',
+          'name',
+          'message_id',
+          'anonymous_id',
+          'user_id',
+          'ts',
+          'received_at',
+          'properties',
+          'traits',
+          'context',
+        ])
+        .where('profile_id', 'in', profiles)
+        .orderBy('ts', 'desc')
+        .limit(MAX_EXPORT_EVENTS + 1)
+        .execute()
+    : [];
+  const touchpoints = profiles.length
+    ? await db.selectFrom('touchpoints').selectAll().where('profile_id', 'in', profiles).orderBy('ts', 'desc').execute()
+    : [];
+  const identities = profiles.length
+    ? await db.selectFrom('identities').select(['kind', 'value', 'first_seen_at']).where('profile_id', 'in', profiles).execute()
+    : [];
+  const merges = profiles.length
+    ? await db
+        .selectFrom('profile_merges')
+        .select(['from_profile', 'into_profile', 'reason', 'merged_at'])
+        .where((eb) => eb.or([eb('from_profile', 'in', profiles), eb('into_profile', 'in', profiles)]))
+        .execute()
+    : [];
+  const audit = await db
+    .selectFrom('audit_log')
+    .select(['occurred_at', 'actor_label', 'action', 'changes'])
+    .where('workspace_id', '=', ws)
+    .where('entity_id', '=', contactId)
+    .orderBy('occurred_at', 'desc')
+    .execute();
+  const imports = await db
+    .selectFrom('import_changes as c')
+    .innerJoin('imports as i', 'i.id', 'c.import_id')
+    .select(['i.id', 'i.file_name', 'i.created_at', 'c.op'])
+    .where('c.record_id', '=', contactId)
+    .execute();
+  const consent = await contactConsents(db, ws, contactId);
+  const memberships = await contactSegments(db, ws, contactId);
+  const history = await membershipHistory(db, ws, { contactId }, { limit: 200 });
+  return {
+    exportedAt: now.toISOString(),
+    contact,
+    consents: consent.current,
+    consentHistory: consent.history,
+    identities: identities.map((i) => ({ kind: i.kind, value: i.value, firstSeenAt: i.first_seen_at.toISOString() })),
+    profileMerges: merges.map((m) => ({ from: m.from_profile, into: m.into_profile, reason: m.reason, at: m.merged_at.toISOString() })),
+    events: events.slice(0, MAX_EXPORT_EVENTS).map((e) => ({
+      id: e.id,
+      type: e.type,
+      event: e.event,
+      name: e.name,
+      messageId: e.message_id,
+      anonymousId: e.anonymous_id,
+      userId: e.user_id,
+      timestamp: e.ts.toISOString(),
+      receivedAt: e.received_at.toISOString(),
+      properties: e.properties,
+      traits: e.traits,
+      context: e.context,
+    })),
+    eventsTruncated: events.length > MAX_EXPORT_EVENTS,
+    touchpoints: touchpoints.map((t) => ({
+      timestamp: t.ts.toISOString(),
+      channel: t.channel,
+      source: t.source,
+      medium: t.medium,
+      campaign: t.campaign,
+      referrer: t.referrer,
+      landingPage: t.landing_page,
+    })),
+    segments: memberships.segments,
+    lists: memberships.lists,
+    segmentHistory: history.data.map(({ segmentName, change, reason, at }) => ({ segment: segmentName, change, reason, at })),
+    changes: audit.map((a) => ({ at: a.occurred_at.toISOString(), by: a.actor_label, action: a.action, changes: a.changes })),
+    imports: imports.map((i) => ({ importId: i.id, fileName: i.file_name, at: i.created_at.toISOString(), op: i.op })),
+  };
+}
+
+export interface ErasureReport {
+  id: string;
+  contactId: string;
+  at: string;
+  requestedBy: string;
+  /** Rows removed or redacted, per table. */
+  removed: Record<string, number>;
+  suppressed: boolean;
+}
+
+/**
+ * Erasure: removes the person's personal data from every table in one transaction, keeps a salted
+ * hash of the email on the suppression list (never imported or created again), and records a
+ * report of what was removed (counts, no personal data). Records that mention the person inside a
+ * larger document (audit entries, import previews, stored API answers, tracking-plan examples) have
+ * that part replaced by "[erased]" (`keel_erase_jsonb`).
+ */
+export async function eraseContact(ctx: Ctx, actor: Actor, contactId: string): Promise<ErasureReport> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const ws = actor.workspaceId;
+    await erasureLock(trx, ws, 'exclusive');
+    const row = await contactRow(trx, ws, contactId);
+    const raw = (row.raw as Record<string, string> | undefined) ?? {};
+    // Strong identifiers: redacted wherever they appear. Names only where tied to the record.
+    const needles = [row.email, row.phone, raw.phone].filter((x): x is string => typeof x === 'string' && x.length >= 5);
+    const like = needles.map((n) => `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const profiles = await profilesOf(trx, contactId);
+    const removed: Record<string, number> = {};
+    const del = async (name: string, r: Promise<unknown>) => {
+      const out = (await r) as
+        | { numDeletedRows?: bigint; numUpdatedRows?: bigint; numAffectedRows?: bigint }
+        | Array<{ numDeletedRows?: bigint; numUpdatedRows?: bigint }>;
+      const one = Array.isArray(out) ? out[0] : out;
+      const n = Number(one?.numDeletedRows ?? one?.numUpdatedRows ?? (one && 'numAffectedRows' in one ? one.numAffectedRows : 0) ?? 0);
+      if (n > 0) removed[name] = (removed[name] ?? 0) + n;
+    };
+    if (profiles.length) {
+      await del('events', sql`delete from events where profile_id = any(${profiles}::uuid[])`.execute(trx));
+      await del('touchpoints', trx.deleteFrom('touchpoints').where('profile_id', 'in', profiles).execute());
+      await del('identities', trx.deleteFrom('identities').where('profile_id', 'in', profiles).execute());
+      await del(
+        'profile_merges',
+        trx
+          .deleteFrom('profile_merges')
+          .where((eb) => eb.or([eb('from_profile', 'in', profiles), eb('into_profile', 'in', profiles)]))
+          .execute(),
+      );
+      await trx.updateTable('profiles').set({ merged_into: null }).where('id', 'in', profiles).execute();
+      await del('profiles', trx.deleteFrom('profiles').where('id', 'in', profiles).execute());
+    }
+    // Stored counts follow the memberships that go with the contact.
+    await sql`update lists l set member_count = l.member_count - 1 from list_members m where m.list_id = l.id and m.contact_id = ${contactId}`.execute(
+      trx,
+    );
+    await sql`update segments s set member_count = s.member_count - 1 from segment_members m where m.segment_id = s.id and m.contact_id = ${contactId}`.execute(
+      trx,
+    );
+    await del('list_members', trx.deleteFrom('list_members').where('contact_id', '=', contactId).execute());
+    await del('segment_members', trx.deleteFrom('segment_members').where('contact_id', '=', contactId).execute());
+    await del('segment_membership_log', trx.deleteFrom('segment_membership_log').where('contact_id', '=', contactId).execute());
+    await del('consent_events', trx.deleteFrom('consent_events').where('contact_id', '=', contactId).execute());
+    await del('consents', trx.deleteFrom('consents').where('contact_id', '=', contactId).execute());
+    await del('account_contacts', trx.deleteFrom('account_contacts').where('contact_id', '=', contactId).execute());
+    await del('external_ids', trx.deleteFrom('external_ids').where('record_id', '=', contactId).execute());
+    await del('import_changes', trx.deleteFrom('import_changes').where('record_id', '=', contactId).execute());
+    await del(
+      'audit_log (entries about the record)',
+      sql`update audit_log set changes = '{"erased": true}'::jsonb where workspace_id = ${ws} and entity_id = ${contactId} and changes <> '{"erased": true}'::jsonb`.execute(
+        trx,
+      ),
+    );
+    if (like.length) {
+      const redact = async (name: string, table: string, column: string, scope: ReturnType<typeof sql>) =>
+        del(
+          name,
+          sql`update ${sql.table(table)} set ${sql.id(column)} = keel_erase_jsonb(${sql.id(column)}, ${needles}::text[])
+            where ${scope} and ${sql.id(column)}::text like any(${like}::text[])`.execute(trx),
+        );
+      await redact('audit_log (mentions)', 'audit_log', 'changes', sql`workspace_id = ${ws}`);
+      await redact('idempotency_keys', 'idempotency_keys', 'body', sql`workspace_id = ${ws}`);
+      await redact('imports (samples)', 'imports', 'sample', sql`workspace_id = ${ws}`);
+      await redact('imports (dry runs)', 'imports', 'dry_run', sql`workspace_id = ${ws}`);
+      await redact('event_stats (examples)', 'event_stats', 'examples', sql`workspace_id = ${ws}`);
+      await redact('bulk_operations', 'bulk_operations', 'params', sql`workspace_id = ${ws}`);
+    }
+    await del('segment_queue', trx.deleteFrom('segment_queue').where('contact_id', '=', contactId).execute());
+    await trx.updateTable('profiles').set({ contact_id: null }).where('contact_id', '=', contactId).execute();
+    await del('contacts', trx.deleteFrom('contacts').where('id', '=', contactId).execute());
+    const now = ctx.clock.now();
+    let suppressed = false;
+    if (row.email && typeof row.email === 'string') {
+      await trx
+        .insertInto('suppressions')
+        .values({ workspace_id: ws, kind: 'email', hash: await emailHash(trx, ws, row.email), reason: 'erasure', created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      suppressed = true;
+    }
+    const id = newId();
+    await trx
+      .insertInto('erasures')
+      .values({ id, workspace_id: ws, contact_id: contactId, requested_by: actor.label, at: now, removed: JSON.stringify(removed) })
+      .execute();
+    await recordAudit(trx, ctx.clock, actor, {
+      action: 'contact.erased',
+      entityType: 'erasure',
+      entityId: id,
+      meta: { contactId, removed },
+    });
+    return { id, contactId, at: now.toISOString(), requestedBy: actor.label, removed, suppressed };
+  });
+}
+
+export async function listErasures(db: DbOrTx, ws: string): Promise<ErasureReport[]> {
+  const rows = await db.selectFrom('erasures').selectAll().where('workspace_id', '=', ws).orderBy('at', 'desc').limit(500).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    contactId: r.contact_id,
+    at: r.at.toISOString(),
+    requestedBy: r.requested_by,
+    removed: r.removed,
+    suppressed: true,
+  }));
+}
