@@ -94,6 +94,8 @@ export const api = {
   /** `headers` carries conditions such as If-Match (a 412 answer becomes an ApiError like any other). */
   patch: async <S extends z.ZodType>(path: string, schema: S, body: unknown, headers?: Record<string, string>): Promise<z.infer<S>> =>
     schema.parse(await send('PATCH', path, body, undefined, headers)),
+  put: async <S extends z.ZodType>(path: string, schema: S, body: unknown): Promise<z.infer<S>> =>
+    schema.parse(await send('PUT', path, body)),
   /** For 204 answers. */
   postNoContent: async (path: string, body?: unknown): Promise<void> => {
     await send('POST', path, body ?? {});
