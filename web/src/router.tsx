@@ -23,8 +23,10 @@ import { recordListSearch } from './modules/records/list-search.js';
 import { SegmentDetailPage } from './modules/segments/SegmentDetailPage.js';
 import { EditSegmentPage, NewSegmentPage } from './modules/segments/SegmentEditPage.js';
 import { SegmentsPage } from './modules/segments/SegmentsPage.js';
+import { ChannelRulesPage } from './modules/tracking/ChannelRulesPage.js';
 import { LiveEventsPage } from './modules/tracking/LiveEventsPage.js';
 import { SourcesPage } from './modules/tracking/SourcesPage.js';
+import { TrackingPlanPage } from './modules/tracking/TrackingPlanPage.js';
 import { RolesPage } from './modules/users/RolesPage.js';
 import { UsersPage } from './modules/users/UsersPage.js';
 import { permissionsQuery, sessionQuery, setupStatusQuery } from './lib/session.js';
@@ -254,6 +256,26 @@ const eventsRoute = createRoute({
   component: LiveEventsPage,
 });
 
+/** The tracking plan: the lists, or one event's detail (`event`), or a new event to plan (`add`). */
+const trackingPlanSearch = z.object({
+  event: z.string().min(1).max(500).optional().catch(undefined),
+  add: z.literal(true).optional().catch(undefined),
+});
+export type TrackingPlanSearch = z.infer<typeof trackingPlanSearch>;
+
+const trackingPlanRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/tracking-plan',
+  validateSearch: (s) => trackingPlanSearch.parse(s),
+  component: TrackingPlanPage,
+});
+
+const channelRulesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/channel-rules',
+  component: ChannelRulesPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -286,6 +308,8 @@ const routeTree = rootRoute.addChildren([
     importRoute,
     sourcesRoute,
     eventsRoute,
+    trackingPlanRoute,
+    channelRulesRoute,
   ]),
 ]);
 

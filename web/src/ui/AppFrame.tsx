@@ -15,6 +15,7 @@ interface NavItem {
     | '/imports'
     | '/sources'
     | '/events'
+    | '/tracking-plan'
     | '/settings/fields'
     | '/users'
     | '/api-keys'
@@ -35,6 +36,7 @@ const nav: NavItem[] = [
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
+  { to: '/tracking-plan', label: 'Tracking plan', icon: 'shield', permission: 'tracking.read' },
   { to: '/users', label: 'Users & roles', icon: 'users', permission: 'users.read' },
   { to: '/api-keys', label: 'API keys', icon: 'key', permission: 'api_keys.read' },
   { to: '/audit', label: 'Audit log', icon: 'audit', permission: 'audit.read' },

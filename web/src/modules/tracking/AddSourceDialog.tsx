@@ -8,17 +8,9 @@ import { Dialog } from '../../ui/Dialog.js';
 import { SelectField, TextField } from '../../ui/Field.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { OptionCards } from './OptionCards.js';
-import { kindLabels, kindOptions, retentionLabel } from './source-kinds.js';
+import { kindLabels, kindOptions, retentionChoices, retentionLabel } from './source-kinds.js';
 import { createSourceSchema, sourcesQuery, sourceWithKeySchema, type SourceKind, type SourceWithKey } from './tracking-queries.js';
 import { WriteKeyReveal } from './WriteKeyReveal.js';
-
-const retentionChoices = [
-  { value: '', label: 'Until deleted' },
-  { value: '30', label: '30 days' },
-  { value: '90', label: '90 days' },
-  { value: '365', label: '1 year' },
-  { value: '730', label: '2 years' },
-];
 
 /** Two steps in one dialog: what the source is, then its write key and install snippets, shown this once. */
 export function AddSourceDialog({ initialKind = 'website', onClose }: { initialKind?: SourceKind; onClose: () => void }) {

@@ -2,12 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
 import { api } from '../../lib/api.js';
-import { formatDate, formatDateTime, formatRelative } from '../../lib/format.js';
+import { formatDate, formatDateTime, formatRelative, shortId } from '../../lib/format.js';
 import { useCursorList } from '../../lib/use-cursor-list.js';
 import { Button } from '../../ui/Button.js';
 import { ErrorState } from '../../ui/EmptyState.js';
 import { Icon } from '../../ui/Icon.js';
 import { LoadingState } from '../../ui/Spinner.js';
+import { ChannelBadge } from './channel-display.js';
 import { eventTitle, pageUrlOf, pathOf } from './event-display.js';
 import { EventDetail } from './EventDetail.js';
 import { EventsPerDayChart, type DayCount } from './EventsPerDayChart.js';
@@ -15,9 +16,11 @@ import { EventTypeBadge } from './EventTypeBadge.js';
 import {
   contactEventsPageSchema,
   identitiesSchema,
+  mergesSchema,
   sourcesQuery,
   touchpointsPageSchema,
   type Identity,
+  type Merge,
   type TrackedEvent,
   type Touchpoint,
 } from './tracking-queries.js';
@@ -54,6 +57,10 @@ export function ContactActivity({ contactId }: { contactId: string }) {
   const identities = useQuery({
     queryKey: ['tracking', 'contact-identities', contactId],
     queryFn: async () => (await api.get(`/contacts/${contactId}/identities`, identitiesSchema)).data,
+  });
+  const merges = useQuery({
+    queryKey: ['tracking', 'contact-merges', contactId],
+    queryFn: async () => (await api.get(`/contacts/${contactId}/merges`, mergesSchema)).data,
   });
   const days = useMemo(() => perDay(events.items), [events.items]);
   const total = days.reduce((n, d) => n + d.count, 0);
@@ -107,6 +114,7 @@ export function ContactActivity({ contactId }: { contactId: string }) {
       </section>
 
       <Identities state={identities} />
+      <Merges state={merges} identities={identities.data} />
       <Touchpoints contactId={contactId} />
       <EventList list={events} />
     </div>
@@ -155,23 +163,80 @@ function Identities({ state }: { state: { data?: Identity[] | undefined; isPendi
   );
 }
 
-const channelTones: Record<string, string> = {
-  'paid search': 'paid',
-  'paid social': 'paid',
-  display: 'paid',
-  email: 'email',
-  'organic search': 'organic',
-  'organic social': 'organic',
-  referral: 'referral',
-  'other campaign': 'campaign',
-  direct: 'direct',
-};
+/** Why two profiles became one, in words: ingestion records the message type or the id they shared. */
+function mergeReason(reason: string): string {
+  if (reason === 'alias') return 'An alias call joined the two ids';
+  if (reason === 'same email') return 'Both were identified with the same email';
+  if (reason === 'same userId') return 'Both were seen with the same user id';
+  if (reason === 'same anonymousId') return 'Both were seen with the same anonymous id';
+  const both = /^(\w+) with userId and anonymousId$/.exec(reason);
+  const type = both?.[1];
+  if (type) return `${/^[aeiou]/.test(type) ? 'An' : 'A'} ${type} call carried both ids`;
+  return reason;
+}
 
-function ChannelBadge({ channel }: { channel: string }) {
+/**
+ * The identity merges behind this profile, newest first: each folded one profile (an anonymous
+ * visitor, or a second known one) into another, so a person sees how the contact was stitched.
+ */
+function Merges({
+  state,
+  identities,
+}: {
+  state: { data?: Merge[] | undefined; isPending: boolean; isError: boolean; error: unknown };
+  identities: Identity[] | undefined;
+}) {
+  // Identities move to the surviving profile, so theirs is the profile of this contact now.
+  const current = new Set((identities ?? []).map((i) => i.profileId));
+  const profile = (id: string) => (
+    <code className={`merge-profile${current.has(id) ? ' merge-profile-current' : ''}`} title={`Profile ${id}`}>
+      {current.has(id) ? 'this profile' : `profile ${shortId(id)}`}
+    </code>
+  );
   return (
-    <span className={`badge channel channel-${channelTones[channel] ?? 'direct'}`}>
-      {channel.charAt(0).toUpperCase() + channel.slice(1)}
-    </span>
+    <section className="card record-section" aria-labelledby="activity-merges">
+      <div className="record-section-head">
+        <h2 className="record-section-title" id="activity-merges">
+          Identity merges
+        </h2>
+        {state.data && state.data.length > 0 && (
+          <span className="muted activity-window">
+            {state.data.length} {state.data.length === 1 ? 'merge' : 'merges'}
+          </span>
+        )}
+      </div>
+      {state.isPending ? (
+        <LoadingState label="Loading merges…" />
+      ) : state.isError ? (
+        <ErrorState error={state.error} />
+      ) : !state.data?.length ? (
+        <p className="muted record-section-empty">No merges: every id was first seen on this profile.</p>
+      ) : (
+        <ol className="merge-list" aria-label="Identity merges">
+          {state.data.map((m) => (
+            <li key={`${m.fromProfile}:${m.at}`} className="merge" data-reason={m.reason}>
+              <span className="merge-path">
+                {profile(m.fromProfile)}
+                <Icon name="chevronRight" size={14} className="merge-arrow" />
+                {profile(m.intoProfile)}
+              </span>
+              <span className="merge-reason">
+                {mergeReason(m.reason)}
+                {m.messageId && (
+                  <span className="merge-message" title={`messageId ${m.messageId}`}>
+                    {' '}
+                    · message <code>{shortId(m.messageId)}</code>
+                  </span>
+                )}
+              </span>
+              <time className="merge-when" dateTime={m.at} title={formatDateTime(m.at, true)}>
+                {formatRelative(m.at)}
+              </time>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
   );
 }
 

@@ -15,6 +15,7 @@ import { SkeletonRows } from '../../ui/Spinner.js';
 import { useToast } from '../../ui/Toast.js';
 import { AddSourceDialog } from './AddSourceDialog.js';
 import { RotateKeyDialog } from './RotateKeyDialog.js';
+import { SourceSettingsDialog } from './SourceSettingsDialog.js';
 import { keyStart, kindLabels, kindOptions, retentionLabel } from './source-kinds.js';
 import { sourceSchema, sourcesQuery, type Source, type SourceKey, type SourceKind } from './tracking-queries.js';
 import './tracking.css';
@@ -26,7 +27,10 @@ export function SourcesPage() {
 }
 
 type Pending =
-  { kind: 'add'; sourceKind: SourceKind } | { kind: 'rotate'; source: Source } | { kind: 'revoke'; source: Source; key: SourceKey };
+  | { kind: 'add'; sourceKind: SourceKind }
+  | { kind: 'settings'; source: Source }
+  | { kind: 'rotate'; source: Source }
+  | { kind: 'revoke'; source: Source; key: SourceKey };
 
 function Sources({ canManage }: { canManage: boolean }) {
   const sources = useQuery(sourcesQuery);
@@ -46,6 +50,10 @@ function Sources({ canManage }: { canManage: boolean }) {
         description="Where events come from: your websites, servers and apps. Each source has its own write key, which you can rotate without losing events."
         actions={
           <>
+            <Link to="/channel-rules" className="btn btn-secondary">
+              <Icon name="filter" size={17} />
+              <span>Channel rules</span>
+            </Link>
             <Link to="/events" className="btn btn-secondary">
               <Icon name="monitor" size={17} />
               <span>Live events</span>
@@ -88,6 +96,7 @@ function Sources({ canManage }: { canManage: boolean }) {
                       key={s.id}
                       source={s}
                       canManage={canManage}
+                      onSettings={() => setPending({ kind: 'settings', source: s })}
                       onRotate={() => setPending({ kind: 'rotate', source: s })}
                       onRevoke={(key) => setPending({ kind: 'revoke', source: s, key })}
                     />
@@ -100,6 +109,7 @@ function Sources({ canManage }: { canManage: boolean }) {
       )}
 
       {pending?.kind === 'add' && <AddSourceDialog initialKind={pending.sourceKind} onClose={close} />}
+      {pending?.kind === 'settings' && <SourceSettingsDialog source={pending.source} onClose={close} />}
       {pending?.kind === 'rotate' && <RotateKeyDialog source={pending.source} onClose={close} />}
       {pending?.kind === 'revoke' && <RevokeKeyDialog source={pending.source} writeKey={pending.key} onClose={close} />}
     </div>
@@ -109,11 +119,13 @@ function Sources({ canManage }: { canManage: boolean }) {
 function SourceRow({
   source: s,
   canManage,
+  onSettings,
   onRotate,
   onRevoke,
 }: {
   source: Source;
   canManage: boolean;
+  onSettings: () => void;
   onRotate: () => void;
   onRevoke: (key: SourceKey) => void;
 }) {
@@ -126,6 +138,11 @@ function SourceRow({
         <div className="cell-secondary">
           {kindLabels[s.kind]} · {retentionLabel(s.retentionDays).toLowerCase()}
         </div>
+        {s.excludedIps.length > 0 && (
+          <div className="cell-secondary source-excluded" title={s.excludedIps.join('\n')}>
+            Drops events from {s.excludedIps.length === 1 ? s.excludedIps[0] : `${s.excludedIps.length} addresses and ranges`}
+          </div>
+        )}
       </td>
       <td>
         {working.length === 0 ? (
@@ -168,9 +185,26 @@ function SourceRow({
       <td className="nowrap hide-sm">{formatDate(s.createdAt)}</td>
       <td className="col-actions">
         <div className="row-actions">
-          <Link to="/events" search={{ sourceId: s.id }} className="btn btn-ghost btn-sm" aria-label={`Live events of ${s.name}`}>
-            Events
+          <Link
+            to="/events"
+            search={{ sourceId: s.id }}
+            className="icon-btn"
+            aria-label={`Live events of ${s.name}`}
+            title="Live events of this source"
+          >
+            <Icon name="monitor" size={17} />
           </Link>
+          {canManage && (
+            <button
+              type="button"
+              className="icon-btn source-settings-btn"
+              onClick={onSettings}
+              aria-label={`Settings of ${s.name}`}
+              title="Name, retention and excluded IP addresses"
+            >
+              <Icon name="settings" size={17} />
+            </button>
+          )}
           {canManage && (
             <Button size="sm" icon="refresh" onClick={onRotate} aria-label={`Rotate the write key of ${s.name}`}>
               Rotate key

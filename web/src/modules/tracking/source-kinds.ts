@@ -15,6 +15,15 @@ export const kindOptions: ReadonlyArray<CardOption<SourceKind>> = [
   { value: 'other', label: 'Other', description: 'Anything else that speaks the Segment HTTP API.' },
 ];
 
+/** How long a source keeps its events, as the add and settings dialogs offer it ('' is for ever). */
+export const retentionChoices = [
+  { value: '', label: 'Until deleted' },
+  { value: '30', label: '30 days' },
+  { value: '90', label: '90 days' },
+  { value: '365', label: '1 year' },
+  { value: '730', label: '2 years' },
+];
+
 /** "Keeps 90 days of events", "Keeps all events". */
 export function retentionLabel(days: number | null): string {
   if (days === null) return 'Keeps all events';

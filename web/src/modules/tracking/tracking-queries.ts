@@ -3,6 +3,13 @@ import { z } from 'zod';
 import { eventSchema, identitySchema, messageTypes, touchpointSchema } from '../../../../src/modules/tracking/messages.schema.js';
 // The source schemas are declared in the service (the web build keeps only these zod objects).
 import { createSourceSchema, rotateKeySchema, sourceKinds, sourceSchema } from '../../../../src/modules/tracking/sources.schema.js';
+import type { ChannelRulesView as ServerChannelRulesView } from '../../../../src/modules/tracking/channel-rules.service.js';
+import { CLICK_IDS, channelRuleSchema, type ChannelRule } from '../../../../src/modules/tracking/channels.js';
+import type { contactMerges } from '../../../../src/modules/tracking/profile.service.js';
+import type {
+  planEventSchema as serverPlanEventSchema,
+  seenEventSchema as serverSeenEventSchema,
+} from '../../../../src/modules/tracking/tracking-plan.service.js';
 import { api } from '../../lib/api.js';
 
 export { createSourceSchema, messageTypes, rotateKeySchema, sourceKinds, sourceSchema };
@@ -41,3 +48,72 @@ export interface StreamFilters {
   event?: string | undefined;
   user?: string | undefined;
 }
+
+// The tracking plan's schemas are declared in tracking-plan.service.ts, next to ajv and the
+// database: importing them would pull both into the web build. They are declared again here,
+// and the type checks below fail the build the day the two drift apart.
+export const planEventSchema = z.object({
+  event: z.string(),
+  description: z.string(),
+  schema: z.record(z.string(), z.unknown()),
+  block: z.boolean(),
+  updatedAt: z.string(),
+});
+export type PlanEvent = z.infer<typeof planEventSchema>;
+export const seenEventSchema = z.object({
+  event: z.string(),
+  planned: z.boolean(),
+  block: z.boolean(),
+  seen: z.number(),
+  violations: z.number(),
+  blocked: z.number(),
+  firstSeenAt: z.string().nullable(),
+  lastSeenAt: z.string().nullable(),
+  lastViolationAt: z.string().nullable(),
+  examples: z.array(z.object({ at: z.string(), messageId: z.string(), errors: z.array(z.string()), properties: z.unknown() })),
+});
+export type SeenEvent = z.infer<typeof seenEventSchema>;
+export const trackingPlanSchema = z.object({ planned: z.array(planEventSchema), events: z.array(seenEventSchema) });
+export type TrackingPlan = z.infer<typeof trackingPlanSchema>;
+
+/** Counts move while events arrive: fetched on every visit, and again every 15 seconds on screen. */
+export const trackingPlanQuery = queryOptions({
+  queryKey: ['tracking-plan'],
+  queryFn: () => api.get('/tracking-plan', trackingPlanSchema),
+  staleTime: 0,
+  refetchInterval: 15_000,
+});
+
+/** GET/PUT/DELETE /channel-rules (the view schema is declared inline in tracking.routes.ts). */
+export const channelRulesViewSchema = z.object({
+  rules: z.array(channelRuleSchema),
+  isDefault: z.boolean(),
+  updatedAt: z.string().nullable(),
+});
+export type ChannelRulesView = z.infer<typeof channelRulesViewSchema>;
+export { CLICK_IDS, channelRuleSchema, type ChannelRule };
+
+export const channelRulesQuery = queryOptions({
+  queryKey: ['channel-rules'],
+  queryFn: () => api.get('/channel-rules', channelRulesViewSchema),
+});
+
+/** GET /contacts/:id/merges (declared inline in tracking.routes.ts). */
+export const mergeSchema = z.object({
+  fromProfile: z.string(),
+  intoProfile: z.string(),
+  reason: z.string(),
+  messageId: z.string().nullable(),
+  at: z.string(),
+});
+export type Merge = z.infer<typeof mergeSchema>;
+export const mergesSchema = z.object({ data: z.array(mergeSchema) });
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type SchemasMatchTheServer = [
+  Assert<Same<PlanEvent, z.infer<typeof serverPlanEventSchema>>>,
+  Assert<Same<SeenEvent, z.infer<typeof serverSeenEventSchema>>>,
+  Assert<Same<ChannelRulesView, ServerChannelRulesView>>,
+  Assert<Same<Merge, Awaited<ReturnType<typeof contactMerges>>['data'][number]>>,
+];
