@@ -64,6 +64,7 @@ describe('an admin sets up and runs a workspace', () => {
       'Imports',
       'Sources',
       'Live events',
+      'Tracking plan',
       'Users & roles',
       'API keys',
       'Audit log',

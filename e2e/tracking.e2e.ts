@@ -249,6 +249,8 @@ describe('a marketing-ops person connects a website and watches its events arriv
     const identities = page.getByRole('list', { name: 'Identities' });
     await identities.locator('li[data-identity-kind="anonymousId"]').getByText(visitor.anonymousId).waitFor();
     await identities.locator('li[data-identity-kind="userId"]').getByText(visitor.userId).waitFor();
+    // Her identify named the anonymous profile with her user id: one profile from the start, nothing merged.
+    await page.getByText('No merges: every id was first seen on this profile.').waitFor();
 
     // The newsletter visit is a touchpoint in the email channel, with its campaign and landing page.
     const touchpoint = page.getByRole('table', { name: 'Touchpoints' }).locator('tbody tr');
