@@ -30,7 +30,9 @@ CREATE TABLE consent_events (
   user_agent      text,
   actor           text NOT NULL,
   at              timestamptz NOT NULL,
-  recorded_at     timestamptz NOT NULL
+  recorded_at     timestamptz NOT NULL,
+  -- False when a newer change was already recorded: kept in the history, not the current state.
+  applied         boolean NOT NULL DEFAULT true
 );
 CREATE INDEX consent_events_contact_idx ON consent_events (contact_id, at DESC);
 

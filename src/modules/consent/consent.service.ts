@@ -72,6 +72,7 @@ export async function recordConsent(
       .where('purpose', '=', input.purpose)
       .forUpdate()
       .executeTakeFirst();
+    const applied = !before || new Date(before.changed_at).getTime() <= at.getTime();
     await trx
       .insertInto('consent_events')
       .values({
@@ -89,9 +90,9 @@ export async function recordConsent(
         actor: actor.label,
         at,
         recorded_at: now,
+        applied,
       })
       .execute();
-    const applied = !before || new Date(before.changed_at).getTime() <= at.getTime();
     const row: ConsentRow = {
       purpose: input.purpose,
       status: input.status,
@@ -160,6 +161,7 @@ export async function contactConsents(
       actor: h.actor,
       at: new Date(h.at).toISOString(),
       recordedAt: new Date(h.recorded_at).toISOString(),
+      applied: h.applied,
     })),
   };
 }

@@ -41,6 +41,7 @@ describe('consent', () => {
     expect(all.current).toEqual([expect.objectContaining({ purpose: 'email_marketing', status: 'withdrawn' })]);
     expect(all.history.map((h) => h.source)).toEqual(['unsubscribe link', 'double-opt-in link', 'form:newsletter', 'import']);
     expect(all.history[2]?.ip).toBe('203.0.113.9');
+    expect(all.history.map((h) => (h as { applied?: boolean }).applied)).toEqual([true, true, true, false]);
     const audit = json<{ data: { action: string }[] }>(await call('GET', `/api/v1/audit?entityId=${contact}`));
     expect(audit.data.filter((a) => a.action.startsWith('consent.')).length).toBe(4);
     const summary = json<{ data: unknown[] }>(await call('GET', '/api/v1/consents/summary'));

@@ -464,6 +464,7 @@ export interface ConsentEventsTable {
   actor: string;
   at: Timestamp;
   recorded_at: Timestamp;
+  applied: Generated<boolean>;
 }
 
 export interface PrivacySaltsTable {
