@@ -95,7 +95,8 @@ function normaliseCore(def: ObjectDef, core: Record<string, unknown>, before?: R
     // Unchanged values keep the raw value they were first normalised from.
     if (r !== undefined && (!before || !same(before[f.column], out[f.column]))) raw[f.key] = r;
   }
-  return { core: out, raw, quality: n.quality };
+  const derived = (n.input.traits as Record<string, unknown> | undefined) ?? null;
+  return { core: out, raw, quality: n.quality, derived };
 }
 
 export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[], lock: boolean): Promise<Outcome[]> {
@@ -137,7 +138,7 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
       values.custom = custom;
       if (c.def.hasTraits) {
         const prev = (before.traits as Record<string, unknown>) ?? {};
-        const traits = { ...prev, ...row.traits };
+        const traits = { ...prev, ...(n.derived ?? {}), ...row.traits };
         if (!same(prev, traits)) changed = true;
         values.traits = traits;
       }
@@ -164,7 +165,7 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
           custom: row.custom,
           raw: mergeRaw({}, n.raw),
           ...(c.def.object === 'contact' && { quality: mergeQuality({}, n.quality) }),
-          ...(c.def.hasTraits && { traits: row.traits }),
+          ...(c.def.hasTraits && { traits: { ...(n.derived ?? {}), ...row.traits } }),
         },
       });
     }

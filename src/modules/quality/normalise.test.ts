@@ -80,3 +80,24 @@ describe('normalisation', () => {
     );
   });
 });
+
+describe('job titles', () => {
+  it('read seniority and department from the documented rule table, in several languages', async () => {
+    const { classifyTitle } = await import('./title-rules.js');
+    for (const [title, seniority, department] of [
+      ['VP of Marketing', 'vp', 'marketing'],
+      ['Chief Technology Officer', 'c_level', 'engineering'],
+      ['Head of Demand Generation', 'director', 'marketing'],
+      ['Marketing Operations Manager', 'manager', 'marketing'],
+      ['Leiter Vertrieb', 'director', 'sales'],
+      ['Directeur Marketing', 'director', 'marketing'],
+      ['Gerente de Ventas', 'manager', 'sales'],
+      ['Marketing Intern', 'intern', 'marketing'],
+      ['CEO & Co-Founder', 'c_level', 'executive'],
+      ['Data Analyst', 'individual', 'data'],
+      ['Barista', null, null],
+    ] as const) {
+      expect(classifyTitle(title), title).toEqual({ seniority, department });
+    }
+  });
+});

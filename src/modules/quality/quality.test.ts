@@ -43,6 +43,15 @@ describe('normalisation on every write path', () => {
     expect(c.quality).toMatchObject({ emailSuggestion: 'norm@gmail.com' });
     const read = json<Contact>(await call('GET', `/api/v1/contacts/${c.id}`));
     expect(read.raw).toEqual(c.raw);
+    // The job title gives seniority and department (traits), unless the write sets them itself.
+    const titled = json<Contact & { traits: Record<string, unknown> }>(
+      await call('PATCH', `/api/v1/contacts/${c.id}`, { title: 'VP Marketing' }),
+    );
+    expect(titled.traits).toMatchObject({ seniority: 'vp', department: 'marketing' });
+    const own = json<Contact & { traits: Record<string, unknown> }>(
+      await call('PATCH', `/api/v1/contacts/${c.id}`, { title: 'Growth Lead', traits: { seniority: 'director' } }),
+    );
+    expect(own.traits).toMatchObject({ seniority: 'director', department: 'marketing' });
     // A new phone alone is read in the stored country; the old raw phone is replaced.
     const patched = json<Contact>(await call('PATCH', `/api/v1/contacts/${c.id}`, { phone: '415.555.0199' }));
     expect(patched.phone).toBe('+14155550199');

@@ -1,4 +1,5 @@
 import { emailFacts, normaliseCountry, normaliseName, normalisePhone } from './normalise.js';
+import { classifyTitle } from './title-rules.js';
 
 /**
  * Normalisation of a contact's or account's core values on their way in, for every write path:
@@ -64,6 +65,14 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
     } else if (input.phone === null || input.phone === '') {
       raw.phone = null;
       quality.phoneProblem = null;
+    }
+    // Seniority and department follow the job title (title-rules.ts), into traits, unless the
+    // same write sets them itself.
+    const title = str('title');
+    if (title !== null || input.title === null || input.title === '') {
+      const c = title ? classifyTitle(title) : { seniority: null, department: null };
+      const given = (input.traits as Record<string, unknown> | undefined) ?? {};
+      out.traits = { seniority: c.seniority, department: c.department, ...given };
     }
     const email = str('email');
     if (email !== null) {
