@@ -74,21 +74,25 @@ export async function recentEvents(
 ): Promise<Page<TrackedEvent & { contactId: string | null }>> {
   const c = decode(q.cursor);
   const r = await sql<
-    EventRow & { contact_id: string | null }
-  >`select e.*, date_trunc('milliseconds', e.received_at) as received_at, p.contact_id
+    EventRow & { contact_id: string | null; received_key: string }
+  >`select e.*, date_trunc('milliseconds', e.received_at) as received_at, p.contact_id,
+      to_char(e.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as received_key
     from events e join profiles p on p.id = e.profile_id
     where e.workspace_id = ${ws}
       ${q.sourceId ? sql`and e.source_id = ${q.sourceId}` : sql``}
       ${q.type ? sql`and e.type = ${q.type}` : sql``}
       ${q.event ? sql`and e.event = ${q.event}` : sql``}
       ${q.user ? sql`and (e.user_id = ${q.user} or e.anonymous_id = ${q.user})` : sql``}
-      ${c ? sql`and (date_trunc('milliseconds', e.received_at), e.id) < (${new Date(c.ts)}, ${c.id})` : sql``}
-    order by date_trunc('milliseconds', e.received_at) desc, e.id desc limit ${q.limit + 1}`.execute(db);
+      ${c ? sql`and (e.received_at, e.id) < (${c.ts}::timestamptz, ${c.id}::uuid)` : sql``}
+    order by e.received_at desc, e.id desc limit ${q.limit + 1}`.execute(db);
   const rows = r.rows.slice(0, q.limit);
   const last = rows[rows.length - 1];
+  // The cursor keeps the stored microseconds (a JavaScript date would round them away), so the
+  // next page starts exactly after this one on the index (workspace_id, received_at, id).
   return {
     data: rows.map((e) => ({ ...toEvent(e), contactId: e.contact_id })),
-    nextCursor: r.rows.length > q.limit && last ? cursorOf(last.received_at, last.id) : null,
+    nextCursor:
+      r.rows.length > q.limit && last ? Buffer.from(JSON.stringify({ ts: last.received_key, id: last.id })).toString('base64url') : null,
   };
 }
 
