@@ -42,7 +42,7 @@
 //    (PostgreSQL only). With --incremental-segments all (the default) the 20 segments of step 2 stay
 //    in the workspace, so the membership worker evaluates all 21 for every changed contact, and the
 //    time-window job rebuilds the timed ones every minute; `one` deletes them first. Events the run
-//    ingested are deleted afterwards when the database is kept.
+//    ingested (and the touchpoints they made) are deleted afterwards when the database is kept.
 //
 // Every measurement waits for the machine to go quiet first (--quiet-wait s) and reports the CPU
 // others used meanwhile (machine busy minus this process, its PostgreSQL backends and its server)
@@ -686,6 +686,8 @@ async function measureIncremental(b: Backend, ws: string, seedSourceId: string):
   if (opts['keep-db'] || opts.db) {
     // Leave a kept database as it was seeded: the ingested events go.
     const { backend } = await openBackendAgain();
+    await sql`delete from touchpoints t using events e
+      where e.source_id = ${src.id} and e.ts >= now() - interval '2 days' and t.event_id = e.id`.execute(backend.db);
     await sql`delete from events where source_id = ${src.id} and ts >= now() - interval '2 days'`.execute(backend.db);
     await sql`delete from event_ids where workspace_id = ${ws} and message_id like ${`ingest-${process.pid}-%`}`.execute(backend.db);
     await deleteSegments(backend.db, ws);
