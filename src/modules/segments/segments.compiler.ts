@@ -185,13 +185,13 @@ function contactEvents(conds: RawBuilder<unknown>[]): RawBuilder<unknown> {
 /**
  * "The contact has a number of such events that passes `c`", as a semi-join on the matching events
  * grouped by contact instead of a count per contact. A count per contact costs an index probe for
- * every contact the other conditions leave (160,000 of 1M in the mixed segment of
- * BENCHMARKS.md#segments: 5.3 s); the grouped form reads the matching events once (1.9 s). EXISTS
- * over the grouped subquery, rather than `r.id in (...)`, keeps both plans open: in an `all` group
- * PostgreSQL turns it into a hash semi-join (or anti-join), which spills to disk when large, while
- * under `any`/`not` it stays a subplan that is either hashed or, with the contact id pushed into the
- * subquery, probed per contact as before; `r.id in (...)` there would rescan the whole list per
- * contact once it outgrows work_mem. When the test passes a count of 0, the contacts without such
+ * every contact the other conditions leave (163,273 of 1M in the mixed segment of
+ * BENCHMARKS.md#segments: 5.31 s, median); the grouped form reads the matching events once
+ * (1.94 s). EXISTS over the grouped subquery, rather than `r.id in (...)`, keeps both plans open:
+ * in an `all` group PostgreSQL turns it into a hash semi-join (or anti-join), which spills to disk
+ * when large, while under `any`/`not` it stays a subplan that is either hashed or, with the contact
+ * id pushed into the subquery, probed per contact as before; `r.id in (...)` there would rescan the
+ * whole list per contact once it outgrows work_mem. When the test passes a count of 0, the contacts without such
  * events pass too: the condition is then "no group whose count fails the test".
  */
 function eventCountSql(conds: RawBuilder<unknown>[], c: CountOp): RawBuilder<unknown> {
