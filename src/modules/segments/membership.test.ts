@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../platform/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
 import { drainQueue, rebuildBuilding, rebuildSegment, refreshTimedSegments } from './segments.membership.js';
+import { listSegments } from './segments.service.js';
 
 /** A clock the test can move forward: time windows expire without any write. */
 let offset = 0;
@@ -191,6 +192,12 @@ describe('segment membership', () => {
     expect(csv.status).toBe(200);
     expect(csv.text.split('\r\n')[0]).toBe('id,email,firstName,lastName,company,country,enteredAt');
     expect(csv.text).toContain('m3@example.com');
+
+    // Lists of segments in large workspaces show the stored membership instead of counting each live.
+    const stored = await listSegments({ db: db(), clock }, ws, { limit: 50 }, { live: false });
+    const germany = stored.data.find((s) => s.id === de);
+    expect(germany).toMatchObject({ countSource: 'stored', count: (await members(de)).length, memberCount: (await members(de)).length });
+    expect((await call<{ data: Array<{ countSource: string }> }>('GET', '/api/v1/segments')).body.data[0]?.countSource).toBe('live');
 
     // A snapshot of a segment into the list.
     const snap = await call<{ added: number }>('POST', `/api/v1/lists/${listId}/members/add`, { segmentId: de }, 200);

@@ -250,7 +250,15 @@ export async function dependentSegments(db: DbOrTx, ws: string, id: string): Pro
     .where('workspace_id', '=', ws)
     .where('deleted_at', 'is', null)
     .execute();
-  const refsOf = new Map(all.map((s) => [s.id, directRefs(s.definition as SegmentNode, 'segment')]));
+  return segmentUsers(all, id);
+}
+
+/** The same, over segments already read (a list page asks for each of its rows). */
+export function segmentUsers(
+  all: ReadonlyArray<{ id: string; name: string; definition: unknown }>,
+  id: string,
+): { id: string; name: string }[] {
+  const refsOf = new Map(all.map((s) => [s.id, directRefs(s.definition, 'segment')]));
   const out = new Map<string, { id: string; name: string }>();
   const walk = (target: string) => {
     for (const s of all) {

@@ -191,6 +191,9 @@ export const segmentSchema = z
     definition: z.unknown(),
     count: z.number().nullable().describe('Contacts matching now (null when the definition no longer compiles: see error)'),
     error: z.string().nullable().describe('Why the definition no longer compiles (a field it uses was deleted), or null'),
+    countSource: z
+      .enum(['live', 'stored'])
+      .describe('live: counted now; stored: the kept membership (lists of segments in workspaces over 200,000 contacts)'),
     memberCount: z.number().describe('Stored members, kept current by the membership worker'),
     state: z.enum(['building', 'ready']).describe('building: the definition changed and its rebuild has not run yet'),
     refreshedAt: z.string().nullable(),

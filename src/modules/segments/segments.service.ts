@@ -12,7 +12,7 @@ import { contactDef } from '../crm/crm-objects.js';
 import { externalIdsFor, selectList, toRecordView, type RecordRow } from '../crm/records.repo.js';
 import type { RecordView } from '../crm/records.schema.js';
 import { compileContext } from './segments.compiler.js';
-import { compileSegment, dependentSegments } from './segments.membership.js';
+import { compileSegment, dependentSegments, segmentUsers } from './segments.membership.js';
 import type { createSegmentSchema, Segment, SegmentNode, updateSegmentSchema } from './segments.schema.js';
 
 export interface Ctx {
@@ -72,17 +72,24 @@ async function liveCount(db: DbOrTx, r: Selectable<SegmentsTable>, now: Date): P
   }
 }
 
-async function toSegment(db: DbOrTx, r: Selectable<SegmentsTable>, now: Date): Promise<Segment> {
+async function toSegment(
+  db: DbOrTx,
+  r: Selectable<SegmentsTable>,
+  now: Date,
+  opts: { live?: boolean; usedBy?: { id: string; name: string }[] } = {},
+): Promise<Segment> {
+  const live = opts.live ?? true;
   return {
     id: r.id,
     name: r.name,
     description: r.description,
     definition: r.definition,
-    ...(await liveCount(db, r, now)),
+    ...(live ? await liveCount(db, r, now) : { count: r.member_count, error: null }),
+    countSource: live ? 'live' : 'stored',
     memberCount: r.member_count,
     state: r.state,
     refreshedAt: r.refreshed_at?.toISOString() ?? null,
-    usedBy: await dependentSegments(db, r.workspace_id, r.id).then((d) => d.map(({ id, name }) => ({ id, name }))),
+    usedBy: opts.usedBy ?? (await dependentSegments(db, r.workspace_id, r.id)).map(({ id, name }) => ({ id, name })),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -133,7 +140,12 @@ export async function getSegment(ctx: Ctx, ws: string, id: string): Promise<Segm
   return toSegment(ctx.db, await load(ctx.db, ws, id), ctx.clock.now());
 }
 
-export async function listSegments(ctx: Ctx, ws: string, q: { limit: number; cursor?: string }): Promise<Page<Segment>> {
+export async function listSegments(
+  ctx: Ctx,
+  ws: string,
+  q: { limit: number; cursor?: string },
+  opts: { live?: boolean } = {},
+): Promise<Page<Segment>> {
   const after = decodeCursor(q.cursor);
   let query = ctx.db.selectFrom('segments').selectAll().where('workspace_id', '=', ws).where('deleted_at', 'is', null);
   if (after) query = query.where('id', '>', after);
@@ -142,8 +154,20 @@ export async function listSegments(ctx: Ctx, ws: string, q: { limit: number; cur
     .limit(q.limit + 1)
     .execute();
   const now = ctx.clock.now();
+  // A page of segments counted live is one full evaluation each: in large workspaces the list shows
+  // the stored membership (kept current within seconds) and GET /segments/:id counts live.
+  const size = await sql<{ n: string }>`select reltuples::bigint::text as n from pg_class where relname = 'contacts'`.execute(ctx.db);
+  const live = opts.live ?? Number(size.rows[0]?.n ?? 0) <= ESTIMATE_ABOVE;
+  const all = await ctx.db
+    .selectFrom('segments')
+    .select(['id', 'name', 'definition'])
+    .where('workspace_id', '=', ws)
+    .where('deleted_at', 'is', null)
+    .execute();
   const out: Segment[] = [];
-  for (const r of rows) out.push(await toSegment(ctx.db, r, now));
+  for (const r of rows) {
+    out.push(await toSegment(ctx.db, r, now, { live, usedBy: segmentUsers(all, r.id) }));
+  }
   return toPage(out, q.limit);
 }
 
