@@ -8,9 +8,10 @@ export function segmentsJobs(jobs: Jobs): void {
   jobs.defineLoop({
     name: 'segments.membership',
     intervalMs: 500,
-    handler: async (ctx) => {
-      await rebuildBuilding(ctx.db, ctx.clock);
-      return drainQueue(ctx.db, ctx.clock, { maxBatches: 10 });
+    handler: async (ctx, stop) => {
+      await rebuildBuilding(ctx.db, ctx.clock, stop);
+      // Shutdown is checked between passes: a stopping server waits for one pass at most.
+      return drainQueue(ctx.db, ctx.clock, { maxBatches: 10, stop });
     },
   });
   // Time windows ("in the last 30 days") move without any write: re-evaluated every minute.

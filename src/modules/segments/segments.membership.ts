@@ -186,9 +186,14 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
 }
 
 /** Drains the queue (up to `maxBatches` passes); true when entries are left. */
-export async function drainQueue(db: Db, clock: Clock, opts: { batch?: number; maxBatches?: number } = {}): Promise<boolean> {
+export async function drainQueue(
+  db: Db,
+  clock: Clock,
+  opts: { batch?: number; maxBatches?: number; stop?: AbortSignal } = {},
+): Promise<boolean> {
   const max = opts.maxBatches ?? 20;
   for (let i = 0; i < max; i++) {
+    if (opts.stop?.aborted) return true;
     const run = await processQueueBatch(db, clock, opts.batch);
     if (run.taken < (opts.batch ?? 5000)) return false;
   }
@@ -225,7 +230,7 @@ export async function refreshTimedSegments(db: Db, clock: Clock): Promise<{ rebu
 }
 
 /** Rebuilds every segment whose definition changed (state `building`); returns how many. */
-export async function rebuildBuilding(db: Db, clock: Clock): Promise<number> {
+export async function rebuildBuilding(db: Db, clock: Clock, stop?: AbortSignal): Promise<number> {
   const waiting = await db
     .selectFrom('segments')
     .select(['id', 'workspace_id', 'refreshed_at'])
@@ -233,6 +238,7 @@ export async function rebuildBuilding(db: Db, clock: Clock): Promise<number> {
     .where('deleted_at', 'is', null)
     .execute();
   for (const s of waiting) {
+    if (stop?.aborted) break;
     try {
       await rebuildSegment(db, clock, s.workspace_id, s.id, s.refreshed_at ? 'definition changed' : 'segment created');
     } catch {

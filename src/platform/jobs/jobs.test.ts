@@ -10,6 +10,7 @@ let jobs: Jobs;
 const seen: Array<{ n: number; attempt: number }> = [];
 let flakyFailures = 0;
 let slowDone = false;
+const loop = { runs: 0, passes: 0, sawStop: false };
 
 async function until(check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -59,6 +60,23 @@ beforeAll(async () => {
     },
   });
   jobs.define({ name: 'test.cron', schema: z.object({}).passthrough(), cron: '*/5 * * * *', handler: async () => {} });
+  // A polling loop with long work: up to 1,000 passes of 20 ms, checking for shutdown between them.
+  jobs.defineLoop({
+    name: 'test.loop',
+    intervalMs: 50,
+    handler: async (_ctx, stop) => {
+      loop.runs += 1;
+      for (let i = 0; i < 1000; i++) {
+        if (stop.aborted) {
+          loop.sawStop = true;
+          return true;
+        }
+        loop.passes += 1;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return false;
+    },
+  });
   await jobs.start({ worker: true });
 });
 afterAll(async () => {
@@ -116,6 +134,18 @@ describe('background jobs (pg-boss on this back end)', () => {
   it('registers cron schedules', async () => {
     const { rows } = await db.handle.executeSql("select name, cron from pgboss.schedule where name = 'test.cron'");
     expect(rows).toEqual([{ name: 'test.cron', cron: '*/5 * * * *' }]);
+  });
+
+  it('runs loops in the worker, and a stop ends a long loop run between its passes', async () => {
+    await until(() => loop.passes > 3);
+    await jobs.stop(10_000);
+    // Stopped long before the run's 1,000 passes, and the handler saw why.
+    expect(loop.sawStop).toBe(true);
+    expect(loop.passes).toBeLessThan(1000);
+    const after = loop.passes;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(loop.passes).toBe(after);
+    await jobs.start({ worker: true });
   });
 
   it('graceful stop waits for the job in flight', async () => {

@@ -38,8 +38,11 @@ export interface LoopDefinition {
   /** `<module>.<noun>`, e.g. `segments.queue`. */
   name: string;
   intervalMs: number;
-  /** Returns true when it stopped with work left, to run again without waiting. */
-  handler: (ctx: JobContext) => Promise<boolean>;
+  /**
+   * Returns true when it stopped with work left, to run again without waiting. `stop` is aborted
+   * when the process shuts down: a handler doing several passes checks it between them.
+   */
+  handler: (ctx: JobContext, stop: AbortSignal) => Promise<boolean>;
 }
 
 export interface EnqueueOptions {
@@ -75,6 +78,7 @@ export class Jobs {
   private readonly loopDefs = new Map<string, LoopDefinition>();
   private readonly running: Promise<void>[] = [];
   private readonly wake = new Set<() => void>();
+  private loopStop = new AbortController();
   private started = false;
   private working = false;
 
@@ -115,7 +119,7 @@ export class Jobs {
     while (this.working) {
       let more = false;
       try {
-        more = await def.handler(ctx);
+        more = await def.handler(ctx, this.loopStop.signal);
       } catch (err) {
         log.warn({ err }, 'loop run failed; it runs again after its interval');
       }
@@ -177,6 +181,7 @@ export class Jobs {
         });
         if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
       }
+      this.loopStop = new AbortController();
       for (const def of this.loopDefs.values()) this.running.push(this.runLoop(def));
     }
   }
@@ -274,6 +279,7 @@ export class Jobs {
     if (!this.started) return;
     if (this.working) {
       this.working = false;
+      this.loopStop.abort();
       for (const w of [...this.wake]) w();
       await Promise.all(this.running.splice(0));
     }
