@@ -242,8 +242,10 @@ export async function ingest(
   rejected.push(...blocked);
   rejected.sort((a, b) => a.index - b.index);
   count('duplicate', duplicates);
-  if (links.length) await linkProfilesToContacts(ctx, ws, links);
-  if (groups.length) await linkGroupsToAccounts(ctx, ws, groups);
+  // Two batches from one person can race to create the same contact (two clients, or one client
+  // flushing batches in parallel): the loser finds the winner's contact when it tries again.
+  if (links.length) await withRetry(() => linkProfilesToContacts(ctx, ws, links), 4, LINK_RACES);
+  if (groups.length) await withRetry(() => linkGroupsToAccounts(ctx, ws, groups), 4, LINK_RACES);
   return { stored, duplicates, bots, excluded, rejected };
 }
 
@@ -361,13 +363,17 @@ async function touchProfiles(trx: DbOrTx, touched: Map<string, ProfileTouch>, in
  * Two batches from one visitor can race to create or merge the same profile; PostgreSQL then
  * aborts one with a deadlock or serialization error. Nothing was committed: run it again.
  */
-async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+const TX_RACES = new Set(['40P01', '40001', '23505']);
+/** The same, plus the API's own answer to a unique key taken meanwhile (`already_exists`). */
+const LINK_RACES = new Set([...TX_RACES, 'already_exists']);
+
+async function withRetry<T>(fn: () => Promise<T>, attempts = 4, races: ReadonlySet<string> = TX_RACES): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (i >= attempts || (code !== '40P01' && code !== '40001' && code !== '23505')) throw err;
+      if (i >= attempts || code === undefined || !races.has(code)) throw err;
       await new Promise((r) => setTimeout(r, 10 * i + Math.floor(Math.random() * 20)));
     }
   }
