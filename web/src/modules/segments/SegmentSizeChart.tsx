@@ -1,6 +1,6 @@
-import type { EChartsType } from 'echarts/core';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect } from 'react';
 import type { SizePoint } from './segments-queries.js';
+import { useEChart } from '../../ui/use-echart.js';
 
 /** Only the parts of ECharts a line needs, loaded when the chart first shows (as the activity chart does). */
 async function loadLineChart() {
@@ -28,26 +28,7 @@ const dayDate = (day: string) => new Date(`${day}T00:00:00Z`);
  * (role="img") for screen readers: the first and the last size, and the range.
  */
 export function SegmentSizeChart({ points, days }: { points: SizePoint[]; days: number }) {
-  const el = useRef<HTMLDivElement>(null);
-  const [chart, setChart] = useState<EChartsType | null>(null);
-
-  useEffect(() => {
-    let disposed = false;
-    let instance: EChartsType | null = null;
-    let observer: ResizeObserver | null = null;
-    void loadLineChart().then((echarts) => {
-      if (disposed || !el.current) return;
-      instance = echarts.init(el.current, undefined, { renderer: 'canvas' });
-      observer = new ResizeObserver(() => instance?.resize());
-      observer.observe(el.current);
-      setChart(instance);
-    });
-    return () => {
-      disposed = true;
-      observer?.disconnect();
-      instance?.dispose();
-    };
-  }, []);
+  const { ref: el, chart } = useEChart(loadLineChart);
 
   useEffect(() => {
     if (!chart) return;

@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
-import type { EChartsType } from 'echarts/core';
+import { useEffect } from 'react';
 import { loadECharts } from './echarts-setup.js';
+import { useEChart } from '../../ui/use-echart.js';
 
 export interface DayCount {
   /** The local day, YYYY-MM-DD. */
@@ -20,26 +20,7 @@ const colors = { bar: '#0e6e6a', barHover: '#0b5a57', axis: '#69727d', grid: '#e
  * load it. The canvas is described in words (role="img") for screen readers.
  */
 export function EventsPerDayChart({ days, label }: { days: DayCount[]; label: string }) {
-  const el = useRef<HTMLDivElement>(null);
-  const [chart, setChart] = useState<EChartsType | null>(null);
-
-  useEffect(() => {
-    let disposed = false;
-    let instance: EChartsType | null = null;
-    let observer: ResizeObserver | null = null;
-    void loadECharts().then((echarts) => {
-      if (disposed || !el.current) return;
-      instance = echarts.init(el.current, undefined, { renderer: 'canvas' });
-      observer = new ResizeObserver(() => instance?.resize());
-      observer.observe(el.current);
-      setChart(instance);
-    });
-    return () => {
-      disposed = true;
-      observer?.disconnect();
-      instance?.dispose();
-    };
-  }, []);
+  const { ref: el, chart } = useEChart(loadECharts);
 
   useEffect(() => {
     if (!chart) return;
