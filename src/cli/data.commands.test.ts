@@ -149,3 +149,22 @@ function errorBytes(dirPath: string): number {
     .filter((f) => f.endsWith('.errors.csv'))
     .reduce((n, f) => n + statSync(path.join(dirPath, f)).size, 0);
 }
+
+describe('keel dedupe scan', () => {
+  it('runs a full scan, waits for it and prints it with --json; bad options are refused', async () => {
+    const p = csv(
+      'dupes.csv',
+      'Email,First Name,Last Name,Company,Phone\nelaine.benes@pendant.example,Elaine,Benes,Pendant Publishing,+12125550111\nelaine@pendant.example,Elaine,Benes,Pendant Publishing,(212) 555-0111\nkramer@kramerica.example,Cosmo,Kramer,Kramerica,\n',
+    );
+    await keel('import', 'contacts', p, '--json');
+    const r = await keel('dedupe', 'scan', '--object', 'contacts', '--json');
+    const scan = r.json();
+    expect(scan).toMatchObject({ object: 'contact', status: 'done' });
+    expect((scan.stats as { pairs: number }).pairs).toBeGreaterThanOrEqual(1);
+    const text = await keel('dedupe', 'scan');
+    expect(text.out.join('\n')).toMatch(
+      /Scanned [\d,]+ contacts in [\d.]+ s: [\d,]+ candidate pairs, [\d,]+ at or above the review threshold/,
+    );
+    await expect(keel('dedupe', 'scan', '--object', 'leads')).rejects.toThrow();
+  });
+});

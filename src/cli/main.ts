@@ -5,6 +5,7 @@ import { roles } from '../platform/permissions.js';
 import { version } from '../platform/version.js';
 import { registerDataCommands } from './data.commands.js';
 import { registerOpsCommands } from './ops.commands.js';
+import { registerDedupeCommands } from './dedupe.commands.js';
 import { registerSystemCommands } from './system.commands.js';
 
 export interface CliIO {
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIO, getConfig: () => Config): Command {
   registerSystemCommands(program, io, getConfig);
   registerOpsCommands(program, io, getConfig);
   registerDataCommands(program, io, getConfig);
+  registerDedupeCommands(program, io, getConfig);
   return program;
 }
 

@@ -16,6 +16,9 @@ import { createSource, createSourceSchema, listSources } from '../modules/tracki
 import { dateFormatSchema, importModeSchema } from '../modules/imports/imports.schema.js';
 import { listImports } from '../modules/imports/imports.service.js';
 import { exportFromCli, importFromCli, undoFromCli } from '../modules/imports/cli-data.service.js';
+import { scanAndMerge } from '../modules/dedupe/dedupe.jobs.js';
+import { startScan } from '../modules/dedupe/detect.service.js';
+import { matchObjectSchema } from '../modules/dedupe/dedupe.schema.js';
 
 export interface OpContext {
   handle: DatabaseHandle;
@@ -166,6 +169,15 @@ export const operations = {
       const c = { db: ctx.handle.db, clock: ctx.clock, filesDir: ctx.filesDir };
       const w = await resolveCliWorkspace(c, workspace);
       return exportFromCli(c, w.id, input, ctx.stdout);
+    },
+  }),
+  'dedupe.scan': op({
+    args: z.object({ ...ws, object: matchObjectSchema }).strict(),
+    async run(ctx, { workspace, object }) {
+      const c = { db: ctx.handle.db, clock: ctx.clock };
+      const w = await resolveCliWorkspace(c, workspace);
+      const scan = await startScan(c, cliActor(w.id), object);
+      return scanAndMerge(c, w.id, scan.id, ctx.progress);
     },
   }),
   'source.create': op({

@@ -26,6 +26,9 @@ import './consent/consent.policy.js';
 import './consent/consent.segments.js';
 import { privacyRoutes } from './privacy/privacy.routes.js';
 import './privacy/privacy.policy.js';
+import { dedupeRoutes } from './dedupe/dedupe.routes.js';
+import './dedupe/dedupe.policy.js';
+import { dedupeJobs } from './dedupe/dedupe.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -46,6 +49,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(segmentsRoutes);
   await app.register(consentRoutes);
   await app.register(privacyRoutes);
+  await app.register(dedupeRoutes);
 }
 
 /** Every module's background jobs. */
@@ -55,4 +59,5 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   importsJobs(jobs, config.filesDir);
   trackingJobs(jobs);
   segmentsJobs(jobs);
+  dedupeJobs(jobs);
 }

@@ -26,7 +26,8 @@ function decode(cursor: string | undefined): TimelineCursor | null {
 /**
  * A record's history, newest first (times cut to milliseconds, as the cursor carries them): every audited change to it, and every import that created or
  * updated it (imports keep their per-record log in import_changes, not one audit row per record).
- * Events, emails and form fills join this list as those modules land.
+ * Records merged into this one bring their history along. Events, emails and form fills join this
+ * list as those modules land.
  */
 export async function recordTimeline(
   db: DbOrTx,
@@ -48,7 +49,8 @@ export async function recordTimeline(
     import_id: string | null;
   }>`select * from (
       select a.id::text as eid, date_trunc('milliseconds', a.occurred_at) as at, 'change' as kind, a.action, a.actor_label as actor, a.changes, null::uuid as import_id
-        from audit_log a where a.workspace_id = ${workspaceId} and a.entity_type = ${def.object} and a.entity_id = ${id}
+        from audit_log a where a.workspace_id = ${workspaceId} and a.entity_type = ${def.object}
+          and (a.entity_id = ${id} or a.entity_id in (select m.id::text from ${sql.table(def.table)} m where m.workspace_id = ${workspaceId} and m.merged_into = ${id}))
       union all
       select 'import:' || i.id::text as eid, date_trunc('milliseconds', coalesce(i.started_at, i.created_at)) as at, 'import' as kind,
              ${def.object} || '.' || ch.op || '_by_import' as action, i.actor_label as actor,

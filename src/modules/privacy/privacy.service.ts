@@ -157,87 +157,117 @@ export interface ErasureReport {
  * larger document (audit entries, import previews, stored API answers, tracking-plan examples) have
  * that part replaced by "[erased]" (`keel_erase_jsonb`).
  */
+/** Removes one contact's personal data from every table (within the caller's transaction). */
+async function eraseOne(trx: DbOrTx, ctx: Ctx, ws: string, contactId: string, removed: Record<string, number>): Promise<boolean> {
+  const row = await contactRow(trx, ws, contactId);
+  const raw = (row.raw as Record<string, string> | undefined) ?? {};
+  // Strong identifiers: redacted wherever they appear. Names only where tied to the record.
+  const needles = [row.email, row.phone, raw.phone].filter((x): x is string => typeof x === 'string' && x.length >= 5);
+  const like = needles.map((n) => `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const profiles = await profilesOf(trx, contactId);
+  const del = async (name: string, r: Promise<unknown>) => {
+    const out = (await r) as
+      | { numDeletedRows?: bigint; numUpdatedRows?: bigint; numAffectedRows?: bigint }
+      | Array<{ numDeletedRows?: bigint; numUpdatedRows?: bigint }>;
+    const one = Array.isArray(out) ? out[0] : out;
+    const n = Number(one?.numDeletedRows ?? one?.numUpdatedRows ?? (one && 'numAffectedRows' in one ? one.numAffectedRows : 0) ?? 0);
+    if (n > 0) removed[name] = (removed[name] ?? 0) + n;
+  };
+  if (profiles.length) {
+    await del('events', sql`delete from events where profile_id = any(${profiles}::uuid[])`.execute(trx));
+    await del('touchpoints', trx.deleteFrom('touchpoints').where('profile_id', 'in', profiles).execute());
+    await del('identities', trx.deleteFrom('identities').where('profile_id', 'in', profiles).execute());
+    await del(
+      'profile_merges',
+      trx
+        .deleteFrom('profile_merges')
+        .where((eb) => eb.or([eb('from_profile', 'in', profiles), eb('into_profile', 'in', profiles)]))
+        .execute(),
+    );
+    await trx.updateTable('profiles').set({ merged_into: null }).where('id', 'in', profiles).execute();
+    await del('profiles', trx.deleteFrom('profiles').where('id', 'in', profiles).execute());
+  }
+  // Stored counts follow the memberships that go with the contact.
+  await sql`update lists l set member_count = l.member_count - 1 from list_members m where m.list_id = l.id and m.contact_id = ${contactId}`.execute(
+    trx,
+  );
+  await sql`update segments s set member_count = s.member_count - 1 from segment_members m where m.segment_id = s.id and m.contact_id = ${contactId}`.execute(
+    trx,
+  );
+  await del('list_members', trx.deleteFrom('list_members').where('contact_id', '=', contactId).execute());
+  await del('segment_members', trx.deleteFrom('segment_members').where('contact_id', '=', contactId).execute());
+  await del('segment_membership_log', trx.deleteFrom('segment_membership_log').where('contact_id', '=', contactId).execute());
+  await del('consent_events', trx.deleteFrom('consent_events').where('contact_id', '=', contactId).execute());
+  await del('consents', trx.deleteFrom('consents').where('contact_id', '=', contactId).execute());
+  await del('account_contacts', trx.deleteFrom('account_contacts').where('contact_id', '=', contactId).execute());
+  await del('external_ids', trx.deleteFrom('external_ids').where('record_id', '=', contactId).execute());
+  await del('import_changes', trx.deleteFrom('import_changes').where('record_id', '=', contactId).execute());
+  await del(
+    'audit_log (entries about the record)',
+    sql`update audit_log set changes = '{"erased": true}'::jsonb where workspace_id = ${ws} and entity_id = ${contactId} and changes <> '{"erased": true}'::jsonb`.execute(
+      trx,
+    ),
+  );
+  if (like.length) {
+    const redact = async (name: string, table: string, column: string, scope: ReturnType<typeof sql>) =>
+      del(
+        name,
+        sql`update ${sql.table(table)} set ${sql.id(column)} = keel_erase_jsonb(${sql.id(column)}, ${needles}::text[])
+            where ${scope} and ${sql.id(column)}::text like any(${like}::text[])`.execute(trx),
+      );
+    await redact('audit_log (mentions)', 'audit_log', 'changes', sql`workspace_id = ${ws}`);
+    await redact('idempotency_keys', 'idempotency_keys', 'body', sql`workspace_id = ${ws}`);
+    await redact('imports (samples)', 'imports', 'sample', sql`workspace_id = ${ws}`);
+    await redact('imports (dry runs)', 'imports', 'dry_run', sql`workspace_id = ${ws}`);
+    await redact('event_stats (examples)', 'event_stats', 'examples', sql`workspace_id = ${ws}`);
+    await redact('bulk_operations', 'bulk_operations', 'params', sql`workspace_id = ${ws}`);
+  }
+  await del('segment_queue', trx.deleteFrom('segment_queue').where('contact_id', '=', contactId).execute());
+  await trx.updateTable('profiles').set({ contact_id: null }).where('contact_id', '=', contactId).execute();
+  // Duplicate detection and merges hold the person's values (merge snapshots) and ids.
+  await del(
+    'merges',
+    sql`delete from merges where workspace_id = ${ws} and (survivor_id = ${contactId} or ${contactId}::uuid = any(loser_ids))`.execute(trx),
+  );
+  await del(
+    'duplicate_pairs',
+    sql`delete from duplicate_pairs where workspace_id = ${ws} and (a_id = ${contactId} or b_id = ${contactId})`.execute(trx),
+  );
+  await trx.deleteFrom('dedupe_keys').where('record_id', '=', contactId).execute();
+  await trx.deleteFrom('dedupe_queue').where('record_id', '=', contactId).execute();
+  await del('contacts', trx.deleteFrom('contacts').where('id', '=', contactId).execute());
+  if (row.email && typeof row.email === 'string') {
+    await trx
+      .insertInto('suppressions')
+      .values({
+        workspace_id: ws,
+        kind: 'email',
+        hash: await emailHash(trx, ws, row.email),
+        reason: 'erasure',
+        created_at: ctx.clock.now(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    return true;
+  }
+  return false;
+}
+
 export async function eraseContact(ctx: Ctx, actor: Actor, contactId: string): Promise<ErasureReport> {
   return ctx.db.transaction().execute(async (trx) => {
     const ws = actor.workspaceId;
     await erasureLock(trx, ws, 'exclusive');
-    const row = await contactRow(trx, ws, contactId);
-    const raw = (row.raw as Record<string, string> | undefined) ?? {};
-    // Strong identifiers: redacted wherever they appear. Names only where tied to the record.
-    const needles = [row.email, row.phone, raw.phone].filter((x): x is string => typeof x === 'string' && x.length >= 5);
-    const like = needles.map((n) => `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    const profiles = await profilesOf(trx, contactId);
+    await contactRow(trx, ws, contactId);
+    // Records merged into this one are the same person: they are erased with it.
+    const merged = await sql<{ id: string }>`with recursive m(id) as (
+        select id from contacts where workspace_id = ${ws} and merged_into = ${contactId}
+        union select c.id from contacts c join m on c.merged_into = m.id)
+      select id from m`.execute(trx);
     const removed: Record<string, number> = {};
-    const del = async (name: string, r: Promise<unknown>) => {
-      const out = (await r) as
-        | { numDeletedRows?: bigint; numUpdatedRows?: bigint; numAffectedRows?: bigint }
-        | Array<{ numDeletedRows?: bigint; numUpdatedRows?: bigint }>;
-      const one = Array.isArray(out) ? out[0] : out;
-      const n = Number(one?.numDeletedRows ?? one?.numUpdatedRows ?? (one && 'numAffectedRows' in one ? one.numAffectedRows : 0) ?? 0);
-      if (n > 0) removed[name] = (removed[name] ?? 0) + n;
-    };
-    if (profiles.length) {
-      await del('events', sql`delete from events where profile_id = any(${profiles}::uuid[])`.execute(trx));
-      await del('touchpoints', trx.deleteFrom('touchpoints').where('profile_id', 'in', profiles).execute());
-      await del('identities', trx.deleteFrom('identities').where('profile_id', 'in', profiles).execute());
-      await del(
-        'profile_merges',
-        trx
-          .deleteFrom('profile_merges')
-          .where((eb) => eb.or([eb('from_profile', 'in', profiles), eb('into_profile', 'in', profiles)]))
-          .execute(),
-      );
-      await trx.updateTable('profiles').set({ merged_into: null }).where('id', 'in', profiles).execute();
-      await del('profiles', trx.deleteFrom('profiles').where('id', 'in', profiles).execute());
-    }
-    // Stored counts follow the memberships that go with the contact.
-    await sql`update lists l set member_count = l.member_count - 1 from list_members m where m.list_id = l.id and m.contact_id = ${contactId}`.execute(
-      trx,
-    );
-    await sql`update segments s set member_count = s.member_count - 1 from segment_members m where m.segment_id = s.id and m.contact_id = ${contactId}`.execute(
-      trx,
-    );
-    await del('list_members', trx.deleteFrom('list_members').where('contact_id', '=', contactId).execute());
-    await del('segment_members', trx.deleteFrom('segment_members').where('contact_id', '=', contactId).execute());
-    await del('segment_membership_log', trx.deleteFrom('segment_membership_log').where('contact_id', '=', contactId).execute());
-    await del('consent_events', trx.deleteFrom('consent_events').where('contact_id', '=', contactId).execute());
-    await del('consents', trx.deleteFrom('consents').where('contact_id', '=', contactId).execute());
-    await del('account_contacts', trx.deleteFrom('account_contacts').where('contact_id', '=', contactId).execute());
-    await del('external_ids', trx.deleteFrom('external_ids').where('record_id', '=', contactId).execute());
-    await del('import_changes', trx.deleteFrom('import_changes').where('record_id', '=', contactId).execute());
-    await del(
-      'audit_log (entries about the record)',
-      sql`update audit_log set changes = '{"erased": true}'::jsonb where workspace_id = ${ws} and entity_id = ${contactId} and changes <> '{"erased": true}'::jsonb`.execute(
-        trx,
-      ),
-    );
-    if (like.length) {
-      const redact = async (name: string, table: string, column: string, scope: ReturnType<typeof sql>) =>
-        del(
-          name,
-          sql`update ${sql.table(table)} set ${sql.id(column)} = keel_erase_jsonb(${sql.id(column)}, ${needles}::text[])
-            where ${scope} and ${sql.id(column)}::text like any(${like}::text[])`.execute(trx),
-        );
-      await redact('audit_log (mentions)', 'audit_log', 'changes', sql`workspace_id = ${ws}`);
-      await redact('idempotency_keys', 'idempotency_keys', 'body', sql`workspace_id = ${ws}`);
-      await redact('imports (samples)', 'imports', 'sample', sql`workspace_id = ${ws}`);
-      await redact('imports (dry runs)', 'imports', 'dry_run', sql`workspace_id = ${ws}`);
-      await redact('event_stats (examples)', 'event_stats', 'examples', sql`workspace_id = ${ws}`);
-      await redact('bulk_operations', 'bulk_operations', 'params', sql`workspace_id = ${ws}`);
-    }
-    await del('segment_queue', trx.deleteFrom('segment_queue').where('contact_id', '=', contactId).execute());
-    await trx.updateTable('profiles').set({ contact_id: null }).where('contact_id', '=', contactId).execute();
-    await del('contacts', trx.deleteFrom('contacts').where('id', '=', contactId).execute());
-    const now = ctx.clock.now();
     let suppressed = false;
-    if (row.email && typeof row.email === 'string') {
-      await trx
-        .insertInto('suppressions')
-        .values({ workspace_id: ws, kind: 'email', hash: await emailHash(trx, ws, row.email), reason: 'erasure', created_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      suppressed = true;
-    }
+    for (const m of merged.rows) suppressed = (await eraseOne(trx, ctx, ws, m.id, removed)) || suppressed;
+    suppressed = (await eraseOne(trx, ctx, ws, contactId, removed)) || suppressed;
+    const now = ctx.clock.now();
     const id = newId();
     await trx
       .insertInto('erasures')

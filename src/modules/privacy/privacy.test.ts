@@ -149,12 +149,25 @@ describe('subject access and erasure', () => {
   });
 
   it('erases the person from every table, proves it with a report, and never takes the email again', async () => {
+    // A second record of the same person was merged into this one: it goes with it.
+    const dup = json<{ id: string }>(
+      await call('POST', '/api/v1/contacts', { email: 'zq@quattlebaum.example', firstName: 'Zeb', lastName: 'Quattlebaum' }),
+    ).id;
+    expect((await call('POST', `/api/v1/contacts/${id}/merge`, { from: [dup] })).statusCode).toBe(200);
     expect((await traces()).length).toBeGreaterThan(5);
     const res = await call('POST', `/api/v1/contacts/${id}/erase`);
     expect(res.statusCode, res.body).toBe(200);
     const report = json<{ removed: Record<string, number>; suppressed: boolean }>(res);
     expect(report.suppressed).toBe(true);
-    expect(report.removed).toMatchObject({ contacts: 1, events: 3, identities: 2, consents: 1, list_members: 1, segment_members: 1 });
+    expect(report.removed).toMatchObject({
+      contacts: 2,
+      merges: 1,
+      events: 3,
+      identities: 2,
+      consents: 1,
+      list_members: 1,
+      segment_members: 1,
+    });
     // Every text and JSON column of every table, searched for the email, the names and the phone.
     expect(await traces()).toEqual([]);
     expect((await call('GET', `/api/v1/contacts/${id}`)).statusCode).toBe(404);

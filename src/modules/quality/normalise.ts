@@ -154,6 +154,11 @@ export function normaliseDomain(raw: string): Normalised<string> {
 const FREE = new Set<string>(require('email-providers/all.json') as string[]);
 const DISPOSABLE = new Set<string>(require('disposable-email-domains') as string[]);
 
+/** Whether a (lower-case) domain is a free-mail provider's (gmail.com, yahoo.co.uk...). */
+export function isFreeMailDomain(domain: string): boolean {
+  return FREE.has(domain);
+}
+
 export interface EmailFacts {
   /** A likely intended address when the domain looks mistyped (gmial.com -> gmail.com). */
   suggestion: string | null;

@@ -489,6 +489,84 @@ export interface ErasuresTable {
   removed: Json<Record<string, number>>;
 }
 
+export interface DedupeKeysTable {
+  workspace_id: string;
+  object: 'contact' | 'account';
+  key: string;
+  record_id: string;
+}
+
+export interface DuplicatePairsTable {
+  workspace_id: string;
+  object: 'contact' | 'account';
+  a_id: string;
+  b_id: string;
+  probability: number;
+  reasons: Json<unknown[]>;
+  status: 'open' | 'merged' | 'auto_merged' | 'dismissed';
+  merge_id: string | null;
+  found_at: Timestamp;
+  scored_at: Timestamp;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+}
+
+export interface DedupeSettingsTable {
+  workspace_id: string;
+  object: 'contact' | 'account';
+  settings: Json<Record<string, unknown>>;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+export interface MergesTable {
+  id: string;
+  workspace_id: string;
+  object: 'contact' | 'account';
+  survivor_id: string;
+  loser_ids: string[];
+  chosen: Json<Record<string, string>>;
+  survivor_before: Json<Record<string, unknown>>;
+  survivor_after: Json<Record<string, unknown>>;
+  losers: Json<Record<string, unknown>[]>;
+  moved: Json<Record<string, unknown>>;
+  auto: Generated<boolean>;
+  probability: number | null;
+  actor: string;
+  merged_at: Timestamp;
+  undone_at: NullableTimestamp;
+  undone_by: string | null;
+}
+
+export interface DedupeCandidatesTable {
+  workspace_id: string;
+  object: string;
+  a_id: string;
+  b_id: string;
+}
+
+export interface DedupeScansTable {
+  id: string;
+  workspace_id: string;
+  object: 'contact' | 'account';
+  status: 'running' | 'done' | 'failed';
+  phase: string;
+  done: Generated<number>;
+  total: Generated<number>;
+  stats: Json<Record<string, unknown>>;
+  error: string | null;
+  actor: string;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface DedupeQueueTable {
+  workspace_id: string;
+  object: string;
+  record_id: string;
+  queued_at: Generated<Date>;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -530,4 +608,11 @@ export interface DB {
   privacy_salts: PrivacySaltsTable;
   suppressions: SuppressionsTable;
   erasures: ErasuresTable;
+  dedupe_keys: DedupeKeysTable;
+  duplicate_pairs: DuplicatePairsTable;
+  dedupe_settings: DedupeSettingsTable;
+  merges: MergesTable;
+  dedupe_queue: DedupeQueueTable;
+  dedupe_candidates: DedupeCandidatesTable;
+  dedupe_scans: DedupeScansTable;
 }

@@ -1,0 +1,485 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../../platform/actor.js';
+import { newId } from '../../platform/ids.js';
+import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
+import { mergeAutoPairs, scanAndMerge } from './dedupe.jobs.js';
+import { processDedupeQueue, startScan } from './detect.service.js';
+import { DEFAULT_MODELS, compare, estimateModel, fold, score } from './matching.js';
+
+let t: TestApp;
+let key: string;
+let ws: string;
+let viewerKey: string;
+let otherKey: string;
+
+const call = (method: string, url: string, payload?: object, k = key) =>
+  t.app.inject({ method: method as 'GET', url, headers: bearer(k), ...(payload && { payload }) });
+const create = async (body: object, k = key): Promise<string> => {
+  const r = await call('POST', '/api/v1/contacts', body, k);
+  expect(r.statusCode, r.body).toBe(201);
+  return json<{ id: string }>(r).id;
+};
+const ctx = () => ({ db: t.db.handle.db, clock: t.clock });
+const drain = async () => {
+  for (;;) {
+    const r = await processDedupeQueue(ctx());
+    if (r.auto.length) for (const a of r.auto) await mergeAutoPairs(ctx(), a.ws, a.object, [a]);
+    if (!r.more) break;
+  }
+};
+type Pair = { ids: [string, string]; probability: number; reasons: { field: string; level: string; weight: number }[]; status: string };
+const pairs = async (q = 'object=contact&limit=200', k = key) =>
+  json<{ data: Pair[]; nextCursor: string | null }>(await call('GET', `/api/v1/duplicates?${q}`, undefined, k));
+const pairKey = (a: string, b: string) => [a, b].sort().join('|');
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const w = await makeWorkspace(t);
+  ws = w.id;
+  key = await makeApiKey(t, w, 'admin');
+  viewerKey = await makeApiKey(t, w, 'viewer');
+  otherKey = await makeApiKey(t, await makeWorkspace(t, 'Other'), 'admin');
+});
+afterAll(async () => t?.close());
+
+describe('matching', () => {
+  it('folds unicode names (accents, combining marks, CJK, Arabic) without losing them', () => {
+    expect(fold('José')).toBe('jose');
+    expect(fold('Jose\u0301')).toBe('jose');
+    expect(fold('山田 太郎')).toBe('山田太郎');
+    expect(fold('محمد')).toBe('محمد');
+    expect(fold("O'Brien-Smith")).toBe('obriensmith');
+  });
+
+  it('scores agreement up and disagreement down, and explains each field', () => {
+    const m = DEFAULT_MODELS.contact;
+    const same = score(
+      m,
+      compare(
+        'contact',
+        { id: 'a', email: 'ann@acme.com', firstName: 'Ann', lastName: 'Lee' },
+        { id: 'b', email: 'ann@acme.com', firstName: 'Anne', lastName: 'Lee' },
+      ),
+    );
+    const diff = score(
+      m,
+      compare(
+        'contact',
+        { id: 'a', email: 'ann@acme.com', firstName: 'Ann', lastName: 'Lee', company: 'Acme' },
+        { id: 'b', email: 'bo@zeta.io', firstName: 'Bo', lastName: 'Lee', company: 'Zeta' },
+      ),
+    );
+    expect(same.probability).toBeGreaterThan(0.99);
+    expect(diff.probability).toBeLessThan(0.05);
+    expect(same.reasons.find((r) => r.field === 'email')).toMatchObject({ level: 'exact' });
+    expect(same.reasons.find((r) => r.field === 'phone')).toMatchObject({ level: 'missing', weight: 0 });
+    // Nicknames and swapped names agree.
+    expect(
+      compare('contact', { id: 'a', firstName: 'Bob', lastName: 'Smith' }, { id: 'b', firstName: 'Robert', lastName: 'Smith' }).firstName,
+    ).toBe('exact');
+    expect(
+      compare('contact', { id: 'a', firstName: 'Smith', lastName: 'Robert' }, { id: 'b', firstName: 'Robert', lastName: 'Smith' }),
+    ).toMatchObject({
+      firstName: 'exact',
+      lastName: 'exact',
+    });
+  });
+
+  it('estimates weights by EM that separate two clear populations', () => {
+    const dup = {
+      email: 'exact',
+      firstName: 'exact',
+      lastName: 'exact',
+      phone: 'missing',
+      company: 'exact',
+      city: 'exact',
+      country: 'exact',
+    } as const;
+    const non = {
+      email: 'diff',
+      firstName: 'diff',
+      lastName: 'exact',
+      phone: 'missing',
+      company: 'diff',
+      city: 'diff',
+      country: 'exact',
+    } as const;
+    const vectors = [...Array.from({ length: 100 }, () => ({ ...dup })), ...Array.from({ length: 900 }, () => ({ ...non }))];
+    const m = estimateModel(vectors, DEFAULT_MODELS.contact);
+    expect(m.prior).toBeGreaterThan(0.07);
+    expect(m.prior).toBeLessThan(0.13);
+    expect(score(m, dup).probability).toBeGreaterThan(0.99);
+    expect(score(m, non).probability).toBeLessThan(0.01);
+    expect(m.fields.email?.m.exact).toBeGreaterThan(0.9);
+  });
+});
+
+describe('duplicates: a known-answer set', () => {
+  // Each group is one person written differently; singles are different people (some share names).
+  const groups: object[][] = [
+    [
+      { email: 'robert.smith@acme.com', firstName: 'Robert', lastName: 'Smith', company: 'Acme Inc', phone: '+14155550101', country: 'US' },
+      { email: 'bob.smith@acme.com', firstName: 'Bob', lastName: 'Smith', company: 'ACME', phone: '(415) 555-0101', country: 'US' },
+    ],
+    [
+      { email: 'maria.garcia@globex.com', firstName: 'Maria', lastName: 'Garcia', company: 'Globex' },
+      { email: 'maria.garcia@gmail.com', firstName: 'María', lastName: 'García', city: 'Madrid' },
+    ],
+    [
+      { email: 'jchen@initech.io', firstName: 'Jing', lastName: 'Chen', company: 'Initech', phone: '+442079460011', country: 'GB' },
+      { email: 'jing.chen@initech.io', firstName: 'Chen', lastName: 'Jing', company: 'Initech Ltd', phone: '020 7946 0011', country: 'GB' },
+    ],
+    [
+      { email: 'katherine.jones@umbrella.com', firstName: 'Katherine', lastName: 'Jones', company: 'Umbrella' },
+      { email: 'katherine.jones@umbrela.com', firstName: 'Kathy', lastName: 'Jones', company: 'Umbrella Corp' },
+      { email: 'k.jones@umbrella.com', firstName: 'Katherine', lastName: 'Jonse', company: 'Umbrella', phone: '+16175550199' },
+    ],
+    [
+      { email: 'yamada@example.jp', firstName: '太郎', lastName: '山田', company: 'Example KK' },
+      { email: 'taro.yamada@example.jp', firstName: '太郎', lastName: '山田', company: 'Example' },
+    ],
+  ];
+  const singles: object[] = [
+    {
+      email: 'robert.smith@othercorp.com',
+      firstName: 'Robert',
+      lastName: 'Smith',
+      company: 'Othercorp',
+      country: 'GB',
+      phone: '+442071234567',
+    },
+    { email: 'john.doe@acme.com', firstName: 'John', lastName: 'Doe', company: 'Acme' },
+    { email: 'jane.doe@hooli.com', firstName: 'Jane', lastName: 'Doe', company: 'Hooli' },
+    { email: 'info@acme.com', company: 'Acme' },
+    { email: 'sales@globex.com', company: 'Globex' },
+    { email: 'ahmed@example.ae', firstName: 'أحمد', lastName: 'علي' },
+    { email: 'mohammed.ali@example.com', firstName: 'Mohammed', lastName: 'Ali', company: 'Example LLC' },
+    { email: 'lee.wong@pied.com', firstName: 'Lee', lastName: 'Wong', company: 'Pied Piper' },
+  ];
+  const expected = new Set<string>();
+  let ids: string[][] = [];
+
+  it('a full scan finds exactly the expected pairs (precision and recall 1 on this set)', async () => {
+    ids = [];
+    for (const g of groups) ids.push(await Promise.all(g.map((b) => create(b))));
+    for (const s of singles) await create(s);
+    for (const g of ids)
+      for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) expected.add(pairKey(g[i] ?? '', g[j] ?? ''));
+    const scan = await startScan(ctx(), systemActor(ws, 'test'), 'contact');
+    const done = await scanAndMerge(ctx(), ws, scan.id);
+    expect(done).toMatchObject({ status: 'done', phase: 'done' });
+    expect(done.stats).toMatchObject({ records: groups.flat().length + singles.length });
+    const found = (await pairs()).data;
+    const got = new Set(found.map((p) => pairKey(...p.ids)));
+    expect(
+      [...got].filter((k) => !expected.has(k)),
+      'false positives',
+    ).toEqual([]);
+    expect(
+      [...expected].filter((k) => !got.has(k)),
+      'missed pairs',
+    ).toEqual([]);
+    // Each pair explains itself: fields, levels and weights that add up (with the prior) to the probability.
+    for (const p of found) {
+      const w = p.reasons.reduce((s, r) => s + r.weight, Math.log2(0.05 / 0.95));
+      expect(Math.abs(1 / (1 + 2 ** -w) - p.probability)).toBeLessThan(0.01);
+      expect(p.status).toBe('open');
+    }
+    // The scan is visible with its counts.
+    const scans = json<{ data: { id: string; status: string }[] }>(await call('GET', '/api/v1/duplicates/scans?object=contact'));
+    expect(scans.data[0]).toMatchObject({ id: scan.id, status: 'done' });
+    // A second scan while one runs is refused.
+    const again = await startScan(ctx(), systemActor(ws, 'test'), 'contact');
+    await expect(startScan(ctx(), systemActor(ws, 'test'), 'contact')).rejects.toThrow(/already running/);
+    await scanAndMerge(ctx(), ws, again.id);
+    expect(new Set((await pairs()).data.map((p) => pairKey(...p.ids)))).toEqual(got);
+  });
+
+  it('pages the queue by cursor, most likely first', async () => {
+    const all = (await pairs()).data;
+    const first = await pairs('object=contact&limit=2');
+    expect(first.data.length).toBe(2);
+    const second = await pairs(`object=contact&limit=200&cursor=${first.nextCursor}`);
+    expect([...first.data, ...second.data].map((p) => pairKey(...p.ids))).toEqual(all.map((p) => pairKey(...p.ids)));
+    const probs = all.map((p) => p.probability);
+    expect([...probs].sort((a, b) => b - a)).toEqual(probs);
+    expect((await call('GET', '/api/v1/duplicates?cursor=bm9wZQ')).statusCode).toBe(400);
+    expect((await call('GET', '/api/v1/duplicates?object=lead')).statusCode).toBe(400);
+    expect((await call('GET', '/api/v1/duplicates', undefined, viewerKey)).statusCode).toBe(200);
+    // Another workspace sees none of them.
+    expect((await pairs('object=contact', otherKey)).data).toEqual([]);
+  });
+
+  it('finds a new duplicate on write, and drops the pair when the record changes away', async () => {
+    const a = ids[4]?.[0] ?? '';
+    const c = await create({ email: 'yamada.taro@example.jp', firstName: '太郎', lastName: '山田', company: 'Example K.K.' });
+    await drain();
+    const mine = json<{ data: Pair[] }>(await call('GET', `/api/v1/contacts/${c}/duplicates`)).data;
+    expect(mine.map((p) => pairKey(...p.ids))).toContain(pairKey(a, c));
+    const r = await call('PATCH', `/api/v1/contacts/${c}`, {
+      email: 'someone.else@other.org',
+      firstName: 'Zed',
+      lastName: 'Quux',
+      company: 'Other',
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    await drain();
+    expect(json<{ data: Pair[] }>(await call('GET', `/api/v1/contacts/${c}/duplicates`)).data).toEqual([]);
+  });
+
+  it('dismisses a pair for good', async () => {
+    const [a, b] = ids[1] ?? [];
+    const r = await call('POST', '/api/v1/duplicates/dismiss', { object: 'contact', ids: [b, a] });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(json(r)).toMatchObject({ status: 'dismissed' });
+    await call('PATCH', `/api/v1/contacts/${a}`, { city: 'Sevilla' });
+    await drain();
+    const p = (await pairs()).data.find((x) => pairKey(...x.ids) === pairKey(a ?? '', b ?? ''));
+    expect(p?.status).toBe('dismissed');
+    expect((await call('POST', '/api/v1/duplicates/dismiss', { object: 'contact', ids: [a, b] }, viewerKey)).statusCode).toBe(403);
+    expect((await call('POST', '/api/v1/duplicates/dismiss', { object: 'contact', ids: [a, a] })).statusCode).toBe(400);
+  });
+});
+
+describe('merge and undo', () => {
+  async function state(ids: string[]) {
+    const db = t.db.handle.db;
+    const rows = await sql<
+      Record<string, unknown>
+    >`select to_jsonb(c.*) - 'version' - 'updated_at' - 'search' as row from contacts c where id = any(${ids}::uuid[]) order by id`.execute(
+      db,
+    );
+    const lm =
+      await sql`select list_id, contact_id, added_by from list_members where contact_id = any(${ids}::uuid[]) order by 1, 2`.execute(db);
+    const lists = await sql`select id, member_count from lists where workspace_id = ${ws} order by id`.execute(db);
+    const cs =
+      await sql`select contact_id, purpose, status, source, changed_at from consents where contact_id = any(${ids}::uuid[]) order by 1, 2`.execute(
+        db,
+      );
+    const ce = await sql`select id, contact_id from consent_events where contact_id = any(${ids}::uuid[]) order by 1`.execute(db);
+    const ext = await sql`select record_id, key, value from external_ids where record_id = any(${ids}::uuid[]) order by 1, 2`.execute(db);
+    const pr = await sql`select id, contact_id from profiles where contact_id = any(${ids}::uuid[]) order by 1`.execute(db);
+    const ac = await sql`select account_id, contact_id from account_contacts where contact_id = any(${ids}::uuid[]) order by 1, 2`.execute(
+      db,
+    );
+    return { rows: rows.rows, lm: lm.rows, lists: lists.rows, cs: cs.rows, ce: ce.rows, ext: ext.rows, pr: pr.rows, ac: ac.rows };
+  }
+
+  it('moves everything to the survivor by survivorship rules, and undo restores exactly', async () => {
+    const acct = json<{ id: string }>(await call('POST', '/api/v1/accounts', { name: 'Vandelay Industries', domain: 'vandelay.com' })).id;
+    const acct2 = json<{ id: string }>(await call('POST', '/api/v1/accounts', { name: 'Kramerica', domain: 'kramerica.com' })).id;
+    const s = await create({
+      email: 'art.vandelay@vandelay.com',
+      firstName: 'Art',
+      lastName: 'Vandelay',
+      title: 'Importer',
+      externalIds: { crm_id: 'CRM-1' },
+    });
+    const l = await create({
+      email: 'art@vandelay-imports.com',
+      firstName: 'Arthur',
+      lastName: 'Vandelay',
+      phone: '+12125550123',
+      title: 'Importer/Exporter',
+      externalIds: { map_id: 'MAP-9' },
+    });
+    const list1 = json<{ id: string }>(await call('POST', '/api/v1/lists', { name: 'Both on it' })).id;
+    const list2 = json<{ id: string }>(await call('POST', '/api/v1/lists', { name: 'Loser only' })).id;
+    await call('POST', `/api/v1/lists/${list1}/members/add`, { contactIds: [s, l] });
+    await call('POST', `/api/v1/lists/${list2}/members/add`, { contactIds: [l] });
+    expect(
+      (
+        await call('POST', `/api/v1/contacts/${s}/consents`, {
+          purpose: 'email_marketing',
+          status: 'granted',
+          source: 'form',
+          at: '2026-01-01T00:00:00Z',
+        })
+      ).statusCode,
+    ).toBe(201);
+    expect(
+      (await call('POST', `/api/v1/contacts/${l}/consents`, { purpose: 'email_marketing', status: 'withdrawn', source: 'unsubscribe' }))
+        .statusCode,
+    ).toBe(201);
+    expect(
+      (await call('POST', `/api/v1/contacts/${l}/consents`, { purpose: 'tracking', status: 'granted', source: 'banner' })).statusCode,
+    ).toBe(201);
+    expect((await call('POST', `/api/v1/accounts/${acct}/contacts`, { contactId: l })).statusCode).toBeLessThan(300);
+    expect((await call('POST', `/api/v1/accounts/${acct2}/contacts`, { contactId: l })).statusCode).toBeLessThan(300);
+    expect((await call('POST', `/api/v1/accounts/${acct}/contacts`, { contactId: s })).statusCode).toBeLessThan(300);
+    const db = t.db.handle.db;
+    const now = new Date();
+    const prof = newId();
+    await db
+      .insertInto('profiles')
+      .values({ id: prof, workspace_id: ws, contact_id: l, traits: '{}', first_seen_at: now, last_seen_at: now })
+      .execute();
+    const before = await state([s, l]);
+
+    const preview = await call('POST', `/api/v1/contacts/${s}/merge/preview`, { from: [l] });
+    expect(preview.statusCode, preview.body).toBe(200);
+    const fields = json<{ fields: { field: string; chosen: string; value: unknown; rule: string }[] }>(preview).fields;
+    expect(fields.find((f) => f.field === 'email')).toMatchObject({ chosen: s, value: 'art.vandelay@vandelay.com', rule: 'survivor' });
+    expect(fields.find((f) => f.field === 'firstName')).toMatchObject({ chosen: l, value: 'Arthur', rule: 'most_complete' });
+    expect(fields.find((f) => f.field === 'phone')).toMatchObject({ chosen: l, value: '+12125550123' });
+    expect(await state([s, l])).toEqual(before);
+
+    const m = await call('POST', `/api/v1/contacts/${s}/merge`, { from: [l], fields: { title: s } });
+    expect(m.statusCode, m.body).toBe(200);
+    const merge = json<{ id: string; survivorId: string; from: string[]; canUndo: boolean; moved: Record<string, number> }>(m);
+    expect(merge).toMatchObject({ survivorId: s, from: [l], canUndo: true });
+    const sv = json<Record<string, unknown>>(await call('GET', `/api/v1/contacts/${s}`));
+    expect(sv).toMatchObject({ email: 'art.vandelay@vandelay.com', firstName: 'Arthur', phone: '+12125550123', title: 'Importer' });
+    expect(sv.externalIds).toEqual({ crm_id: 'CRM-1', map_id: 'MAP-9' });
+    expect(json(await call('GET', `/api/v1/contacts/${l}`)).deletedAt).not.toBeNull();
+    const after = await state([s, l]);
+    expect(after.pr).toEqual([{ id: prof, contact_id: s }]);
+    expect(after.lm.map((x) => (x as { contact_id: string }).contact_id)).toEqual([s, s].slice(0, after.lm.length));
+    expect(after.lm.length).toBe(2);
+    // The newer withdrawal wins over the older grant; tracking consent comes over.
+    // (The merged record keeps its own rows, soft-deleted with it, for undo.)
+    expect(after.cs.filter((c) => (c as { contact_id: string }).contact_id === s)).toEqual([
+      expect.objectContaining({ contact_id: s, purpose: 'email_marketing', status: 'withdrawn' }),
+      expect.objectContaining({ contact_id: s, purpose: 'tracking', status: 'granted' }),
+    ]);
+    expect(after.ac.length).toBe(2);
+    // The timeline shows the merge; the audit log holds both sides.
+    const audit = json<{ data: { action: string }[] }>(await call('GET', `/api/v1/audit?entityId=${s}`));
+    expect(audit.data.map((a) => a.action)).toContain('contact.merged');
+    const tlr = await call('GET', `/api/v1/contacts/${s}/timeline?limit=50`);
+    expect(tlr.statusCode, tlr.body).toBe(200);
+    const timeline = json<{ data: { action: string }[] }>(tlr);
+    expect(timeline.data.filter((e) => e.action === 'contact.created').length).toBe(2);
+    expect(timeline.data.map((e) => e.action)).toContain('contact.merged_into');
+    // Merging again, or the other way round, is refused clearly.
+    const again = await call('POST', `/api/v1/contacts/${s}/merge`, { from: [l] });
+    expect(again.statusCode).toBe(409);
+    expect(json<{ detail: string }>(again).detail).toMatch(/already merged/);
+    expect((await call('POST', `/api/v1/contacts/${l}/merge`, { from: [s] })).statusCode).toBe(409);
+
+    const u = await call('POST', `/api/v1/merges/${merge.id}/undo`);
+    expect(u.statusCode, u.body).toBe(200);
+    expect(json(u)).toMatchObject({ canUndo: false, kept: [] });
+    expect(await state([s, l])).toEqual(before);
+    expect((await call('POST', `/api/v1/merges/${merge.id}/undo`)).statusCode).toBe(409);
+    const list = json<{ data: { id: string; undoneAt: string | null }[] }>(await call('GET', `/api/v1/merges?recordId=${l}`));
+    expect(list.data[0]).toMatchObject({ id: merge.id });
+    expect(list.data[0]?.undoneAt).not.toBeNull();
+  });
+
+  it('keeps a survivor value changed after the merge when undoing, and says so', async () => {
+    const s = await create({ email: 'k1@kept.example', firstName: 'Kim' });
+    const l = await create({ email: 'k2@kept.example', firstName: 'Kimberly', city: 'Oslo' });
+    const merge = json<{ id: string }>(await call('POST', `/api/v1/contacts/${s}/merge`, { from: [l] }));
+    expect((await call('PATCH', `/api/v1/contacts/${s}`, { city: 'Bergen' })).statusCode).toBe(200);
+    const u = json<{ kept: string[] }>(await call('POST', `/api/v1/merges/${merge.id}/undo`));
+    expect(u.kept).toEqual(['city']);
+    expect(json(await call('GET', `/api/v1/contacts/${s}`))).toMatchObject({ firstName: 'Kim', city: 'Bergen' });
+    expect(json(await call('GET', `/api/v1/contacts/${l}`))).toMatchObject({ firstName: 'Kimberly', city: 'Oslo' });
+  });
+
+  it('lets only one of two concurrent merges of the same pair through', async () => {
+    const a = await create({ email: 'race.a@race.example', firstName: 'Race' });
+    const b = await create({ email: 'race.b@race.example', firstName: 'Race' });
+    const rs = await Promise.all([
+      call('POST', `/api/v1/contacts/${a}/merge`, { from: [b] }),
+      call('POST', `/api/v1/contacts/${b}/merge`, { from: [a] }),
+    ]);
+    expect(rs.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const live = await sql<{ n: string }>`select count(*) as n from contacts where id in (${a}, ${b}) and deleted_at is null`.execute(
+      t.db.handle.db,
+    );
+    expect(Number(live.rows[0]?.n)).toBe(1);
+  });
+
+  it('rejects bad merge requests with problem+json and changes nothing', async () => {
+    const a = await create({ email: 'bad.a@bad.example' });
+    const b = await create({ email: 'bad.b@bad.example' });
+    const before = await state([a, b]);
+    const bad: [object, number][] = [
+      [{ from: [a] }, 400],
+      [{ from: [] }, 400],
+      [{ from: ['not-a-uuid'] }, 400],
+      [{ from: [b], extra: 1 }, 400],
+      [{ from: [b], fields: { nope: a } }, 400],
+      [{ from: [b], fields: { email: newId() } }, 400],
+      [{ from: [newId()] }, 404],
+      [{ from: Array.from({ length: 21 }, () => newId()) }, 400],
+    ];
+    for (const [body, code] of bad) {
+      const r = await call('POST', `/api/v1/contacts/${a}/merge`, body);
+      expect(r.statusCode, JSON.stringify(body)).toBe(code);
+      expect(r.headers['content-type']).toMatch(/problem\+json/);
+    }
+    // Another workspace's record is not found.
+    expect((await call('POST', `/api/v1/contacts/${a}/merge`, { from: [b] }, otherKey)).statusCode).toBe(404);
+    expect((await call('POST', `/api/v1/contacts/${a}/merge`, { from: [b] }, viewerKey)).statusCode).toBe(403);
+    expect(await state([a, b])).toEqual(before);
+    expect((await call('POST', `/api/v1/merges/${newId()}/undo`)).statusCode).toBe(404);
+  });
+
+  it('merges accounts: their contacts move to the survivor, and back on undo', async () => {
+    const a = json<{ id: string }>(await call('POST', '/api/v1/accounts', { name: 'Pendant Publishing', domain: 'pendant.com' })).id;
+    const b = json<{ id: string }>(
+      await call('POST', '/api/v1/accounts', { name: 'Pendant Publishing Inc', domain: 'pendantpub.com', industry: 'Media' }),
+    ).id;
+    const c = await create({ email: 'elaine@pendantpub.com', accountId: b });
+    const m = json<{ id: string }>(await call('POST', `/api/v1/accounts/${a}/merge`, { from: [b] }));
+    expect(json(await call('GET', `/api/v1/contacts/${c}`))).toMatchObject({ accountId: a });
+    expect(json(await call('GET', `/api/v1/accounts/${a}`))).toMatchObject({ industry: 'Media', domain: 'pendant.com' });
+    expect((await call('POST', `/api/v1/merges/${m.id}/undo`)).statusCode).toBe(200);
+    expect(json(await call('GET', `/api/v1/contacts/${c}`))).toMatchObject({ accountId: b });
+  });
+});
+
+describe('auto-merge and settings', () => {
+  it('is off by default; once on, a near-certain duplicate merges on its own and stays listed as auto_merged', async () => {
+    const s = json<{ autoMerge: boolean; reviewThreshold: number }>(await call('GET', '/api/v1/duplicates/settings?object=contact'));
+    expect(s).toMatchObject({ autoMerge: false, reviewThreshold: 0.8 });
+    expect((await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', autoMerge: true }, viewerKey)).statusCode).toBe(403);
+    expect(
+      (await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', reviewThreshold: 0.99, autoMergeThreshold: 0.9 }))
+        .statusCode,
+    ).toBe(400);
+    expect((await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', bogus: true })).statusCode).toBe(400);
+    expect(
+      (await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', autoMerge: true, autoMergeThreshold: 0.99 })).statusCode,
+    ).toBe(200);
+    const a = await create({
+      email: 'newman@usps.example',
+      firstName: 'Newman',
+      lastName: 'Postal',
+      phone: '+12125550999',
+      company: 'USPS',
+    });
+    await drain();
+    const b = await create({
+      email: 'newman.postal@gmail.com',
+      firstName: 'Newman',
+      lastName: 'Postal',
+      phone: '212-555-0999',
+      company: 'USPS',
+    });
+    await drain();
+    const p = (await pairs('object=contact&status=auto_merged')).data.find((x) => pairKey(...x.ids) === pairKey(a, b));
+    expect(p).toMatchObject({ status: 'auto_merged' });
+    expect(p?.probability).toBeGreaterThanOrEqual(0.99);
+    expect(json(await call('GET', `/api/v1/contacts/${b}`)).deletedAt).not.toBeNull();
+    await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', autoMerge: false });
+  });
+
+  it('estimates weights from the workspace data and can save them', async () => {
+    const r = await call('POST', '/api/v1/duplicates/estimate', { object: 'contact', sample: 1000, save: true });
+    expect(r.statusCode, r.body).toBe(200);
+    const e = json<{ pairs: number; saved: boolean; weights: Record<string, Record<string, number>> }>(r);
+    expect(e.saved).toBe(true);
+    expect(e.pairs).toBeGreaterThan(19);
+    // Learnt from this workspace: agreeing first names count for, disagreeing ones against.
+    expect(e.weights.firstName?.exact).toBeGreaterThan(0);
+    expect(e.weights.firstName?.diff).toBeLessThan(0);
+    const s = json<{ model: unknown }>(await call('GET', '/api/v1/duplicates/settings?object=contact'));
+    expect(s.model).not.toBeNull();
+    await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', model: null });
+  });
+});

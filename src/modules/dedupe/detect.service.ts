@@ -1,0 +1,613 @@
+import { sql } from 'kysely';
+import type { Actor } from '../../platform/actor.js';
+import { recordAudit } from '../../platform/audit/audit.service.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import type { Page } from '../../platform/http/pagination.js';
+import { newId } from '../../platform/ids.js';
+import type { DedupeSettings, DuplicatePair, ScanView } from './dedupe.schema.js';
+import {
+  blockingKeys,
+  compare,
+  estimateModel,
+  uFromRandomPairs,
+  score,
+  type Level,
+  type MatchModel,
+  type MatchObject,
+  type MatchRecord,
+  type Reason,
+} from './matching.js';
+import { getSettings, modelOf } from './settings.js';
+
+export interface Ctx {
+  db: Db;
+  clock: Clock;
+}
+
+const TABLE = { contact: 'contacts', account: 'accounts' } as const;
+const MATCH_COLUMNS = {
+  contact: sql`r.id, r.email, r.first_name as "firstName", r.last_name as "lastName", r.phone, r.company, r.city, r.country`,
+  account: sql`r.id, r.name, r.domain, r.city, r.country`,
+};
+
+/** Live records as matching reads them: by ids, or a page in id order after `after`. */
+export async function loadMatchRecords(
+  db: DbOrTx,
+  ws: string,
+  object: MatchObject,
+  q: { ids: readonly string[] } | { after: string | null; limit: number },
+): Promise<MatchRecord[]> {
+  const where = 'ids' in q ? sql`r.id = any(${[...q.ids]}::uuid[])` : q.after ? sql`r.id > ${q.after}` : sql`true`;
+  const tail = 'ids' in q ? sql`` : sql`order by r.id limit ${q.limit}`;
+  const r = await sql<MatchRecord>`select ${MATCH_COLUMNS[object]} from ${sql.table(TABLE[object])} r
+    where r.workspace_id = ${ws} and r.deleted_at is null and ${where} ${tail}`.execute(db);
+  return r.rows;
+}
+
+/** Stores a record's blocking keys as 64-bit hashes (no personal data in the keys table). */
+async function writeKeys(db: DbOrTx, ws: string, object: MatchObject, recs: readonly MatchRecord[]): Promise<number> {
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const r of recs)
+    for (const k of blockingKeys(object, r)) {
+      ids.push(r.id);
+      keys.push(k);
+    }
+  if (!ids.length) return 0;
+  await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
+    select ${ws}, ${object}, hashtextextended(t.k, 0), t.id from unnest(${keys}::text[], ${ids}::uuid[]) as t(k, id)
+    on conflict do nothing`.execute(db);
+  return ids.length;
+}
+
+export interface Scored {
+  a: string;
+  b: string;
+  probability: number;
+  reasons: Reason[];
+}
+
+function scorePair(model: MatchModel, object: MatchObject, x: MatchRecord, y: MatchRecord): Scored {
+  const [a, b] = x.id < y.id ? [x, y] : [y, x];
+  const s = score(model, compare(object, a, b));
+  return { a: a.id, b: b.id, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons };
+}
+
+/** Inserts or rescores pairs; a pair a person (or a merge) already decided keeps its status. */
+async function upsertPairs(db: DbOrTx, ws: string, object: MatchObject, pairs: readonly Scored[], now: Date): Promise<void> {
+  if (!pairs.length) return;
+  const rows = pairs.map((p) => ({ a: p.a, b: p.b, p: p.probability, r: p.reasons }));
+  await sql`insert into duplicate_pairs (workspace_id, object, a_id, b_id, probability, reasons, status, found_at, scored_at)
+    select ${ws}, ${object}, t.a, t.b, t.p, t.r, 'open', ${now}, ${now}
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(a uuid, b uuid, p double precision, r jsonb)
+    on conflict (workspace_id, object, a_id, b_id) do update
+      set probability = excluded.probability, reasons = excluded.reasons, scored_at = excluded.scored_at
+      where duplicate_pairs.status = 'open'`.execute(db);
+}
+
+/** Candidate partners of `ids` (sharing a key whose block is not larger than `max`). */
+async function candidatesOf(db: DbOrTx, ws: string, object: MatchObject, ids: readonly string[], max: number) {
+  const r = await sql<{ x: string; y: string }>`select distinct k1.record_id as x, k2.record_id as y
+    from dedupe_keys k1
+    join dedupe_keys k2 on k2.workspace_id = k1.workspace_id and k2.object = k1.object and k2.key = k1.key and k2.record_id <> k1.record_id
+    where k1.workspace_id = ${ws} and k1.object = ${object} and k1.record_id = any(${[...ids]}::uuid[])
+      and (select count(*) from (select 1 from dedupe_keys k3 where k3.workspace_id = k1.workspace_id and k3.object = k1.object
+             and k3.key = k1.key limit ${max + 1}) s) <= ${max}`.execute(db);
+  return r.rows;
+}
+
+/**
+ * Re-matches changed records: new keys, candidates, scores. Pairs at or above the review
+ * threshold are stored; open pairs of these records that no longer qualify are dropped. Returns
+ * the open pairs at or above the auto-merge threshold when the workspace turned auto-merge on.
+ */
+export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: MatchObject, ids: readonly string[]): Promise<Scored[]> {
+  if (!ids.length) return [];
+  await db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).where('record_id', 'in', ids).execute();
+  const recs = await loadMatchRecords(db, ws, object, { ids });
+  await writeKeys(db, ws, object, recs);
+  const live = new Set(recs.map((r) => r.id));
+  const gone = ids.filter((id) => !live.has(id));
+  if (gone.length)
+    await sql`delete from duplicate_pairs where workspace_id = ${ws} and object = ${object} and status = 'open'
+      and (a_id = any(${gone}::uuid[]) or b_id = any(${gone}::uuid[]))`.execute(db);
+  if (!recs.length) return [];
+  const settings = await getSettings(db, ws, object);
+  const model = modelOf(settings, object);
+  const cands = await candidatesOf(db, ws, object, [...live], settings.maxBlockSize);
+  const byId = new Map(recs.map((r) => [r.id, r]));
+  const others = [...new Set(cands.map((c) => c.y))].filter((id) => !byId.has(id));
+  for (const r of others.length ? await loadMatchRecords(db, ws, object, { ids: others }) : []) byId.set(r.id, r);
+  const seen = new Set<string>();
+  const keep: Scored[] = [];
+  for (const c of cands) {
+    const x = byId.get(c.x);
+    const y = byId.get(c.y);
+    if (!x || !y) continue;
+    const k = c.x < c.y ? `${c.x}|${c.y}` : `${c.y}|${c.x}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const s = scorePair(model, object, x, y);
+    if (s.probability >= settings.reviewThreshold) keep.push(s);
+  }
+  const now = clock.now();
+  const idList = [...live];
+  // Open pairs of these records that did not qualify this time.
+  const kept = keep.map((p) => `${p.a}|${p.b}`);
+  await sql`delete from duplicate_pairs where workspace_id = ${ws} and object = ${object} and status = 'open'
+    and (a_id = any(${idList}::uuid[]) or b_id = any(${idList}::uuid[]))
+    and not ((a_id::text || '|' || b_id::text) = any(${kept}::text[]))`.execute(db);
+  await upsertPairs(db, ws, object, keep, now);
+  if (!settings.autoMerge) return [];
+  const auto = keep.filter((p) => p.probability >= settings.autoMergeThreshold);
+  if (!auto.length) return [];
+  const open = await db
+    .selectFrom('duplicate_pairs')
+    .select(['a_id', 'b_id'])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', object)
+    .where('status', '=', 'open')
+    .where(
+      'a_id',
+      'in',
+      auto.map((p) => p.a),
+    )
+    .execute();
+  const isOpen = new Set(open.map((o) => `${o.a_id}|${o.b_id}`));
+  return auto.filter((p) => isOpen.has(`${p.a}|${p.b}`));
+}
+
+/** One pass of the incremental matcher over queued records. */
+export async function processDedupeQueue(
+  ctx: Ctx,
+  limit = 500,
+): Promise<{ processed: number; more: boolean; auto: Array<Scored & { ws: string; object: MatchObject }> }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const q = await sql<{ workspace_id: string; object: MatchObject; record_id: string }>`delete from dedupe_queue
+      where (object, record_id) in (select object, record_id from dedupe_queue order by queued_at limit ${limit} for update skip locked)
+      returning workspace_id, object, record_id`.execute(trx);
+    const groups = new Map<string, { ws: string; object: MatchObject; ids: string[] }>();
+    for (const r of q.rows) {
+      const k = `${r.workspace_id}|${r.object}`;
+      const g = groups.get(k) ?? { ws: r.workspace_id, object: r.object, ids: [] };
+      g.ids.push(r.record_id);
+      groups.set(k, g);
+    }
+    const auto: Array<Scored & { ws: string; object: MatchObject }> = [];
+    for (const g of groups.values())
+      for (const p of await rematch(trx, ctx.clock, g.ws, g.object, g.ids)) auto.push({ ...p, ws: g.ws, object: g.object });
+    return { processed: q.rows.length, more: q.rows.length === limit, auto };
+  });
+}
+
+// ---- full scans ----------------------------------------------------------------------------------
+
+function scanView(r: {
+  id: string;
+  object: MatchObject;
+  status: 'running' | 'done' | 'failed';
+  phase: string;
+  done: number;
+  total: number;
+  stats: Record<string, unknown>;
+  error: string | null;
+  actor: string;
+  started_at: Date;
+  finished_at: Date | null;
+}): ScanView {
+  return {
+    id: r.id,
+    object: r.object,
+    status: r.status,
+    phase: r.phase,
+    done: r.done,
+    total: r.total,
+    stats: r.stats,
+    error: r.error,
+    actor: r.actor,
+    startedAt: new Date(r.started_at).toISOString(),
+    finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+  };
+}
+
+export async function getScan(db: DbOrTx, ws: string, id: string): Promise<ScanView> {
+  const r = await db.selectFrom('dedupe_scans').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+  if (!r) throw notFound('Scan');
+  return scanView(r);
+}
+
+export async function listScans(db: DbOrTx, ws: string, object?: MatchObject): Promise<ScanView[]> {
+  let q = db.selectFrom('dedupe_scans').selectAll().where('workspace_id', '=', ws);
+  if (object) q = q.where('object', '=', object);
+  return (await q.orderBy('started_at', 'desc').limit(20).execute()).map(scanView);
+}
+
+/** Records a scan as running; a second one for the same workspace and object is refused. */
+export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject): Promise<ScanView> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.clock.now();
+    // A scan left running by a crashed process for over an hour is marked failed.
+    await trx
+      .updateTable('dedupe_scans')
+      .set({ status: 'failed', error: 'stopped without finishing (the process ended)', finished_at: now })
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('object', '=', object)
+      .where('status', '=', 'running')
+      .where('started_at', '<', new Date(now.getTime() - 3_600_000))
+      .execute();
+    const running = await trx
+      .selectFrom('dedupe_scans')
+      .select('id')
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('object', '=', object)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (running) throw new AppError('conflict', `A ${object} duplicate scan is already running (${running.id})`);
+    const id = newId();
+    await trx
+      .insertInto('dedupe_scans')
+      .values({
+        id,
+        workspace_id: actor.workspaceId,
+        object,
+        status: 'running',
+        phase: 'queued',
+        stats: '{}',
+        actor: actor.label,
+        started_at: now,
+      })
+      .execute();
+    await recordAudit(trx, ctx.clock, actor, { action: 'dedupe.scan_started', entityType: 'dedupe_scan', entityId: id, meta: { object } });
+    return getScan(trx, actor.workspaceId, id);
+  });
+}
+
+export interface ScanProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+/**
+ * A full scan: blocking keys of every live record, candidate pairs in SQL, scores in batches,
+ * stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
+ */
+export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?: (p: ScanProgress) => void): Promise<ScanView> {
+  const scan = await getScan(ctx.db, ws, scanId);
+  if (scan.status !== 'running') return scan;
+  const object = scan.object;
+  const t0 = Date.now();
+  const startedAt = ctx.clock.now();
+  const progress = async (phase: string, done: number, total: number) => {
+    onProgress?.({ phase, done, total });
+    await ctx.db.updateTable('dedupe_scans').set({ phase, done, total }).where('id', '=', scanId).execute();
+  };
+  try {
+    const settings = await getSettings(ctx.db, ws, object);
+    const model = modelOf(settings, object);
+    await ctx.db.deleteFrom('dedupe_queue').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    await ctx.db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    const total = Number(
+      (
+        await sql<{
+          n: string;
+        }>`select count(*) as n from ${sql.table(TABLE[object])} where workspace_id = ${ws} and deleted_at is null`.execute(ctx.db)
+      ).rows[0]?.n ?? 0,
+    );
+    let records = 0;
+    let keys = 0;
+    let after: string | null = null;
+    await progress('keys', 0, total);
+    for (;;) {
+      const batch = await loadMatchRecords(ctx.db, ws, object, { after, limit: 5000 });
+      if (!batch.length) break;
+      keys += await writeKeys(ctx.db, ws, object, batch);
+      records += batch.length;
+      after = batch[batch.length - 1]?.id ?? null;
+      await progress('keys', records, total);
+    }
+    await progress('candidates', 0, 0);
+    await sql`analyze dedupe_keys`.execute(ctx.db);
+    await sql`insert into dedupe_candidates (workspace_id, object, a_id, b_id)
+      select distinct ${ws}::uuid, ${object}, k1.record_id, k2.record_id
+      from (select key from dedupe_keys where workspace_id = ${ws} and object = ${object}
+            group by key having count(*) between 2 and ${settings.maxBlockSize}) b
+      join dedupe_keys k1 on k1.workspace_id = ${ws} and k1.object = ${object} and k1.key = b.key
+      join dedupe_keys k2 on k2.workspace_id = ${ws} and k2.object = ${object} and k2.key = b.key and k1.record_id < k2.record_id
+      on conflict do nothing`.execute(ctx.db);
+    const candidates = Number(
+      (
+        await sql<{ n: string }>`select count(*) as n from dedupe_candidates where workspace_id = ${ws} and object = ${object}`.execute(
+          ctx.db,
+        )
+      ).rows[0]?.n ?? 0,
+    );
+    let scored = 0;
+    let pairs = 0;
+    let cursor: { a: string; b: string } | null = null;
+    await progress('scoring', 0, candidates);
+    for (;;) {
+      const page: { a_id: string; b_id: string }[] = (
+        await sql<{ a_id: string; b_id: string }>`select a_id, b_id from dedupe_candidates
+          where workspace_id = ${ws} and object = ${object} ${cursor ? sql`and (a_id, b_id) > (${cursor.a}::uuid, ${cursor.b}::uuid)` : sql``}
+          order by a_id, b_id limit 5000`.execute(ctx.db)
+      ).rows;
+      if (!page.length) break;
+      const ids = [...new Set(page.flatMap((p) => [p.a_id, p.b_id]))];
+      const byId = new Map((await loadMatchRecords(ctx.db, ws, object, { ids })).map((r) => [r.id, r]));
+      const keep: Scored[] = [];
+      for (const p of page) {
+        const x = byId.get(p.a_id);
+        const y = byId.get(p.b_id);
+        if (!x || !y) continue;
+        const s = scorePair(model, object, x, y);
+        if (s.probability >= settings.reviewThreshold) keep.push(s);
+      }
+      await upsertPairs(ctx.db, ws, object, keep, startedAt);
+      pairs += keep.length;
+      scored += page.length;
+      const last = page[page.length - 1];
+      cursor = last ? { a: last.a_id, b: last.b_id } : null;
+      await progress('scoring', scored, candidates);
+    }
+    // Open pairs this scan did not find again (records changed or weights moved).
+    const stale = await ctx.db
+      .deleteFrom('duplicate_pairs')
+      .where('workspace_id', '=', ws)
+      .where('object', '=', object)
+      .where('status', '=', 'open')
+      .where('scored_at', '<', startedAt)
+      .executeTakeFirst();
+    await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    const stats = { records, keys, candidates, pairs, dropped: Number(stale.numDeletedRows), durationMs: Date.now() - t0 };
+    await ctx.db
+      .updateTable('dedupe_scans')
+      .set({
+        status: 'done',
+        phase: 'done',
+        done: candidates,
+        total: candidates,
+        stats: JSON.stringify(stats),
+        finished_at: ctx.clock.now(),
+      })
+      .where('id', '=', scanId)
+      .execute();
+  } catch (err) {
+    await ctx.db
+      .updateTable('dedupe_scans')
+      .set({ status: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : String(err), finished_at: ctx.clock.now() })
+      .where('id', '=', scanId)
+      .execute();
+    throw err;
+  }
+  return getScan(ctx.db, ws, scanId);
+}
+
+/** Open pairs at or above the auto-merge threshold, best first (when the workspace turned auto-merge on). */
+export async function autoMergeCandidates(db: DbOrTx, ws: string, object: MatchObject, settings: DedupeSettings): Promise<Scored[]> {
+  if (!settings.autoMerge) return [];
+  const rows = await db
+    .selectFrom('duplicate_pairs')
+    .select(['a_id', 'b_id', 'probability', 'reasons'])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', object)
+    .where('status', '=', 'open')
+    .where('probability', '>=', settings.autoMergeThreshold)
+    .orderBy('probability', 'desc')
+    .limit(100_000)
+    .execute();
+  return rows.map((r) => ({ a: r.a_id, b: r.b_id, probability: r.probability, reasons: r.reasons as Reason[] }));
+}
+
+// ---- estimating weights --------------------------------------------------------------------------
+
+/** Estimates the match model by EM over a sample of candidate pairs; saves it when asked. */
+export async function estimateWeights(
+  db: DbOrTx,
+  ws: string,
+  object: MatchObject,
+  sample: number,
+): Promise<{ model: MatchModel; pairs: number; weights: Record<string, Partial<Record<Level, number>>> }> {
+  const settings = await getSettings(db, ws, object);
+  const r = await sql<{ a: string; b: string }>`select k1.record_id as a, k2.record_id as b
+    from (select key from dedupe_keys where workspace_id = ${ws} and object = ${object}
+          group by key having count(*) between 2 and ${settings.maxBlockSize}) bl
+    join dedupe_keys k1 on k1.workspace_id = ${ws} and k1.object = ${object} and k1.key = bl.key
+    join dedupe_keys k2 on k2.workspace_id = ${ws} and k2.object = ${object} and k2.key = bl.key and k1.record_id < k2.record_id
+    limit ${sample}`.execute(db);
+  if (r.rows.length < 20)
+    throw new AppError(
+      'conflict',
+      `Too few candidate pairs (${r.rows.length}) to estimate weights from: run a scan first, or keep the built-in weights`,
+    );
+  const ids = [...new Set(r.rows.flatMap((p) => [p.a, p.b]))];
+  const byId = new Map((await loadMatchRecords(db, ws, object, { ids })).map((x) => [x.id, x]));
+  const vectors = r.rows.flatMap((p) => {
+    const x = byId.get(p.a);
+    const y = byId.get(p.b);
+    return x && y ? [compare(object, x, y)] : [];
+  });
+  // u from random pairs of live records (nearly all unrelated), m and the prior by EM on candidates.
+  const rnd = await sql<MatchRecord>`select ${MATCH_COLUMNS[object]} from ${sql.table(TABLE[object])} r
+    where r.workspace_id = ${ws} and r.deleted_at is null order by random() limit ${Math.min(20_000, sample * 2)}`.execute(db);
+  const randomVectors: ReturnType<typeof compare>[] = [];
+  for (let i = 0; i + 1 < rnd.rows.length; i += 2) {
+    const x = rnd.rows[i];
+    const y = rnd.rows[i + 1];
+    if (x && y) randomVectors.push(compare(object, x, y));
+  }
+  const start = modelOf(settings, object);
+  const model = estimateModel(vectors, start, { fixedU: uFromRandomPairs(randomVectors, start) });
+  const weights: Record<string, Partial<Record<Level, number>>> = {};
+  for (const [f, fm] of Object.entries(model.fields)) {
+    weights[f] = {};
+    for (const l of Object.keys(fm.m) as Level[]) {
+      const m = fm.m[l];
+      const u = fm.u[l];
+      if (m && u) weights[f][l] = Math.round((Math.log(m / u) / Math.LN2) * 100) / 100;
+    }
+  }
+  return { model, pairs: vectors.length, weights };
+}
+
+// ---- reading pairs -------------------------------------------------------------------------------
+
+interface PairCursor {
+  p: number;
+  a: string;
+  b: string;
+}
+function decodePairCursor(c: string | undefined): PairCursor | null {
+  if (!c) return null;
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as Partial<PairCursor>;
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (typeof v.p === 'number' && typeof v.a === 'string' && typeof v.b === 'string' && uuid.test(v.a) && uuid.test(v.b))
+      return { p: v.p, a: v.a, b: v.b };
+  } catch {
+    /* fall through */
+  }
+  throw new AppError('invalid_cursor', 'The cursor is not one this API returned');
+}
+
+type PairRow = {
+  a_id: string;
+  b_id: string;
+  object: MatchObject;
+  probability: number;
+  reasons: Reason[];
+  status: DuplicatePair['status'];
+  merge_id: string | null;
+  found_at: Date;
+  decided_by: string | null;
+};
+
+async function withRecords(db: DbOrTx, ws: string, object: MatchObject, rows: PairRow[]): Promise<DuplicatePair[]> {
+  const ids = [...new Set(rows.flatMap((r) => [r.a_id, r.b_id]))];
+  const label =
+    object === 'contact'
+      ? sql<string>`coalesce(nullif(trim(coalesce(r.first_name, '') || ' ' || coalesce(r.last_name, '')), ''), r.email, '(no name)')`
+      : sql<string>`r.name`;
+  const email = object === 'contact' ? sql<string | null>`r.email` : sql<string | null>`r.domain`;
+  const recs = ids.length
+    ? (
+        await sql<{ id: string; label: string; email: string | null; deleted: boolean }>`select r.id, ${label} as label, ${email} as email,
+          r.deleted_at is not null as deleted from ${sql.table(TABLE[object])} r where r.workspace_id = ${ws} and r.id = any(${ids}::uuid[])`.execute(
+          db,
+        )
+      ).rows
+    : [];
+  const byId = new Map(recs.map((r) => [r.id, r]));
+  return rows.map((r) => ({
+    ids: [r.a_id, r.b_id],
+    object: r.object,
+    probability: r.probability,
+    reasons: r.reasons,
+    status: r.status,
+    mergeId: r.merge_id,
+    foundAt: new Date(r.found_at).toISOString(),
+    decidedBy: r.decided_by,
+    records: [r.a_id, r.b_id].map((id) => byId.get(id) ?? { id, label: '(erased)', email: null, deleted: true }),
+  }));
+}
+
+/** Pairs at or above the review threshold, most likely first; `status` narrows (default all). */
+export async function listPairs(
+  db: DbOrTx,
+  ws: string,
+  q: {
+    object: MatchObject;
+    status: DuplicatePair['status'] | 'all';
+    minProbability?: number;
+    limit: number;
+    cursor?: string;
+    recordId?: string;
+  },
+): Promise<Page<DuplicatePair>> {
+  const c = decodePairCursor(q.cursor);
+  let query = db
+    .selectFrom('duplicate_pairs')
+    .select(['a_id', 'b_id', 'object', 'probability', 'reasons', 'status', 'merge_id', 'found_at', 'decided_by'])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', q.object);
+  if (q.status !== 'all') query = query.where('status', '=', q.status);
+  if (q.minProbability !== undefined) query = query.where('probability', '>=', q.minProbability);
+  if (q.recordId) {
+    const id = q.recordId;
+    query = query.where((eb) => eb.or([eb('a_id', '=', id), eb('b_id', '=', id)]));
+  }
+  if (c)
+    query = query.where(sql<boolean>`(probability < ${c.p} or (probability = ${c.p} and (a_id, b_id) > (${c.a}::uuid, ${c.b}::uuid)))`);
+  const rows = (await query
+    .orderBy('probability', 'desc')
+    .orderBy('a_id')
+    .orderBy('b_id')
+    .limit(q.limit + 1)
+    .execute()) as PairRow[];
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    data: await withRecords(db, ws, q.object, page),
+    nextCursor:
+      rows.length > q.limit && last
+        ? Buffer.from(JSON.stringify({ p: last.probability, a: last.a_id, b: last.b_id })).toString('base64url')
+        : null,
+  };
+}
+
+/** Counts per status, for the review queue's tabs. */
+export async function pairCounts(db: DbOrTx, ws: string, object: MatchObject): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('duplicate_pairs')
+    .select(['status', sql<string>`count(*)`.as('n')])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', object)
+    .groupBy('status')
+    .execute();
+  const out: Record<string, number> = { open: 0, merged: 0, auto_merged: 0, dismissed: 0 };
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
+}
+
+/** "Not the same": the pair leaves the queue and is never proposed again. */
+export async function dismissPair(ctx: Ctx, actor: Actor, object: MatchObject, ids: [string, string]): Promise<DuplicatePair> {
+  const [a, b] = ids[0] < ids[1] ? ids : [ids[1], ids[0]];
+  if (a === b) throw new AppError('validation_failed', 'The two ids are the same record');
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('duplicate_pairs')
+      .selectAll()
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('object', '=', object)
+      .where('a_id', '=', a)
+      .where('b_id', '=', b)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw notFound('Duplicate pair');
+    if (row.status === 'merged' || row.status === 'auto_merged')
+      throw new AppError('conflict', 'This pair was merged: undo the merge instead');
+    if (row.status !== 'dismissed') {
+      await trx
+        .updateTable('duplicate_pairs')
+        .set({ status: 'dismissed', decided_by: actor.label, decided_at: ctx.clock.now() })
+        .where('workspace_id', '=', actor.workspaceId)
+        .where('object', '=', object)
+        .where('a_id', '=', a)
+        .where('b_id', '=', b)
+        .execute();
+      await recordAudit(trx, ctx.clock, actor, {
+        action: 'dedupe.pair_dismissed',
+        entityType: object,
+        entityId: a,
+        meta: { ids: [a, b], probability: row.probability },
+      });
+    }
+    const page = await listPairs(trx, actor.workspaceId, { object, status: 'all', limit: 200, recordId: a });
+    const found = page.data.find((p) => p.ids[1] === b);
+    if (!found) throw notFound('Duplicate pair');
+    return found;
+  });
+}

@@ -1,0 +1,412 @@
+import { jaroWinkler } from '@skyra/jaro-winkler';
+import { doubleMetaphone } from 'double-metaphone';
+import { distance as levenshtein } from 'fastest-levenshtein';
+import { isFreeMailDomain } from '../quality/normalise.js';
+import { canonicalFirstName } from './nicknames.js';
+
+/**
+ * Record linkage in the Fellegi-Sunter style: blocking keys pick candidate pairs, field
+ * comparators give each field an agreement level, and each level carries a weight
+ * log2(m/u) (m: how often true duplicates agree at that level; u: how often other candidate pairs
+ * do). The sum plus the prior log-odds is the match log-odds. Pure functions: no database here.
+ */
+
+export type MatchObject = 'contact' | 'account';
+
+/** What matching reads of a contact or an account (accounts use name/domain/city/country). */
+export interface MatchRecord {
+  id: string;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  company?: string | null;
+  city?: string | null;
+  country?: string | null;
+  name?: string | null;
+  domain?: string | null;
+}
+
+export type Level = 'exact' | 'close' | 'partial' | 'diff';
+/** m and u per agreement level of one field; a level missing from m is not produced for it. */
+export interface FieldModel {
+  m: Partial<Record<Level, number>>;
+  u: Partial<Record<Level, number>>;
+}
+export interface MatchModel {
+  /** Prior probability that a candidate pair (sharing a blocking key) is a duplicate. */
+  prior: number;
+  fields: Record<string, FieldModel>;
+}
+
+export interface Reason {
+  field: string;
+  level: Level | 'missing';
+  /** log2(m/u): what this field added to (or took from) the match log-odds. */
+  weight: number;
+}
+
+export const DEFAULT_MODELS: Record<MatchObject, MatchModel> = {
+  contact: {
+    prior: 0.05,
+    fields: {
+      // exact: same address; partial: same mailbox at another domain; close: a typo.
+      email: { m: { exact: 0.55, partial: 0.2, close: 0.1, diff: 0.15 }, u: { exact: 0.0005, partial: 0.002, close: 0.0005, diff: 0.997 } },
+      // Same company email domain, or one a typo of the other (free-mail domains tell nothing and count as missing).
+      emailDomain: { m: { exact: 0.6, close: 0.05, diff: 0.35 }, u: { exact: 0.03, close: 0.002, diff: 0.968 } },
+      // partial: one is the other's initial.
+      firstName: { m: { exact: 0.82, close: 0.1, partial: 0.03, diff: 0.05 }, u: { exact: 0.05, close: 0.02, partial: 0.02, diff: 0.91 } },
+      lastName: { m: { exact: 0.85, close: 0.11, diff: 0.04 }, u: { exact: 0.2, close: 0.05, diff: 0.75 } },
+      phone: { m: { exact: 0.7, diff: 0.3 }, u: { exact: 0.001, diff: 0.999 } },
+      company: { m: { exact: 0.7, close: 0.15, diff: 0.15 }, u: { exact: 0.05, close: 0.02, diff: 0.93 } },
+      city: { m: { exact: 0.85, diff: 0.15 }, u: { exact: 0.1, diff: 0.9 } },
+      country: { m: { exact: 0.95, diff: 0.05 }, u: { exact: 0.4, diff: 0.6 } },
+    },
+  },
+  account: {
+    prior: 0.05,
+    fields: {
+      name: { m: { exact: 0.75, close: 0.2, diff: 0.05 }, u: { exact: 0.05, close: 0.05, diff: 0.9 } },
+      domain: { m: { exact: 0.7, partial: 0.1, diff: 0.2 }, u: { exact: 0.001, partial: 0.01, diff: 0.989 } },
+      city: { m: { exact: 0.85, diff: 0.15 }, u: { exact: 0.1, diff: 0.9 } },
+      country: { m: { exact: 0.95, diff: 0.05 }, u: { exact: 0.4, diff: 0.6 } },
+    },
+  },
+};
+
+// ---- normalising for comparison ----------------------------------------------------------------
+
+/** Lower case, accents off, letters and digits only (any script: CJK and Arabic names stay). */
+export function fold(s: string | null | undefined): string {
+  if (!s) return '';
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+const LEGAL = new Set([
+  'inc',
+  'incorporated',
+  'ltd',
+  'limited',
+  'llc',
+  'llp',
+  'lp',
+  'plc',
+  'corp',
+  'corporation',
+  'co',
+  'company',
+  'gmbh',
+  'ag',
+  'kg',
+  'sa',
+  'sas',
+  'sarl',
+  'srl',
+  'spa',
+  'bv',
+  'nv',
+  'oy',
+  'ab',
+  'as',
+  'aps',
+  'pty',
+  'pte',
+  'kk',
+  'group',
+  'holdings',
+  'the',
+]);
+
+/** A company name without legal suffixes and punctuation: "The Acme Corp., Inc." -> "acme". */
+export function companyKey(s: string | null | undefined): string {
+  if (!s) return '';
+  const words = s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w && !LEGAL.has(w));
+  return words.join('');
+}
+
+/** The last nine digits of a phone: "+1 (415) 555-0132" and "4155550132" agree. */
+export function phoneKey(s: string | null | undefined): string {
+  if (!s) return '';
+  const d = s.replace(/\D+/g, '');
+  return d.length >= 7 ? d.slice(-9) : '';
+}
+
+const ROLE_MAILBOXES = new Set([
+  'info',
+  'sales',
+  'admin',
+  'contact',
+  'hello',
+  'support',
+  'marketing',
+  'office',
+  'noreply',
+  'no-reply',
+  'team',
+  'mail',
+  'help',
+  'billing',
+  'accounts',
+  'hr',
+  'jobs',
+  'careers',
+  'enquiries',
+  'inquiries',
+  'webmaster',
+  'postmaster',
+  'test',
+  'user',
+]);
+
+export function emailParts(e: string | null | undefined): { local: string; domain: string } | null {
+  if (!e) return null;
+  const at = e.lastIndexOf('@');
+  if (at < 1) return null;
+  return { local: e.slice(0, at).toLowerCase().split('+')[0] ?? '', domain: e.slice(at + 1).toLowerCase() };
+}
+
+function metaphone(s: string): string {
+  if (!s) return '';
+  // Double metaphone reads Latin letters; other scripts block on the folded name itself.
+  if (!/^[a-z]+$/.test(s)) return s;
+  return doubleMetaphone(s)[0] || s;
+}
+
+interface Prepared {
+  rec: MatchRecord;
+  email: { local: string; domain: string } | null;
+  emailFull: string;
+  first: string;
+  last: string;
+  phone: string;
+  company: string;
+  city: string;
+  country: string;
+  name: string;
+  domain: string;
+}
+
+export function prepare(r: MatchRecord): Prepared {
+  const e = emailParts(r.email);
+  return {
+    rec: r,
+    email: e,
+    emailFull: e ? `${e.local}@${e.domain}` : '',
+    first: canonicalFirstName(fold(r.firstName)),
+    last: fold(r.lastName),
+    phone: phoneKey(r.phone),
+    company: companyKey(r.company),
+    city: fold(r.city),
+    country: fold(r.country),
+    name: companyKey(r.name),
+    domain: (r.domain ?? '').toLowerCase().replace(/^www\./, ''),
+  };
+}
+
+// ---- blocking ------------------------------------------------------------------------------------
+
+/**
+ * Blocking keys of a record: two records become a candidate pair when they share one. Texts,
+ * hashed to 64 bits before they are stored.
+ */
+export function blockingKeys(object: MatchObject, r: MatchRecord): string[] {
+  const p = prepare(r);
+  const keys: string[] = [];
+  if (object === 'contact') {
+    if (p.emailFull) keys.push(`e:${p.emailFull}`);
+    if (p.email && p.email.local.length >= 4 && !ROLE_MAILBOXES.has(p.email.local)) keys.push(`l:${p.email.local.replace(/\./g, '')}`);
+    if (p.phone) keys.push(`p:${p.phone}`);
+    const mf = metaphone(p.first);
+    const ml = metaphone(p.last);
+    // Sorted, so swapped first and last names share the key.
+    if (mf && ml) keys.push(`n:${[mf, ml].sort().join(':')}`);
+    if (ml && p.company) keys.push(`c:${ml}:${p.company.slice(0, 6)}`);
+    if (mf && p.company && p.email) keys.push(`f:${mf}:${p.company.slice(0, 6)}`);
+  } else {
+    if (p.domain) keys.push(`d:${p.domain}`);
+    if (p.name) keys.push(`n:${p.name}`);
+    const words = (r.name ?? '')
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => w && !LEGAL.has(w));
+    const m = words.slice(0, 2).map((w) => metaphone(fold(w)));
+    if (m.length) keys.push(`m:${m.join(':')}`);
+  }
+  return [...new Set(keys)];
+}
+
+// ---- comparing -----------------------------------------------------------------------------------
+
+function strLevel(a: string, b: string, closeAt: number): Level {
+  if (a === b) return 'exact';
+  if (jaroWinkler(a, b) >= closeAt || (Math.min(a.length, b.length) >= 5 && levenshtein(a, b) <= 1)) return 'close';
+  return 'diff';
+}
+
+/** Agreement level per field; missing when either side has no value. */
+export function compare(object: MatchObject, x: MatchRecord, y: MatchRecord): Record<string, Level | 'missing'> {
+  const a = prepare(x);
+  const b = prepare(y);
+  return comparePrepared(object, a, b);
+}
+
+export function comparePrepared(object: MatchObject, a: Prepared, b: Prepared): Record<string, Level | 'missing'> {
+  const out: Record<string, Level | 'missing'> = {};
+  const eq = (f: string, s: string, t: string) => (out[f] = !s || !t ? 'missing' : s === t ? 'exact' : 'diff');
+  if (object === 'contact') {
+    if (!a.email || !b.email) out.email = 'missing';
+    else if (a.emailFull === b.emailFull) out.email = 'exact';
+    else if (
+      a.email.local.replace(/\./g, '') === b.email.local.replace(/\./g, '') &&
+      a.email.local.length >= 3 &&
+      !ROLE_MAILBOXES.has(a.email.local)
+    )
+      out.email = 'partial';
+    else if (levenshtein(a.emailFull, b.emailFull) <= 2) out.email = 'close';
+    else out.email = 'diff';
+    if (!a.email || !b.email || isFreeMailDomain(a.email.domain) || isFreeMailDomain(b.email.domain)) out.emailDomain = 'missing';
+    else if (a.email.domain === b.email.domain) out.emailDomain = 'exact';
+    else out.emailDomain = levenshtein(a.email.domain, b.email.domain) <= 1 ? 'close' : 'diff';
+    // Swapped names: compare crosswise when that agrees better.
+    let f1 = a.first;
+    let l1 = a.last;
+    if (a.first && a.last && a.first !== b.first && a.first === b.last && a.last === b.first) [f1, l1] = [b.first, b.last];
+    if (!f1 || !b.first) out.firstName = 'missing';
+    else if (f1 === b.first) out.firstName = 'exact';
+    else if ((f1.length === 1 && b.first.startsWith(f1)) || (b.first.length === 1 && f1.startsWith(b.first))) out.firstName = 'partial';
+    else out.firstName = strLevel(f1, b.first, 0.9);
+    out.lastName = !l1 || !b.last ? 'missing' : strLevel(l1, b.last, 0.92);
+    eq('phone', a.phone, b.phone);
+    out.company = !a.company || !b.company ? 'missing' : strLevel(a.company, b.company, 0.9);
+    eq('city', a.city, b.city);
+    eq('country', a.country, b.country);
+  } else {
+    out.name = !a.name || !b.name ? 'missing' : strLevel(a.name, b.name, 0.92);
+    if (!a.domain || !b.domain) out.domain = 'missing';
+    else if (a.domain === b.domain) out.domain = 'exact';
+    else if (a.domain.split('.')[0] === b.domain.split('.')[0]) out.domain = 'partial';
+    else out.domain = 'diff';
+    eq('city', a.city, b.city);
+    eq('country', a.country, b.country);
+  }
+  return out;
+}
+
+const log2 = (x: number) => Math.log(x) / Math.LN2;
+
+export function levelWeight(model: MatchModel, field: string, level: Level | 'missing'): number {
+  if (level === 'missing') return 0;
+  const f = model.fields[field];
+  const m = f?.m[level];
+  const u = f?.u[level];
+  if (!m || !u) return 0;
+  return log2(m / u);
+}
+
+/** The match probability and why: each field's level and weight. */
+export function score(model: MatchModel, levels: Record<string, Level | 'missing'>): { probability: number; reasons: Reason[] } {
+  let w = log2(model.prior / (1 - model.prior));
+  const reasons: Reason[] = [];
+  for (const [field, level] of Object.entries(levels)) {
+    const weight = levelWeight(model, field, level);
+    w += weight;
+    reasons.push({ field, level, weight: Math.round(weight * 100) / 100 });
+  }
+  const probability = 1 / (1 + Math.pow(2, -w));
+  return { probability, reasons };
+}
+
+// ---- estimating weights from the data (EM) -------------------------------------------------------
+
+/** u-probabilities from random pairs' comparison vectors: how often unrelated records agree per level. */
+export function uFromRandomPairs(
+  vectors: readonly Record<string, Level | 'missing'>[],
+  start: MatchModel,
+): Record<string, Partial<Record<Level, number>>> {
+  const out: Record<string, Partial<Record<Level, number>>> = {};
+  for (const [field, fm] of Object.entries(start.fields)) {
+    const levels = Object.keys(fm.u) as Level[];
+    const counts = new Map<Level, number>();
+    let n = 0;
+    for (const v of vectors) {
+      const l = v[field];
+      if (!l || l === 'missing') continue;
+      counts.set(l, (counts.get(l) ?? 0) + 1);
+      n++;
+    }
+    if (n < 10) continue;
+    out[field] = Object.fromEntries(levels.map((l) => [l, ((counts.get(l) ?? 0) + 0.5) / (n + 0.5 * levels.length)]));
+  }
+  return out;
+}
+
+/**
+ * Estimates m, u and the prior from unlabelled candidate pairs' comparison vectors by
+ * expectation-maximisation (Fellegi-Sunter with conditional independence), starting from `start`.
+ * Missing fields carry no evidence. Probabilities are kept within [1e-4, 1 - 1e-4]. `fixedU` holds
+ * u-probabilities measured on random record pairs (almost all non-matches), which keeps EM from
+ * settling on a split other than duplicate / not duplicate.
+ */
+export function estimateModel(
+  vectors: readonly Record<string, Level | 'missing'>[],
+  start: MatchModel,
+  opts: { iterations?: number; fixedU?: Record<string, Partial<Record<Level, number>>> } = {},
+): MatchModel {
+  const iterations = opts.iterations ?? 40;
+  let model: MatchModel = structuredClone(start);
+  if (vectors.length === 0) return model;
+  const clamp = (x: number) => Math.min(1 - 1e-4, Math.max(1e-4, x));
+  const seen = new Set(vectors.flatMap((v) => Object.entries(v).map(([f, l]) => `${f}:${l}`)));
+  for (let it = 0; it < iterations; it++) {
+    const mCount: Record<string, Partial<Record<Level, number>>> = {};
+    const uCount: Record<string, Partial<Record<Level, number>>> = {};
+    const mTotal: Record<string, number> = {};
+    const uTotal: Record<string, number> = {};
+    let gSum = 0;
+    for (const v of vectors) {
+      const g = score(model, v).probability;
+      gSum += g;
+      for (const [field, level] of Object.entries(v)) {
+        if (level === 'missing' || !model.fields[field]) continue;
+        (mCount[field] ??= {})[level] = (mCount[field][level] ?? 0) + g;
+        (uCount[field] ??= {})[level] = (uCount[field][level] ?? 0) + (1 - g);
+        mTotal[field] = (mTotal[field] ?? 0) + g;
+        uTotal[field] = (uTotal[field] ?? 0) + (1 - g);
+      }
+    }
+    const next: MatchModel = { prior: clamp(gSum / vectors.length), fields: {} };
+    for (const [field, fm] of Object.entries(model.fields)) {
+      const levels = Object.keys(fm.m) as Level[];
+      const m: Partial<Record<Level, number>> = {};
+      const u: Partial<Record<Level, number>> = {};
+      for (const l of levels) {
+        // A level never seen among these pairs tells nothing: it keeps its starting values.
+        if (!seen.has(`${field}:${l}`)) {
+          m[l] = fm.m[l];
+          u[l] = fm.u[l];
+          continue;
+        }
+        m[l] = mTotal[field] ? clamp(((mCount[field]?.[l] ?? 0) + 0.5) / (mTotal[field] + 0.5 * levels.length)) : fm.m[l];
+        const fixed = opts.fixedU?.[field]?.[l];
+        u[l] =
+          fixed !== undefined
+            ? clamp(fixed)
+            : uTotal[field]
+              ? clamp(((uCount[field]?.[l] ?? 0) + 0.5) / (uTotal[field] + 0.5 * levels.length))
+              : fm.u[l];
+      }
+      next.fields[field] = { m, u };
+    }
+    model = next;
+  }
+  return model;
+}
