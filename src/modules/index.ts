@@ -26,6 +26,9 @@ import './consent/consent.policy.js';
 import './consent/consent.segments.js';
 import { privacyRoutes } from './privacy/privacy.routes.js';
 import './privacy/privacy.policy.js';
+import { qualityRoutes } from './quality/quality.routes.js';
+import './quality/quality.policy.js';
+import { qualityJobs } from './quality/quality.jobs.js';
 import { dedupeRoutes } from './dedupe/dedupe.routes.js';
 import './dedupe/dedupe.policy.js';
 import { dedupeJobs } from './dedupe/dedupe.jobs.js';
@@ -49,6 +52,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(segmentsRoutes);
   await app.register(consentRoutes);
   await app.register(privacyRoutes);
+  await app.register(qualityRoutes);
   await app.register(dedupeRoutes);
 }
 
@@ -59,5 +63,6 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   importsJobs(jobs, config.filesDir);
   trackingJobs(jobs);
   segmentsJobs(jobs);
+  qualityJobs(jobs, config.filesDir);
   dedupeJobs(jobs);
 }

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { AppError } from '../../platform/errors.js';
+import { qualityField } from '../quality/quality-rules.js';
 import type { ObjectDef } from './crm-objects.js';
 import type { CustomField } from './custom-fields.schema.js';
 import { normaliseEmail, type FieldType } from './field-types.js';
@@ -34,6 +35,12 @@ export function resolveField(def: ObjectDef, fields: readonly CustomField[], key
       expr: sql.ref(`r.${core.column}`),
       indexed: core.sortIndex === true,
     };
+  }
+  if (def.object === 'contact' && key.startsWith('quality.')) {
+    // Data-quality facts computed from the row (quality-rules.ts): the Data Quality screen's
+    // problems click through to exactly the contacts it counted.
+    const q = qualityField(key);
+    if (q) return { key, label: q.label, type: q.type, expr: q.expr };
   }
   if (key.startsWith('custom.')) {
     const f = fields.find((c) => c.key === key.slice(7));

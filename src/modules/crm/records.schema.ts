@@ -131,7 +131,11 @@ export const filterOps = [
 ] as const;
 export const filterSchema = z
   .object({
-    field: z.string().min(1).max(100).describe('A field key (e.g. country) or custom.<key>'),
+    field: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('A field key (e.g. country), custom.<key>, or for contacts quality.<key> (score, emailTypo, lastActivityAt...)'),
     op: z.enum(filterOps),
     value: z
       .union([z.string().max(1000), z.number(), z.boolean(), z.array(z.union([z.string().max(1000), z.number()])).max(1000)])

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
 import type { Jobs } from '../../platform/jobs/jobs.js';
+import { policyDays, runRetentionPass } from '../quality/retention-runs.js';
 
 export function trackingJobs(jobs: Jobs): void {
   // Monthly event partitions exist three months ahead, so live events never land in the default one.
@@ -23,26 +24,55 @@ export function trackingJobs(jobs: Jobs): void {
     retryLimit: 3,
     handler: async (ctx) => {
       const n = await applyRetention(ctx.db, ctx.clock.now());
-      if (n > 0) ctx.logger.info({ deleted: n }, 'deleted events past their source retention');
+      if (n > 0) ctx.logger.info({ deleted: n }, 'deleted events past their retention (workspace policy or source)');
     },
   });
 }
 
-/** Per-source retention: events older than the source's retention_days are deleted, in slices. */
+/**
+ * Event retention: the workspace's `events` policy (quality module, `/api/v1/retention-policies`)
+ * and each source's own `retention_days`; where both apply the shorter wins. Deleted in slices,
+ * one recorded pass per workspace (`retention_runs`, and an audit entry when anything went).
+ */
 export async function applyRetention(db: Db, now: Date, slice = 10_000): Promise<number> {
-  const sources = await db.selectFrom('sources').select(['id', 'retention_days']).where('retention_days', 'is not', null).execute();
+  const clock = { now: () => now };
+  const policies = await policyDays(db, 'events');
+  const sources = await db
+    .selectFrom('sources')
+    .select(['id', 'workspace_id', 'retention_days'])
+    .where('retention_days', 'is not', null)
+    .execute();
+  const workspaces = new Set([...policies.keys(), ...sources.map((s) => s.workspace_id)]);
+  const cutoff = (days: number) => new Date(now.getTime() - days * 86_400_000);
   let deleted = 0;
-  for (const s of sources) {
-    const cutoff = new Date(now.getTime() - Number(s.retention_days) * 86_400_000);
-    for (;;) {
-      const r =
-        await sql`delete from events where (id, ts) in (select id, ts from events where source_id = ${s.id} and ts < ${cutoff} limit ${slice})`.execute(
-          db,
-        );
-      const n = Number(r.numAffectedRows ?? 0);
-      deleted += n;
-      if (n < slice) break;
-    }
+  for (const ws of [...workspaces].sort()) {
+    const keepDays = policies.get(ws) ?? null;
+    // Sources keeping their events for less time than the workspace policy (or with no policy).
+    const shorter = sources.filter((s) => s.workspace_id === ws && (keepDays === null || Number(s.retention_days) < keepDays));
+    const run = await runRetentionPass(
+      db,
+      clock,
+      { workspaceId: ws, dataType: 'events', keepDays, cutoff: keepDays === null ? null : cutoff(keepDays) },
+      async (trx, n) => {
+        let done = 0;
+        if (keepDays !== null) {
+          const r = await sql`delete from events where (id, ts) in (
+            select id, ts from events where workspace_id = ${ws} and ts < ${cutoff(keepDays)} limit ${n})`.execute(trx);
+          done += Number(r.numAffectedRows ?? 0);
+        }
+        for (const s of shorter) {
+          if (done >= n) break;
+          const r = await sql`delete from events where (id, ts) in (
+            select id, ts from events where source_id = ${s.id} and ts < ${cutoff(Number(s.retention_days))} limit ${n - done})`.execute(
+            trx,
+          );
+          done += Number(r.numAffectedRows ?? 0);
+        }
+        return done;
+      },
+      slice,
+    );
+    deleted += run.deleted;
   }
   return deleted;
 }

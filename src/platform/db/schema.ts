@@ -230,6 +230,7 @@ export interface ImportsTable {
   undone_at: NullableTimestamp;
   undo_result: NullableJson<Record<string, unknown>>;
   heartbeat_at: NullableTimestamp;
+  files_removed_at: NullableTimestamp;
 }
 
 export interface ImportChangesTable {
@@ -489,6 +490,39 @@ export interface ErasuresTable {
   removed: Json<Record<string, number>>;
 }
 
+export interface QualitySnapshotsTable {
+  workspace_id: string;
+  /** A UTC day, YYYY-MM-DD. */
+  day: ColumnType<string, string, string>;
+  contacts: number;
+  score: ColumnType<string | null, number | null, number | null>;
+  completeness: ColumnType<string | null, number | null, number | null>;
+  validity: ColumnType<string | null, number | null, number | null>;
+  counts: Json<Record<string, number>>;
+  taken_at: Timestamp;
+}
+
+export interface RetentionPoliciesTable {
+  workspace_id: string;
+  data_type: string;
+  keep_days: number;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+export interface RetentionRunsTable {
+  id: string;
+  workspace_id: string;
+  data_type: string;
+  keep_days: number | null;
+  cutoff: NullableTimestamp;
+  status: 'running' | 'completed' | 'failed';
+  deleted: ColumnType<string, number | undefined, number | string>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface DedupeKeysTable {
   workspace_id: string;
   object: 'contact' | 'account';
@@ -608,6 +642,9 @@ export interface DB {
   privacy_salts: PrivacySaltsTable;
   suppressions: SuppressionsTable;
   erasures: ErasuresTable;
+  quality_snapshots: QualitySnapshotsTable;
+  retention_policies: RetentionPoliciesTable;
+  retention_runs: RetentionRunsTable;
   dedupe_keys: DedupeKeysTable;
   duplicate_pairs: DuplicatePairsTable;
   dedupe_settings: DedupeSettingsTable;
