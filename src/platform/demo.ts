@@ -7,6 +7,7 @@ import { createWorkspace } from '../modules/workspaces/workspaces.service.js';
 import type { Role } from './permissions.js';
 import { seedCrmDemo } from '../modules/crm/crm-demo.js';
 import { seedSegmentsDemo } from '../modules/segments/segments-demo.js';
+import { seedDedupeDemo } from '../modules/dedupe/dedupe-demo.js';
 import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
@@ -41,6 +42,7 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
   );
   const sourceId = await seedTrackingDemo(ctx, actor, emails.slice(0, 40));
   await seedSegmentsDemo(ctx, actor, emails, sourceId);
+  await seedDedupeDemo(ctx, actor);
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

@@ -87,6 +87,14 @@ describe('keel serve', () => {
       expect(s.count, s.name).toBeGreaterThan(0);
       expect(s, s.name).toMatchObject({ state: 'ready', memberCount: s.count });
     }
+    // The demo holds duplicates found by a scan, each with its reasons, for the review queue.
+    const dups = (await (
+      await fetch(`${server.url}/api/v1/duplicates?object=contact&status=open&limit=200`, { headers: { cookie } })
+    ).json()) as {
+      data: { probability: number; reasons: unknown[] }[];
+    };
+    expect(dups.data.length).toBeGreaterThanOrEqual(12);
+    expect(dups.data.every((d) => d.probability >= 0.8 && d.reasons.length > 0)).toBe(true);
   });
 
   it('CLI commands work while the server runs (through its socket on the embedded folder)', async () => {
@@ -118,7 +126,7 @@ describe('keel serve', () => {
     const e = cli(['export', 'contacts', '--out', out]);
     await e.run();
     const rows = (await readFile(out, 'utf8')).trim().split('\n').length - 1;
-    expect(rows).toBe(onPostgres ? 2500 : 2500 + 2001);
+    expect(rows).toBe(onPostgres ? 2500 : 2500 + 2001 + 26);
     if (!onPostgres) {
       const accounts = cli(['export', 'accounts', '--out', `${out}.accounts`]);
       await accounts.run();

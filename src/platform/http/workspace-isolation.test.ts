@@ -55,6 +55,9 @@ beforeAll(async () => {
     await post('/api/v1/import-mappings', { object: 'contact', name: 'B mapping', mapping: { Email: 'email' } })
   ).id;
   bIds['bulk-operations'] = (await post('/api/v1/contacts/bulk', { action: 'assign_owner', ids: [bIds.contacts], ownerId: bViewer.id })).id;
+  // Data quality in B: a snapshot and a retention policy.
+  await t.app.inject({ method: 'POST', url: '/api/v1/quality/snapshot', headers: bearer(bKey) });
+  await t.app.inject({ method: 'PUT', url: '/api/v1/retention-policies', headers: bearer(bKey), payload: { audit_log: 730 } });
 });
 afterAll(() => t.close());
 
@@ -150,6 +153,19 @@ describe('workspace isolation', () => {
       .where('id', '=', bIds.sessions ?? '')
       .executeTakeFirstOrThrow();
     expect(bSessions.revoked_at).toBeNull();
+  });
+
+  it("A's data-quality history and retention policies are A's own", async () => {
+    const history = json<{ data: unknown[] }>(await t.app.inject({ url: '/api/v1/quality/history', headers: bearer(adminA) }));
+    expect(history.data).toEqual([]);
+    const policies = json<{ data: Array<{ keepDays: number | null }> }>(
+      await t.app.inject({ url: '/api/v1/retention-policies', headers: bearer(adminA) }),
+    );
+    expect(policies.data.every((p) => p.keepDays === null)).toBe(true);
+    const summary = json<{ contacts: number }>(await t.app.inject({ url: '/api/v1/quality/summary', headers: bearer(adminA) }));
+    expect(summary.contacts).toBe(0);
+    const stored = await t.db.handle.db.selectFrom('retention_policies').select('keep_days').where('workspace_id', '=', b.id).execute();
+    expect(stored).toEqual([{ keep_days: 730 }]);
   });
 
   it("A's audit log holds only A's entries", async () => {
