@@ -18,7 +18,7 @@ const reportSchema = z
 
 export async function privacyRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const ctx = { db: app.keel.handle.db, clock: app.keel.clock };
+  const ctx = { db: app.keel.handle.db, clock: app.keel.clock, filesDir: app.keel.config.filesDir };
   const tags = ['Privacy'];
   r.get(
     '/api/v1/contacts/:id/export',

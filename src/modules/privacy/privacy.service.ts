@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
@@ -15,6 +18,8 @@ import { emailHash, erasureLock } from './suppression.js';
 export interface Ctx {
   db: Db;
   clock: Clock;
+  /** Where import files live (KEEL_FILES_DIR): an erasure removes the uploads that hold the person. */
+  filesDir?: string;
 }
 
 /** Most events a subject-access export lists (the count says when there are more). */
@@ -158,11 +163,19 @@ export interface ErasureReport {
  * that part replaced by "[erased]" (`keel_erase_jsonb`).
  */
 /** Removes one contact's personal data from every table (within the caller's transaction). */
-async function eraseOne(trx: DbOrTx, ctx: Ctx, ws: string, contactId: string, removed: Record<string, number>): Promise<boolean> {
+async function eraseOne(
+  trx: DbOrTx,
+  ctx: Ctx,
+  ws: string,
+  contactId: string,
+  removed: Record<string, number>,
+  found: string[],
+): Promise<boolean> {
   const row = await contactRow(trx, ws, contactId);
   const raw = (row.raw as Record<string, string> | undefined) ?? {};
   // Strong identifiers: redacted wherever they appear. Names only where tied to the record.
   const needles = [row.email, row.phone, raw.phone].filter((x): x is string => typeof x === 'string' && x.length >= 5);
+  found.push(...needles);
   const like = needles.map((n) => `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   const profiles = await profilesOf(trx, contactId);
   const del = async (name: string, r: Promise<unknown>) => {
@@ -253,6 +266,60 @@ async function eraseOne(trx: DbOrTx, ctx: Ctx, ws: string, contactId: string, re
   return false;
 }
 
+/** Whether a file holds any of the needles, as UTF-8/Latin-1 bytes or as UTF-16 (case-insensitive for ASCII). */
+async function fileHolds(file: string, needles: readonly string[]): Promise<boolean> {
+  const pats = needles.flatMap((n) => [Buffer.from(n.toLowerCase(), 'utf8'), Buffer.from(n.toLowerCase(), 'utf16le')]);
+  const longest = Math.max(...pats.map((p) => p.length));
+  let tail = Buffer.alloc(0);
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      const buf = Buffer.concat([tail, chunk as Buffer]);
+      // ASCII lower-casing in place on a copy: addresses and phones are matched without case.
+      const low = Buffer.from(buf);
+      for (let i = 0; i < low.length; i++) {
+        const c = low[i] ?? 0;
+        if (c >= 65 && c <= 90) low[i] = c + 32;
+      }
+      if (pats.some((p) => low.includes(p))) return true;
+      tail = buf.subarray(Math.max(0, buf.length - longest));
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  return false;
+}
+
+/**
+ * Import files in Keel's own folder (uploads and error files) that hold the person are removed,
+ * and their imports say so (files_removed_at), as the retention policy does for old files.
+ */
+async function removeImportFilesHolding(trx: DbOrTx, ctx: Ctx, ws: string, needles: readonly string[]): Promise<number> {
+  if (!ctx.filesDir || needles.length === 0) return 0;
+  const inImports = path.resolve(ctx.filesDir, 'imports') + path.sep;
+  const rows = await trx
+    .selectFrom('imports')
+    .select(['id', 'file_path', 'error_file'])
+    .where('workspace_id', '=', ws)
+    .where('files_removed_at', 'is', null)
+    .execute();
+  let n = 0;
+  for (const r of rows) {
+    const files = [r.file_path, r.error_file].filter((f): f is string => Boolean(f) && path.resolve(String(f)).startsWith(inImports));
+    let hit = false;
+    for (const f of files) if (await fileHolds(f, needles)) hit = true;
+    if (!hit) continue;
+    for (const f of files) await rm(f, { force: true });
+    await trx
+      .updateTable('imports')
+      .set({ files_removed_at: ctx.clock.now(), sample: '[]', dry_run: null, error_file: null })
+      .where('id', '=', r.id)
+      .execute();
+    n += 1;
+  }
+  return n;
+}
+
 export async function eraseContact(ctx: Ctx, actor: Actor, contactId: string): Promise<ErasureReport> {
   return ctx.db.transaction().execute(async (trx) => {
     const ws = actor.workspaceId;
@@ -265,8 +332,13 @@ export async function eraseContact(ctx: Ctx, actor: Actor, contactId: string): P
       select id from m`.execute(trx);
     const removed: Record<string, number> = {};
     let suppressed = false;
-    for (const m of merged.rows) suppressed = (await eraseOne(trx, ctx, ws, m.id, removed)) || suppressed;
-    suppressed = (await eraseOne(trx, ctx, ws, contactId, removed)) || suppressed;
+    const needles: string[] = [];
+    for (const m of merged.rows) suppressed = (await eraseOne(trx, ctx, ws, m.id, removed, needles)) || suppressed;
+    suppressed = (await eraseOne(trx, ctx, ws, contactId, removed, needles)) || suppressed;
+    if (ctx.filesDir) {
+      const n = await removeImportFilesHolding(trx, ctx, ws, needles);
+      if (n > 0) removed['import files'] = n;
+    }
     const now = ctx.clock.now();
     const id = newId();
     await trx

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -154,11 +155,27 @@ describe('subject access and erasure', () => {
       await call('POST', '/api/v1/contacts', { email: 'zq@quattlebaum.example', firstName: 'Zeb', lastName: 'Quattlebaum' }),
     ).id;
     expect((await call('POST', `/api/v1/contacts/${id}/merge`, { from: [dup] })).statusCode).toBe(200);
+    // An upload waiting in Keel's imports folder holds the person too: the file goes.
+    const up = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports?object=contact&fileName=zeb.csv',
+      headers: { ...bearer(key), 'content-type': 'text/csv' },
+      payload: `Email,First Name\n${EMAIL.toUpperCase()},Zebulon\nsomeone.else@example.com,Sam\n`,
+    });
+    expect(up.statusCode, up.body).toBeLessThan(300);
+    const upload = await t.db.handle.db
+      .selectFrom('imports')
+      .select(['id', 'file_path'])
+      .where('id', '=', json<{ id: string }>(up).id)
+      .executeTakeFirstOrThrow();
+    expect(existsSync(upload.file_path)).toBe(true);
     expect((await traces()).length).toBeGreaterThan(5);
     const res = await call('POST', `/api/v1/contacts/${id}/erase`);
     expect(res.statusCode, res.body).toBe(200);
     const report = json<{ removed: Record<string, number>; suppressed: boolean }>(res);
     expect(report.suppressed).toBe(true);
+    expect(report.removed['import files']).toBe(1);
+    expect(existsSync(upload.file_path)).toBe(false);
     expect(report.removed).toMatchObject({
       contacts: 2,
       merges: 1,
