@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../platform/actor.js';
@@ -5,7 +6,7 @@ import { newId } from '../../platform/ids.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
 import { mergeAutoPairs, scanAndMerge } from './dedupe.jobs.js';
 import { processDedupeQueue, startScan } from './detect.service.js';
-import { DEFAULT_MODELS, compare, estimateModel, fold, score } from './matching.js';
+import { DEFAULT_MODELS, blockingKeys, compare, estimateModel, fold, score } from './matching.js';
 
 let t: TestApp;
 let key: string;
@@ -84,6 +85,33 @@ describe('matching', () => {
       firstName: 'exact',
       lastName: 'exact',
     });
+  });
+
+  it('never throws on any text (unicode, empty, huge) and keeps probabilities in [0, 1] (property)', () => {
+    const text = fc.option(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })), {
+      nil: null,
+    });
+    const rec = fc.record({
+      id: fc.uuid(),
+      email: text,
+      firstName: text,
+      lastName: text,
+      phone: text,
+      company: text,
+      city: text,
+      country: text,
+      name: text,
+      domain: text,
+    });
+    fc.assert(
+      fc.property(rec, rec, fc.constantFrom('contact' as const, 'account' as const), (x, y, object) => {
+        const p = score(DEFAULT_MODELS[object], compare(object, x, y)).probability;
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+        expect(Array.isArray(blockingKeys(object, x))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('estimates weights by EM that separate two clear populations', () => {
@@ -417,6 +445,37 @@ describe('merge and undo', () => {
     expect((await call('POST', `/api/v1/contacts/${a}/merge`, { from: [b] }, viewerKey)).statusCode).toBe(403);
     expect(await state([a, b])).toEqual(before);
     expect((await call('POST', `/api/v1/merges/${newId()}/undo`)).statusCode).toBe(404);
+  });
+
+  it('arbitrary JSON bodies never crash a merge, dismiss or settings route, nor change anything (property)', async () => {
+    const a = await create({ email: 'fuzz.a@fuzz.example', firstName: 'Fuzz' });
+    const b = await create({ email: 'fuzz.b@fuzz.example', firstName: 'Fuzz' });
+    const before = await state([a, b]);
+    const settingsBefore = (await call('GET', '/api/v1/duplicates/settings?object=contact')).body;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.constantFrom(
+          `/api/v1/contacts/${a}/merge`,
+          `/api/v1/contacts/${a}/merge/preview`,
+          '/api/v1/duplicates/dismiss',
+          '/api/v1/duplicates/settings',
+        ),
+        async (body, url) => {
+          const res = await t.app.inject({
+            method: url.endsWith('settings') ? 'PATCH' : 'POST',
+            url,
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            payload: JSON.stringify(body),
+          });
+          expect(res.statusCode, `${url} ${JSON.stringify(body)} -> ${res.body}`).toBeLessThan(500);
+          expect([400, 404, 409]).toContain(res.statusCode);
+        },
+      ),
+      { numRuns: 120 },
+    );
+    expect(await state([a, b])).toEqual(before);
+    expect((await call('GET', '/api/v1/duplicates/settings?object=contact')).body).toBe(settingsBefore);
   });
 
   it('merges accounts: their contacts move to the survivor, and back on undo', async () => {
