@@ -26,6 +26,8 @@ import './consent/consent.policy.js';
 import './consent/consent.segments.js';
 import { privacyRoutes } from './privacy/privacy.routes.js';
 import './privacy/privacy.policy.js';
+import { enrichmentRoutes } from './enrichment/enrichment.routes.js';
+import './enrichment/enrichment.policy.js';
 import { qualityRoutes } from './quality/quality.routes.js';
 import './quality/quality.policy.js';
 import { qualityJobs } from './quality/quality.jobs.js';
@@ -52,6 +54,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(segmentsRoutes);
   await app.register(consentRoutes);
   await app.register(privacyRoutes);
+  await app.register(enrichmentRoutes);
   await app.register(qualityRoutes);
   await app.register(dedupeRoutes);
 }
