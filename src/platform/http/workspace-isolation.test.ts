@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, json, login, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
 import type { Workspace } from '../../modules/workspaces/workspaces.schema.js';
@@ -55,6 +56,21 @@ beforeAll(async () => {
     await post('/api/v1/import-mappings', { object: 'contact', name: 'B mapping', mapping: { Email: 'email' } })
   ).id;
   bIds['bulk-operations'] = (await post('/api/v1/contacts/bulk', { action: 'assign_owner', ids: [bIds.contacts], ownerId: bViewer.id })).id;
+  // Enrichment in B: a provider, an enriched contact (provenance), a matching run (suggestions).
+  bIds['enrichment/providers'] = (
+    await post('/api/v1/enrichment/providers', {
+      name: 'B provider',
+      enabled: false,
+      config: { object: 'contact', url: 'https://enrich.example/p?e={email}', headers: { 'X-Key': 'b-secret' }, fieldMap: { t: 'title' } },
+    })
+  ).id;
+  const bMatch = (await post('/api/v1/contacts', { email: 'b-match@b-corp.example' })).id;
+  await post(`/api/v1/contacts/${bMatch}/enrich`, {});
+  await post('/api/v1/account-matching/run', { threshold: 1 });
+  // Duplicates in B: a merge and a full scan.
+  const dupe = (await post('/api/v1/contacts', { email: 'b-contact-2@example.com', firstName: 'Bee' })).id;
+  bIds.merges = (await post(`/api/v1/contacts/${bIds.contacts}/merge`, { from: [dupe] })).id;
+  bIds['duplicates/scans'] = (await post('/api/v1/duplicates/scan', { object: 'contact' })).id;
   // Data quality in B: a snapshot and a retention policy.
   await t.app.inject({ method: 'POST', url: '/api/v1/quality/snapshot', headers: bearer(bKey) });
   await t.app.inject({ method: 'PUT', url: '/api/v1/retention-policies', headers: bearer(bKey), payload: { audit_log: 730 } });
@@ -70,9 +86,12 @@ const patchBodies: Record<string, object> = {
   segments: { name: 'hijacked' },
   lists: { name: 'hijacked' },
   sources: { name: 'hijacked', excludedIps: ['0.0.0.0/0'] },
+  enrichment: { name: 'hijacked', enabled: true },
 };
 
 function idFor(url: string): string | undefined {
+  const nested = /\/api\/v1\/([a-z-]+\/[a-z-]+)\/:id/.exec(url);
+  if (nested?.[1] && bIds[nested[1]]) return bIds[nested[1]];
   const m = /\/api\/v1\/(?:auth\/)?([a-z-]+)\/:id/.exec(url);
   return m?.[1] ? bIds[m[1]] : undefined;
 }
@@ -95,6 +114,18 @@ describe('workspace isolation', () => {
     for (const table of ['contacts', 'accounts', 'custom_fields', 'saved_views', 'lists', 'segments', 'sources'] as const) {
       crmBefore[table] = await t.db.handle.db.selectFrom(table).selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     }
+    const enrichmentRows = async () => {
+      const out: Record<string, unknown[]> = {};
+      for (const table of ['enrichment_providers', 'field_provenance', 'account_matches']) {
+        out[table] = (
+          await sql`select * from ${sql.table(table)} where workspace_id = ${b.id} order by 1, 2, 3`.execute(t.db.handle.db)
+        ).rows;
+      }
+      return out;
+    };
+    const enrichmentBefore = await enrichmentRows();
+    expect(enrichmentBefore.field_provenance?.length).toBeGreaterThan(0);
+    expect(enrichmentBefore.account_matches?.length).toBeGreaterThan(0);
     crmBefore.list_members = await t.db.handle.db
       .selectFrom('list_members')
       .selectAll()
@@ -110,19 +141,24 @@ describe('workspace isolation', () => {
         route.method === 'PATCH'
           ? (patchBodies[resource] ?? { name: 'hijacked', disabled: true })
           : route.method === 'POST'
-            ? resource === 'accounts'
-              ? { contactId: bIds.contacts }
-              : route.url.endsWith('/consents')
-                ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
-                : resource === 'lists'
-                  ? { contactIds: [bIds.contacts] }
-                  : {}
+            ? /\/merge(\/preview)?$/.test(route.url)
+              ? { from: [bIds.contacts] }
+              : route.url.endsWith('/enrich')
+                ? {}
+                : resource === 'accounts'
+                  ? { contactId: bIds.contacts }
+                  : route.url.endsWith('/consents')
+                    ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
+                    : resource === 'lists'
+                      ? { contactIds: [bIds.contacts] }
+                      : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
         url: route.url
           .replace(':id', id ?? '')
           .replace(':contactId', bIds.contacts ?? '')
+          .replace(':accountId', bIds.accounts ?? '')
           .replace(':keyId', bSourceKey),
         headers: bearer(adminA),
         payload,
@@ -132,6 +168,7 @@ describe('workspace isolation', () => {
       checked += 1;
     }
     expect(checked).toBeGreaterThanOrEqual(4);
+    expect(await enrichmentRows()).toEqual(enrichmentBefore);
     const sA = await login(t, (await makeUser(t, a, 'admin')).email);
     const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${bIds.sessions}`, headers: sA.headers });
     expect(res.statusCode).toBe(404);
