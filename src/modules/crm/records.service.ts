@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
+import { normaliseRulesFor } from '../quality/normalise-rules.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { erasureLock, isSuppressed, SUPPRESSED_MESSAGE } from '../privacy/suppression.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
@@ -114,7 +115,7 @@ async function ensureExternalIdsFree(db: DbOrTx, def: ObjectDef, workspaceId: st
 }
 
 export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, given: RecordInput): Promise<RecordView> {
-  const n = normaliseRecordInput(def.object, given);
+  const n = normaliseRecordInput(def.object, given, undefined, await normaliseRulesFor(ctx.db, actor.workspaceId));
   const input = n.input;
   return ctx.db.transaction().execute(async (trx) => {
     const fields = await activeFields(trx, actor.workspaceId, def.object);
@@ -183,7 +184,7 @@ async function applyUpdate(
   fields: readonly CustomField[],
   action = `${def.object}.updated`,
 ): Promise<RecordRow> {
-  const n = normaliseRecordInput(def.object, given, { country: before.country });
+  const n = normaliseRecordInput(def.object, given, { country: before.country }, await normaliseRulesFor(trx, actor.workspaceId));
   const input = n.input;
   const customIn = validateCustomValues(fields, input.custom ?? {}, 'update');
   await checkRefs(trx, def, actor.workspaceId, input);

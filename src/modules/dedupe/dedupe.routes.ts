@@ -3,7 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuth } from '../../platform/http/app.js';
 import { pageSchema } from '../../platform/http/pagination.js';
+import { notFound } from '../../platform/errors.js';
 import { objectDefs } from '../crm/crm-objects.js';
+import { findRecord } from '../crm/records.repo.js';
 import { idParamsSchema } from '../crm/records.schema.js';
 import {
   dedupeSettingsPatchSchema,
@@ -169,6 +171,7 @@ export async function dedupeRoutes(app: FastifyInstance): Promise<void> {
       },
       async (req) => {
         const ws = requireAuth(req).actor.workspaceId;
+        if (!(await findRecord(ctx.db, def, ws, req.params.id))) throw notFound(def.label);
         const page = await listPairs(ctx.db, ws, { object, status: 'all', limit: 200, recordId: req.params.id });
         return { data: page.data };
       },

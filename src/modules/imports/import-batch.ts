@@ -6,6 +6,7 @@ import type { DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { ObjectDef } from '../crm/crm-objects.js';
 import { columnsOf, selectList, type RecordRow } from '../crm/records.repo.js';
+import type { NormaliseRules } from '../quality/normalise-rules.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { erasureLock, suppressedEmails } from '../privacy/suppression.js';
 
@@ -39,6 +40,8 @@ export interface BatchContext {
   matchKey: string;
   requiredCustom: readonly string[];
   now: Date;
+  /** The workspace's normalisation rules (quality/normalise-rules.ts), read once per import. */
+  rules?: NormaliseRules;
 }
 
 const naturalColumn = (def: ObjectDef) => def.fields.find((f) => f.key === def.naturalKey)?.column ?? def.naturalKey;
@@ -82,10 +85,10 @@ function same(a: unknown, b: unknown): boolean {
  * The same normalisation as the API's (phone to E.164 in the row's or the record's country,
  * country to ISO, names): core values by column, the raw values that changed, quality facts.
  */
-function normaliseCore(def: ObjectDef, core: Record<string, unknown>, before?: RecordRow) {
+function normaliseCore(def: ObjectDef, core: Record<string, unknown>, before?: RecordRow, rules?: NormaliseRules) {
   const byKey: Record<string, unknown> = {};
   for (const f of def.fields) if (f.column in core) byKey[f.key] = core[f.column];
-  const n = normaliseRecordInput(def.object, byKey, { country: before?.country });
+  const n = normaliseRecordInput(def.object, byKey, { country: before?.country }, rules);
   const out: Record<string, unknown> = { ...core };
   const raw: Record<string, string | null> = {};
   for (const f of def.fields) {
@@ -120,7 +123,7 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
       }
       const values: Record<string, unknown> = {};
       let changed = false;
-      const n = normaliseCore(c.def, row.core, before);
+      const n = normaliseCore(c.def, row.core, before, c.rules);
       for (const [col, v] of Object.entries(n.core)) {
         values[col] = v;
         if (!same(before[col], v)) changed = true;
@@ -156,7 +159,7 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
         out.push({ action: 'error', row, reason: `Missing required ${[...missing, ...missingCustom].join(', ')}` });
         continue;
       }
-      const n = normaliseCore(c.def, row.core);
+      const n = normaliseCore(c.def, row.core, undefined, c.rules);
       out.push({
         action: 'create',
         row,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { normaliseRulesFor } from '../quality/normalise-rules.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
@@ -506,6 +507,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     matchKey: row.match_key,
     requiredCustom: c.requiredCustom,
     now: ctx.clock.now(),
+    rules: await normaliseRulesFor(ctx.db, row.workspace_id),
   };
   let lease = ctx.clock.now();
   const claimed = dryRun ? row : await claim(ctx, row, lease);

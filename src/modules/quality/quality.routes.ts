@@ -16,6 +16,15 @@ import {
 } from './quality.schema.js';
 import { contactQuality, qualityHistory, qualitySummary, takeSnapshot } from './quality-score.service.js';
 import { listRetentionRuns, retentionPolicies, setRetentionPolicies } from './retention.service.js';
+import {
+  getNormaliseRules,
+  normaliseRulesFor,
+  normaliseRulesSchema,
+  normaliseRulesViewSchema,
+  setNormaliseRules,
+} from './normalise-rules.js';
+import { classifyTitle } from './title-rules.js';
+import { z } from 'zod';
 
 export async function qualityRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -84,6 +93,48 @@ export async function qualityRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => ({ data: await retentionPolicies(ctx.db, requireAuth(req).actor.workspaceId) }),
+  );
+  r.get(
+    '/api/v1/quality/normalisation-rules',
+    {
+      config: { permission: 'quality.read' },
+      schema: {
+        tags,
+        summary:
+          'Which normalisations run on every write path, the default phone country and the job-title rule tables (with the built-in ones)',
+        response: { 200: normaliseRulesViewSchema },
+      },
+    },
+    async (req) => getNormaliseRules(ctx.db, requireAuth(req).actor.workspaceId),
+  );
+  r.put(
+    '/api/v1/quality/normalisation-rules',
+    {
+      config: { permission: 'quality.configure' },
+      schema: {
+        tags,
+        summary: 'Replace the normalisation rules (audited); they apply to writes from now on',
+        body: normaliseRulesSchema,
+        response: { 200: normaliseRulesViewSchema },
+      },
+    },
+    async (req) => setNormaliseRules(ctx, requireAuth(req).actor, req.body),
+  );
+  r.get(
+    '/api/v1/quality/classify-title',
+    {
+      config: { permission: 'quality.read' },
+      schema: {
+        tags,
+        summary: "Seniority and department a job title gets under the workspace's title rules",
+        querystring: z.object({ title: z.string().trim().min(1).max(200) }).strict(),
+        response: { 200: z.object({ seniority: z.string().nullable(), department: z.string().nullable() }) },
+      },
+    },
+    async (req) => {
+      const rules = await normaliseRulesFor(ctx.db, requireAuth(req).actor.workspaceId);
+      return rules.titles.enabled ? classifyTitle(req.query.title, rules.titles) : { seniority: null, department: null };
+    },
   );
   r.put(
     '/api/v1/retention-policies',

@@ -1,4 +1,5 @@
 import { emailFacts, normaliseCountry, normaliseName, normalisePhone } from './normalise.js';
+import { DEFAULT_NORMALISE_RULES, type NormaliseRules } from './normalise-rules.js';
 import { classifyTitle } from './title-rules.js';
 
 /**
@@ -29,6 +30,7 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
   object: 'contact' | 'account',
   input: T,
   current?: { country?: unknown },
+  rules: NormaliseRules = DEFAULT_NORMALISE_RULES,
 ): NormalisedInput<T> {
   const out: Record<string, unknown> = { ...input };
   const raw: Record<string, string | null> = {};
@@ -42,7 +44,8 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
     return typeof v === 'string' && v !== '' ? v : null;
   };
   const country = str('country');
-  if (country !== null) {
+  if (country !== null && !rules.country.enabled) take('country', { value: country.trim(), changed: country.trim() !== country });
+  else if (country !== null) {
     const n = normaliseCountry(country);
     take('country', n);
     quality.countryProblem = n.problem ?? null;
@@ -53,13 +56,14 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
   if (object === 'contact') {
     for (const key of NAME_KEYS.contact) {
       const v = str(key);
-      if (v !== null) take(key, normaliseName(v));
+      if (v !== null) take(key, rules.names.enabled ? normaliseName(v) : { value: v.trim(), changed: v.trim() !== v });
       else if (input[key] === null || input[key] === '') raw[key] = null;
     }
     const phone = str('phone');
     if (phone !== null) {
-      const inCountry = typeof out.country === 'string' ? out.country : typeof current?.country === 'string' ? current.country : null;
-      const n = normalisePhone(phone, inCountry);
+      const inCountry =
+        typeof out.country === 'string' ? out.country : typeof current?.country === 'string' ? current.country : rules.phone.defaultCountry;
+      const n = rules.phone.enabled ? normalisePhone(phone, inCountry) : { value: phone.trim(), changed: phone.trim() !== phone };
       take('phone', n);
       quality.phoneProblem = n.problem ?? null;
     } else if (input.phone === null || input.phone === '') {
@@ -69,15 +73,15 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
     // Seniority and department follow the job title (title-rules.ts), into traits, unless the
     // same write sets them itself.
     const title = str('title');
-    if (title !== null || input.title === null || input.title === '') {
-      const c = title ? classifyTitle(title) : { seniority: null, department: null };
+    if (rules.titles.enabled && (title !== null || input.title === null || input.title === '')) {
+      const c = title ? classifyTitle(title, rules.titles) : { seniority: null, department: null };
       const given = (input.traits as Record<string, unknown> | undefined) ?? {};
       out.traits = { seniority: c.seniority, department: c.department, ...given };
     }
     const email = str('email');
     if (email !== null) {
       const f = emailFacts(email);
-      quality.emailSuggestion = f.suggestion;
+      quality.emailSuggestion = rules.email.typoSuggestions ? f.suggestion : null;
       quality.freeEmail = f.free;
       quality.disposableEmail = f.disposable;
     }

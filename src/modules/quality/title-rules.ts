@@ -188,6 +188,12 @@ function firstMatch(title: string, rules: readonly TitleRule[]): string | null {
 }
 
 /** Seniority and department read from a job title (null where no rule matches). */
-export function classifyTitle(title: string): { seniority: string | null; department: string | null } {
-  return { seniority: firstMatch(title, SENIORITY_RULES), department: firstMatch(title, DEPARTMENT_RULES) };
+export function classifyTitle(
+  title: string,
+  tables: { seniority?: readonly TitleRule[] | null; department?: readonly TitleRule[] | null } = {},
+): { seniority: string | null; department: string | null } {
+  return {
+    seniority: firstMatch(title, tables.seniority ?? SENIORITY_RULES),
+    department: firstMatch(title, tables.department ?? DEPARTMENT_RULES),
+  };
 }

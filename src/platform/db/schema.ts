@@ -601,6 +601,13 @@ export interface DedupeQueueTable {
   queued_at: Generated<Date>;
 }
 
+export interface NormalisationRulesTable {
+  workspace_id: string;
+  rules: Json<unknown>;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   job_keys: JobKeysTable;
   workspaces: WorkspacesTable;
@@ -652,4 +659,5 @@ export interface DB {
   dedupe_queue: DedupeQueueTable;
   dedupe_candidates: DedupeCandidatesTable;
   dedupe_scans: DedupeScansTable;
+  normalisation_rules: NormalisationRulesTable;
 }

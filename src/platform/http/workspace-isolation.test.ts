@@ -142,7 +142,7 @@ describe('workspace isolation', () => {
           ? (patchBodies[resource] ?? { name: 'hijacked', disabled: true })
           : route.method === 'POST'
             ? /\/merge(\/preview)?$/.test(route.url)
-              ? { from: [bIds.contacts] }
+              ? { from: [bIds.users] }
               : route.url.endsWith('/enrich')
                 ? {}
                 : resource === 'accounts'
