@@ -41,7 +41,7 @@ export async function scanAndMerge(ctx: Ctx, ws: string, scanId: string, onProgr
 
 export function dedupeJobs(jobs: Jobs): void {
   // Every write that changes a matching field queues the record (triggers in 0014); this loop
-  // re-matches queued records within about a second, in passes of 500.
+  // re-matches queued records within about a second, in passes of 2,000.
   jobs.defineLoop({
     name: 'dedupe.queue',
     intervalMs: 1000,
