@@ -34,6 +34,9 @@ import { qualityJobs } from './quality/quality.jobs.js';
 import { dedupeRoutes } from './dedupe/dedupe.routes.js';
 import './dedupe/dedupe.policy.js';
 import { dedupeJobs } from './dedupe/dedupe.jobs.js';
+import { scoringRoutes } from './scoring/scoring.routes.js';
+import './scoring/scoring.policy.js';
+import { scoringJobs } from './scoring/scoring.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -57,6 +60,7 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(enrichmentRoutes);
   await app.register(qualityRoutes);
   await app.register(dedupeRoutes);
+  await app.register(scoringRoutes);
 }
 
 /** Every module's background jobs. */
@@ -68,4 +72,5 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   segmentsJobs(jobs);
   qualityJobs(jobs, config.filesDir);
   dedupeJobs(jobs);
+  scoringJobs(jobs);
 }

@@ -120,7 +120,8 @@ function fieldSql(def: ObjectDef, fields: readonly CustomField[], c: FieldCondit
   }
 }
 
-function propertySql(w: NonNullable<EventCondition['where']>[number]): RawBuilder<unknown> {
+/** One property filter over an event row `e` (also used by scoring's engagement rules). */
+export function propertySql(w: NonNullable<EventCondition['where']>[number]): RawBuilder<unknown> {
   const text = sql`(e.properties->>${w.property})`;
   // Property values are whatever the client sent: numbers compare only where the text is a number.
   const num = sql`(case when ${text} ~ '^-?[0-9]+(\\.[0-9]+)?$' then ${text}::numeric end)`;
@@ -232,38 +233,35 @@ function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
   return eventCountSql(conds, c.count ?? { gte: 1 });
 }
 
-function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<unknown> {
-  const col = sql.ref(`t.${c.touchpoint.field}`);
-  const v = c.touchpoint.value;
+/** A touchpoint test over a touchpoint row `t` (also used by scoring's engagement rules). */
+export function touchpointTest(tp: TouchpointCondition['touchpoint']): RawBuilder<unknown> {
+  const col = sql.ref(`t.${tp.field}`);
+  const v = tp.value;
   const one = () => {
-    if (typeof v !== 'string') throw bad(`touchpoint ${c.touchpoint.field} ${c.touchpoint.op} needs one value`);
+    if (typeof v !== 'string') throw bad(`touchpoint ${tp.field} ${tp.op} needs one value`);
     return v;
   };
   const esc = (x: string) => x.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-  let test: RawBuilder<unknown>;
-  switch (c.touchpoint.op) {
+  switch (tp.op) {
     case 'eq':
-      test = sql`${col} = ${one()}`;
-      break;
+      return sql`${col} = ${one()}`;
     case 'neq':
-      test = sql`${col} is distinct from ${one()}`;
-      break;
+      return sql`${col} is distinct from ${one()}`;
     case 'in':
-      test = sql`${col} = any(${Array.isArray(v) ? v : [one()]}::text[])`;
-      break;
+      return sql`${col} = any(${Array.isArray(v) ? v : [one()]}::text[])`;
     case 'contains':
-      test = sql`${col} ilike ${`%${esc(one())}%`}`;
-      break;
+      return sql`${col} ilike ${`%${esc(one())}%`}`;
     case 'starts_with':
-      test = sql`${col} ilike ${`${esc(one())}%`}`;
-      break;
+      return sql`${col} ilike ${`${esc(one())}%`}`;
     case 'is_empty':
-      test = sql`coalesce(${col}, '') = ''`;
-      break;
+      return sql`coalesce(${col}, '') = ''`;
     case 'is_not_empty':
-      test = sql`coalesce(${col}, '') <> ''`;
-      break;
+      return sql`coalesce(${col}, '') <> ''`;
   }
+}
+
+function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<unknown> {
+  const test = touchpointTest(c.touchpoint);
   const conds = [sql`p.contact_id = r.id`];
   if (c.within) {
     conds.push(sql`t.ts >= ${since(ctx.now, c.within)}`);

@@ -74,6 +74,14 @@ beforeAll(async () => {
   // Data quality in B: a snapshot and a retention policy.
   await t.app.inject({ method: 'POST', url: '/api/v1/quality/snapshot', headers: bearer(bKey) });
   await t.app.inject({ method: 'PUT', url: '/api/v1/retention-policies', headers: bearer(bKey), payload: { audit_log: 730 } });
+  // Scoring in B: a published model, so B's contacts have scores.
+  bIds['scoring/models'] = (
+    await post('/api/v1/scoring/models', {
+      name: 'B model',
+      draft: { fit: [{ name: 'B fit', condition: { field: 'country', op: 'eq', value: 'DE' }, points: 5 }] },
+    })
+  ).id;
+  await t.app.inject({ method: 'POST', url: `/api/v1/scoring/models/${bIds['scoring/models']}/publish`, headers: bearer(bKey) });
 });
 afterAll(() => t.close());
 
@@ -87,6 +95,7 @@ const patchBodies: Record<string, object> = {
   lists: { name: 'hijacked' },
   sources: { name: 'hijacked', excludedIps: ['0.0.0.0/0'] },
   enrichment: { name: 'hijacked', enabled: true },
+  scoring: { name: 'hijacked' },
 };
 
 function idFor(url: string): string | undefined {
@@ -124,6 +133,14 @@ describe('workspace isolation', () => {
       return out;
     };
     const enrichmentBefore = await enrichmentRows();
+    const scoringRows = async () =>
+      (
+        await sql`select id, name, draft, published_version, deleted_at from scoring_models where workspace_id = ${b.id}`.execute(
+          t.db.handle.db,
+        )
+      ).rows;
+    const scoringBefore = await scoringRows();
+    expect(scoringBefore[0]).toMatchObject({ published_version: 1 });
     expect(enrichmentBefore.field_provenance?.length).toBeGreaterThan(0);
     expect(enrichmentBefore.account_matches?.length).toBeGreaterThan(0);
     crmBefore.list_members = await t.db.handle.db
@@ -147,11 +164,13 @@ describe('workspace isolation', () => {
                 ? {}
                 : resource === 'accounts'
                   ? { contactId: bIds.contacts }
-                  : route.url.endsWith('/consents')
-                    ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
-                    : resource === 'lists'
-                      ? { contactIds: [bIds.contacts] }
-                      : {}
+                  : route.url.endsWith('/scoring/models/:id/preview')
+                    ? { contactId: bIds.contacts }
+                    : route.url.endsWith('/consents')
+                      ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
+                      : resource === 'lists'
+                        ? { contactIds: [bIds.contacts] }
+                        : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
@@ -169,6 +188,7 @@ describe('workspace isolation', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     expect(await enrichmentRows()).toEqual(enrichmentBefore);
+    expect(await scoringRows()).toEqual(scoringBefore);
     const sA = await login(t, (await makeUser(t, a, 'admin')).email);
     const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${bIds.sessions}`, headers: sA.headers });
     expect(res.statusCode).toBe(404);

@@ -1,0 +1,196 @@
+import { sql } from 'kysely';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { compileModel, scoreContacts, type CompiledModel, type ScoredContact } from './scoring.engine.js';
+import { modelDefinitionSchema } from './scoring.schema.js';
+import { sdb } from './scoring.tables.js';
+
+/**
+ * Keeping contact_scores current. Writers never call this module: triggers (migration 0018) put
+ * every changed contact on `scoring_queue` in the writer's own transaction; the `scoring.queue`
+ * loop rescores only those contacts with every published model of their workspace. A full
+ * recompute (`scoring.recompute`, after a publish or on request) scores a whole model in chunks,
+ * and a daily run recomputes every published model, because decay and time-window conditions
+ * change scores with no write at all.
+ */
+
+/** Serialises score writers of one workspace, so an older evaluation never lands after a newer one. */
+async function lockWorkspace(trx: DbOrTx, ws: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`scoring:${ws}`}, 0))`.execute(trx);
+}
+
+/** Upserts scores; rows whose score, band and explanation did not change are not rewritten. */
+async function storeScores(trx: DbOrTx, ws: string, modelId: string, scored: readonly ScoredContact[], now: Date): Promise<void> {
+  if (scored.length === 0) return;
+  const rows = JSON.stringify(scored.map((s) => ({ contact_id: s.contactId, score: s.score, band: s.band, explanation: s.explanation })));
+  await sql`insert into contact_scores (workspace_id, model_id, contact_id, score, band, explanation, computed_at)
+    select ${ws}::uuid, ${modelId}::uuid, x.contact_id, x.score, x.band, x.explanation, ${now}::timestamptz
+    from jsonb_to_recordset(${rows}::jsonb) as x(contact_id uuid, score float8, band text, explanation jsonb)
+    on conflict (model_id, contact_id) do update
+      set score = excluded.score, band = excluded.band, explanation = excluded.explanation, computed_at = excluded.computed_at
+      where contact_scores.score is distinct from excluded.score or contact_scores.band is distinct from excluded.band
+         or contact_scores.explanation is distinct from excluded.explanation`.execute(trx);
+}
+
+/** Drops scores of the given contacts that are no longer live (deleted, merged away). */
+async function dropGone(trx: DbOrTx, modelId: string, ids: readonly string[], kept: readonly ScoredContact[]): Promise<void> {
+  const keep = new Set(kept.map((s) => s.contactId));
+  const gone = ids.filter((id) => !keep.has(id));
+  if (gone.length) await sdb(trx).deleteFrom('contact_scores').where('model_id', '=', modelId).where('contact_id', 'in', gone).execute();
+}
+
+interface PublishedModel {
+  id: string;
+  workspace_id: string;
+  published_version: number;
+  definition: unknown;
+}
+
+async function publishedModels(db: DbOrTx, opts: { ws?: string; id?: string }): Promise<PublishedModel[]> {
+  let q = sdb(db)
+    .selectFrom('scoring_models as m')
+    .innerJoin('scoring_model_versions as v', (j) => j.onRef('v.model_id', '=', 'm.id').onRef('v.version', '=', 'm.published_version'))
+    .select(['m.id', 'm.workspace_id', 'v.version as published_version', 'v.definition'])
+    .where('m.deleted_at', 'is', null);
+  if (opts.ws) q = q.where('m.workspace_id', '=', opts.ws);
+  if (opts.id) q = q.where('m.id', '=', opts.id);
+  return q.orderBy('m.id').execute();
+}
+
+async function compilePublished(db: DbOrTx, m: PublishedModel, now: Date): Promise<CompiledModel> {
+  return compileModel(db, m.workspace_id, now, modelDefinitionSchema.parse(m.definition));
+}
+
+export const CHUNK = 5000;
+
+export interface RecomputeResult {
+  scored: number;
+  /** False when the model was unpublished, deleted or republished meanwhile (the newer run takes over). */
+  completed: boolean;
+}
+
+/**
+ * Scores every live contact of the workspace with the model's published version, in chunks of
+ * `chunk` contacts (one transaction each), then drops rows of contacts no longer live.
+ */
+export async function recomputeModel(
+  db: Db,
+  clock: Clock,
+  modelId: string,
+  opts: { chunk?: number; stop?: AbortSignal } = {},
+): Promise<RecomputeResult> {
+  const [model] = await publishedModels(db, { id: modelId });
+  if (!model) return { scored: 0, completed: false };
+  const ws = model.workspace_id;
+  const now = clock.now();
+  const compiled = await compilePublished(db, model, now);
+  let after: string | null = null;
+  let scored = 0;
+  for (;;) {
+    if (opts.stop?.aborted) return { scored, completed: false };
+    const done: boolean | 'stale' = await db.transaction().execute(async (trx) => {
+      await lockWorkspace(trx, ws);
+      const current = await sdb(trx)
+        .selectFrom('scoring_models')
+        .select('published_version')
+        .where('id', '=', modelId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (current?.published_version !== model.published_version) return 'stale';
+      let q = trx
+        .selectFrom('contacts')
+        .select('id')
+        .where('workspace_id', '=', ws)
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .limit(opts.chunk ?? CHUNK);
+      if (after) q = q.where('id', '>', after);
+      const ids = (await q.execute()).map((r) => r.id);
+      if (ids.length === 0) return true;
+      after = ids[ids.length - 1] ?? null;
+      const result = await scoreContacts(trx, ws, compiled, ids);
+      await storeScores(trx, ws, modelId, result, now);
+      scored += result.length;
+      return false;
+    });
+    if (done === 'stale') return { scored, completed: false };
+    if (done) break;
+  }
+  await db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, ws);
+    await sql`delete from contact_scores s where s.model_id = ${modelId}
+      and not exists (select 1 from contacts c where c.id = s.contact_id and c.workspace_id = ${ws} and c.deleted_at is null)`.execute(trx);
+    await sdb(trx).updateTable('scoring_models').set({ computed_at: now }).where('id', '=', modelId).execute();
+  });
+  return { scored, completed: true };
+}
+
+/** Recomputes every published model (the daily run: decay and time windows move without writes). */
+export async function recomputeAll(db: Db, clock: Clock, stop?: AbortSignal): Promise<number> {
+  const models = await publishedModels(db, {});
+  let n = 0;
+  for (const m of models) {
+    if (stop?.aborted) break;
+    if ((await recomputeModel(db, clock, m.id, { stop })).completed) n++;
+  }
+  return n;
+}
+
+export interface QueueRun {
+  /** Queue entries taken, distinct contacts rescored, and the oldest entry's wait in ms. */
+  taken: number;
+  contacts: number;
+  maxLagMs: number;
+}
+
+/**
+ * One pass over the queue: takes up to `batch` entries (skipping those another worker holds),
+ * rescores their contacts with every published model of their workspace and deletes the entries,
+ * all in one transaction: a crash leaves the entries for the next pass.
+ */
+export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): Promise<QueueRun> {
+  return db.transaction().execute(async (trx) => {
+    const taken = await sql<{ workspace_id: string; contact_id: string; queued_at: Date }>`
+      delete from scoring_queue where id in (
+        select id from scoring_queue order by id limit ${batch} for update skip locked
+      ) returning workspace_id, contact_id, queued_at`.execute(trx);
+    const run: QueueRun = { taken: taken.rows.length, contacts: 0, maxLagMs: 0 };
+    if (taken.rows.length === 0) return run;
+    const byWs = new Map<string, Set<string>>();
+    for (const row of taken.rows) {
+      const ids = byWs.get(row.workspace_id) ?? new Set<string>();
+      byWs.set(row.workspace_id, ids);
+      ids.add(row.contact_id);
+      run.maxLagMs = Math.max(run.maxLagMs, Date.now() - new Date(row.queued_at).getTime());
+    }
+    for (const [ws, set] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {
+      await lockWorkspace(trx, ws);
+      const ids = [...set].sort();
+      run.contacts += ids.length;
+      const now = clock.now();
+      for (const model of await publishedModels(trx, { ws })) {
+        const compiled = await compilePublished(trx, model, now);
+        const result = await scoreContacts(trx, ws, compiled, ids);
+        await storeScores(trx, ws, model.id, result, now);
+        await dropGone(trx, model.id, ids, result);
+      }
+    }
+    return run;
+  });
+}
+
+/** Drains the queue (up to `maxBatches` passes); true when entries are left. */
+export async function drainScoringQueue(
+  db: Db,
+  clock: Clock,
+  opts: { batch?: number; maxBatches?: number; stop?: AbortSignal } = {},
+): Promise<boolean> {
+  const max = opts.maxBatches ?? 20;
+  const batch = opts.batch ?? 5000;
+  for (let i = 0; i < max; i++) {
+    if (opts.stop?.aborted) return true;
+    const run = await processScoringQueue(db, clock, batch);
+    if (run.taken < batch) return false;
+  }
+  return true;
+}
