@@ -3,18 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuth } from '../../platform/http/app.js';
 import { idParamsSchema } from '../crm/records.schema.js';
+import { erasureReportSchema as reportSchema } from './privacy.schema.js';
 import { eraseContact, listErasures, personalData } from './privacy.service.js';
-
-const reportSchema = z
-  .object({
-    id: z.string(),
-    contactId: z.string(),
-    at: z.string(),
-    requestedBy: z.string(),
-    removed: z.record(z.string(), z.number()).describe('Rows removed or redacted, per table'),
-    suppressed: z.boolean().describe('The email is on the suppression list (as a salted hash)'),
-  })
-  .meta({ id: 'ErasureReport' });
 
 export async function privacyRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();

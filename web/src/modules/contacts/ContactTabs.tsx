@@ -3,6 +3,7 @@ import { useId, type KeyboardEvent, type ReactNode } from 'react';
 import type { ContactSearch } from '../../router.js';
 import { useCan } from '../../lib/session.js';
 import { ContactConsent } from '../consent/ContactConsent.js';
+import { ContactPrivacy } from '../privacy/ContactPrivacy.js';
 import { ContactActivity } from '../tracking/ContactActivity.js';
 import { ContactSegments } from './ContactSegments.js';
 import './contacts.css';
@@ -15,12 +16,14 @@ const tabs: Array<{ id: Tab; label: string; permission?: string }> = [
   { id: 'activity', label: 'Activity', permission: 'tracking.read' },
   { id: 'segments', label: 'Segments & lists', permission: 'segments.read' },
   { id: 'consent', label: 'Consent', permission: 'consent.read' },
+  { id: 'privacy', label: 'Privacy', permission: 'privacy.export' },
 ];
 
 /**
  * The contact page's main column as tabs: its history (the CRM timeline, the default), its
- * tracked activity, the segments and lists it is in and its consent per purpose. The open tab is
- * in the URL (?tab=activity, ?tab=segments, ?tab=consent) so other screens can link straight to
+ * tracked activity, the segments and lists it is in, its consent per purpose and (for roles that
+ * may) subject access and erasure. The open tab is
+ * in the URL (?tab=activity, ?tab=segments, ?tab=consent, ?tab=privacy) so other screens can link straight to
  * it; a role that may read none of the others sees the timeline alone.
  */
 export function ContactTabs({ contactId, timeline }: { contactId: string; timeline: ReactNode }) {
@@ -67,6 +70,8 @@ export function ContactTabs({ contactId, timeline }: { contactId: string; timeli
           <ContactSegments contactId={contactId} />
         ) : active === 'consent' ? (
           <ContactConsent contactId={contactId} />
+        ) : active === 'privacy' ? (
+          <ContactPrivacy contactId={contactId} />
         ) : (
           timeline
         )}
