@@ -8,6 +8,7 @@ import type { Role } from './permissions.js';
 import { seedCrmDemo } from '../modules/crm/crm-demo.js';
 import { seedSegmentsDemo } from '../modules/segments/segments-demo.js';
 import { seedDedupeDemo } from '../modules/dedupe/dedupe-demo.js';
+import { seedScoringDemo } from '../modules/scoring/scoring-demo.js';
 import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
@@ -42,6 +43,7 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
   );
   const sourceId = await seedTrackingDemo(ctx, actor, emails.slice(0, 40));
   await seedSegmentsDemo(ctx, actor, emails, sourceId);
+  await seedScoringDemo(ctx, actor);
   await seedDedupeDemo(ctx, actor);
   logger.info(
     { email: DEMO_ADMIN_EMAIL },

@@ -87,6 +87,27 @@ describe('keel serve', () => {
       expect(s.count, s.name).toBeGreaterThan(0);
       expect(s, s.name).toMatchObject({ state: 'ready', memberCount: s.count });
     }
+    // The demo's published scoring model has scored the demo contacts; explanations add up.
+    const models = (await (await fetch(`${server.url}/api/v1/scoring/models`, { headers: { cookie } })).json()) as {
+      data: { name: string; publishedVersion: number | null; scoredContacts: number }[];
+    };
+    expect(models.data.find((m) => m.name === 'Lead score')).toMatchObject({ publishedVersion: 1 });
+    expect(models.data[0]?.scoredContacts).toBeGreaterThan(2000);
+    const some = (await (await fetch(`${server.url}/api/v1/contacts?limit=20`, { headers: { cookie } })).json()) as {
+      data: { id: string }[];
+    };
+    let scored = 0;
+    for (const c of some.data) {
+      const scores = (await (await fetch(`${server.url}/api/v1/contacts/${c.id}/scores`, { headers: { cookie } })).json()) as {
+        score: number;
+        explanation: { points: number }[];
+      }[];
+      for (const s of scores) {
+        expect(s.explanation.reduce((a, l) => a + l.points, 0)).toBeCloseTo(s.score, 6);
+        if (s.score > 0) scored += 1;
+      }
+    }
+    expect(scored).toBeGreaterThan(0);
     // The demo holds duplicates found by a scan, each with its reasons, for the review queue.
     const dups = (await (
       await fetch(`${server.url}/api/v1/duplicates?object=contact&status=open&limit=200`, { headers: { cookie } })

@@ -195,9 +195,10 @@ export async function deleteModel(ctx: Ctx, actor: Actor, id: string): Promise<v
 
 /**
  * Publishes the draft as the next version (immutable from then on) and queues the full recompute
- * in the same transaction. A draft with broken rules is refused.
+ * in the same transaction (without `jobs`, as in the demo seed, the caller runs `recomputeModel`).
+ * A draft with broken rules is refused.
  */
-export async function publishModel(ctx: Ctx, jobs: Jobs, actor: Actor, id: string): Promise<ScoringModel> {
+export async function publishModel(ctx: Ctx, jobs: Jobs | null, actor: Actor, id: string): Promise<ScoringModel> {
   const ws = actor.workspaceId;
   const before = await load(ctx.db, ws, id);
   const draft = modelDefinitionSchema.parse(before.draft);
@@ -220,7 +221,7 @@ export async function publishModel(ctx: Ctx, jobs: Jobs, actor: Actor, id: strin
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await jobs.enqueue('scoring.recompute', { modelId: id }, { tx: trx });
+    if (jobs) await jobs.enqueue('scoring.recompute', { modelId: id }, { tx: trx });
     await recordAudit(trx, ctx.clock, actor, {
       action: 'scoring_model.published',
       entityType: 'scoring_model',
