@@ -62,6 +62,7 @@ describe('an admin sets up and runs a workspace', () => {
       'Segments',
       'Lists',
       'Imports',
+      'Data quality',
       'Sources',
       'Live events',
       'Tracking plan',

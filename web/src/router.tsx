@@ -2,6 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
 import { objectNameSchema } from '../../src/modules/crm/field-types.js';
+import { matchObjectSchema, pairStatusSchema } from '../../src/modules/dedupe/dedupe.schema.js';
 import { messageTypes } from '../../src/modules/tracking/messages.schema.js';
 import { roleSchema } from '../../src/platform/permissions.js';
 import { AccountPage } from './modules/account/AccountPage.js';
@@ -14,6 +15,8 @@ import { SignInPage } from './modules/auth/SignInPage.js';
 import { ContactRecordPage } from './modules/contacts/ContactRecordPage.js';
 import { ContactsPage } from './modules/contacts/ContactsPage.js';
 import { CustomFieldsPage } from './modules/custom-fields/CustomFieldsPage.js';
+import { DataQualityPage } from './modules/data-quality/DataQualityPage.js';
+import { MergePage } from './modules/data-quality/MergePage.js';
 import { ImportPage } from './modules/import/ImportPage.js';
 import { ImportsPage } from './modules/import/ImportsPage.js';
 import { NewImportPage } from './modules/import/NewImportPage.js';
@@ -276,6 +279,37 @@ const channelRulesRoute = createRoute({
   component: ChannelRulesPage,
 });
 
+/** The Data quality screen: its tab, whose duplicates (contacts when left out), and the queue's status (open when left out). */
+const dataQualitySearch = z.object({
+  tab: z.enum(['overview', 'duplicates', 'merges', 'settings']).optional().catch(undefined),
+  object: matchObjectSchema.optional().catch(undefined),
+  status: z
+    .union([pairStatusSchema, z.literal('all')])
+    .optional()
+    .catch(undefined),
+});
+export type DataQualitySearch = z.infer<typeof dataQualitySearch>;
+
+const dataQualityRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/data-quality',
+  validateSearch: (s) => dataQualitySearch.parse(s),
+  component: DataQualityPage,
+});
+
+/** The merge screen: which records (ids, comma-separated; the first survives unless changed there). */
+const mergeSearch = z.object({
+  object: matchObjectSchema.optional().catch(undefined),
+  ids: z.string().max(1000).optional().catch(undefined),
+});
+
+const mergeRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/data-quality/merge',
+  validateSearch: (s) => mergeSearch.parse(s),
+  component: MergePage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -310,6 +344,8 @@ const routeTree = rootRoute.addChildren([
     eventsRoute,
     trackingPlanRoute,
     channelRulesRoute,
+    dataQualityRoute,
+    mergeRoute,
   ]),
 ]);
 

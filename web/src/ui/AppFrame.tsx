@@ -13,6 +13,7 @@ interface NavItem {
     | '/segments'
     | '/lists'
     | '/imports'
+    | '/data-quality'
     | '/sources'
     | '/events'
     | '/tracking-plan'
@@ -34,6 +35,7 @@ const nav: NavItem[] = [
   { to: '/segments', label: 'Segments', icon: 'filter', permission: 'segments.read' },
   { to: '/lists', label: 'Lists', icon: 'list', permission: 'lists.read' },
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
+  { to: '/data-quality', label: 'Data quality', icon: 'gauge', permission: 'quality.read' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
   { to: '/tracking-plan', label: 'Tracking plan', icon: 'shield', permission: 'tracking.read' },

@@ -33,6 +33,9 @@ const paths = {
   upload: 'M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4M17 8l-5-5-5 5M12 3v12',
   bookmark: 'M19 21l-7-5-7 5V5a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2z',
   list: 'M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01',
+  gauge: 'M12 14l4-4M3.34 19a10 10 0 1 1 17.32 0',
+  merge: 'M18 21a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM6 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM6 21V9a9 9 0 0 0 9 9',
+  undo: 'M1 4v6h6M3.51 15a9 9 0 1 0 2.13-9.36L1 10',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -1,4 +1,5 @@
 import { getRouteApi } from '@tanstack/react-router';
+import { RecordDuplicates } from '../data-quality/RecordDuplicates.js';
 import { AccountLink } from '../records/FieldValue.js';
 import { contactKind, type CrmRecord } from '../records/record-kinds.js';
 import { RecordPage } from '../records/RecordPage.js';
@@ -33,5 +34,12 @@ function ContactHeadline({ record }: { record: CrmRecord }) {
 
 export function ContactRecordPage() {
   const { id } = route.useParams();
-  return <RecordPage kind={contactKind} id={id} headline={(r) => <ContactHeadline record={r} />} />;
+  return (
+    <RecordPage
+      kind={contactKind}
+      id={id}
+      headline={(r) => <ContactHeadline record={r} />}
+      aside={(r) => (r.deletedAt ? null : <RecordDuplicates key={r.id} object="contact" id={r.id} />)}
+    />
+  );
 }

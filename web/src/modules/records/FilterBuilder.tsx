@@ -96,6 +96,7 @@ function FilterEditor({
     ['Fields', catalog.core],
     ['Custom fields', catalog.custom],
     ['Record', catalog.system],
+    ['Data quality', catalog.quality],
   ];
 
   return (

@@ -60,22 +60,65 @@ export interface FieldCatalog {
   core: FieldInfo[];
   custom: FieldInfo[];
   system: FieldInfo[];
+  /** Contacts' data-quality facts (`quality.<key>`): filters only, never columns or form fields. */
+  quality: FieldInfo[];
   byKey: Map<string, FieldInfo>;
   get: (key: string) => FieldInfo | undefined;
   /** A label even for a field that no longer exists (a deleted custom field in the timeline). */
   label: (key: string) => string;
 }
 
+const qualityFact = (key: string, label: string, kind: FieldKind): FieldInfo => ({
+  key: `quality.${key}`,
+  label,
+  kind,
+  options: [],
+  currency: null,
+  required: false,
+  system: true,
+});
+
+/**
+ * The `quality.*` fields a contact list filters on (src/modules/quality/quality-rules.ts
+ * qualityField): the Data quality screen's problems open the list with one of these filters.
+ */
+const qualityFields: FieldInfo[] = [
+  qualityFact('score', 'Quality score', 'number'),
+  qualityFact('completeness', 'Completeness', 'number'),
+  qualityFact('validity', 'Validity', 'number'),
+  qualityFact('lastActivityAt', 'Last activity', 'timestamp'),
+  qualityFact('jobChangedAt', 'Job changed', 'timestamp'),
+  ...[
+    ['missingEmail', 'Email missing'],
+    ['missingFirstName', 'First name missing'],
+    ['missingLastName', 'Last name missing'],
+    ['missingPhone', 'Phone missing'],
+    ['missingTitle', 'Job title missing'],
+    ['missingCompany', 'Company missing'],
+    ['missingCountry', 'Country missing'],
+    ['noAccount', 'No account'],
+    ['noOwner', 'No owner'],
+    ['invalidEmail', 'Email not valid'],
+    ['emailTypo', 'Email domain mistyped'],
+    ['disposableEmail', 'Disposable email'],
+    ['phoneUnreadable', 'Phone unreadable'],
+    ['countryUnreadable', 'Country unreadable'],
+    ['bounced', 'Email bounced'],
+  ].map(([key = '', label = '']) => qualityFact(key, label, 'boolean')),
+];
+
 export function buildCatalog(kind: RecordKind, customFields: readonly CustomField[]): FieldCatalog {
   const core = kind.def.fields.map((f) => fromCore(kind, f));
   const custom = [...customFields].sort((a, b) => a.position - b.position).map(fromCustom);
   const all = [...core, ...custom, ...systemFields];
-  const byKey = new Map(all.map((f) => [f.key, f]));
+  const quality = kind.object === 'contact' ? qualityFields : [];
+  const byKey = new Map([...all, ...quality].map((f) => [f.key, f]));
   return {
     all,
     core,
     custom,
     system: systemFields,
+    quality,
     byKey,
     get: (key) => byKey.get(key),
     label: (key) => {
