@@ -64,6 +64,10 @@ describe('normalisation', () => {
     expect(emailFacts('ann@mailinator.com')).toMatchObject({ disposable: true });
     expect(emailFacts('ann@acme-robotics.de')).toEqual({ suggestion: null, free: false, disposable: false });
     expect(emailFacts('grace.hopper@navy.test').suggestion).toBeNull();
+    // Real domains two edits from a popular one are left alone; one slip is caught.
+    expect(emailFacts('ann@acme.com').suggestion).toBeNull();
+    expect(emailFacts('ann@yaho.com').suggestion).toBe('ann@yahoo.com');
+    expect(emailFacts('ann@hotmial.com').suggestion).toBe('ann@hotmail.com');
   });
 
   it('never throws and is idempotent, whatever the text (property)', () => {

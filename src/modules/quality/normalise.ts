@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import emailSpellChecker from '@zootools/email-spell-checker';
 import countries from 'i18n-iso-countries';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { distance as levenshtein } from 'fastest-levenshtein';
 import { getDomain, getHostname } from 'tldts';
 
 /**
@@ -179,6 +180,15 @@ export function emailFacts(email: string): EmailFacts {
 
 const RESERVED = /(^|\.)(test|example|invalid|localhost)$|(^|\.)example\.(com|net|org)$/;
 
+/** Whether b is a one-letter slip of a: one substitution, insertion or deletion, or two neighbours swapped. */
+function oneSlipApart(a: string, b: string): boolean {
+  if (levenshtein(a, b) <= 1) return true;
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  const [i, j] = diff;
+  return diff.length === 2 && i !== undefined && j === i + 1 && a[i] === b[j] && a[j] === b[i];
+}
+
 /** Domain -> the domain it was probably meant to be (or null); many contacts share a domain. */
 const suggestions = new Map<string, string | null>();
 function suggestedDomain(domain: string): string | null {
@@ -186,7 +196,9 @@ function suggestedDomain(domain: string): string | null {
   if (hit !== undefined) return hit;
   // The free-mail list holds common misspellings too (gmial.com): the checker is asked anyway.
   const s = emailSpellChecker.run({ email: `x@${domain}` });
-  const better = s && s.domain !== domain ? s.domain : null;
+  // One slip only (a letter wrong, missing, extra, or two swapped): the checker alone also turns
+  // real domains into popular ones two edits away (acme.com -> me.com).
+  const better = s && s.domain !== domain && oneSlipApart(domain, s.domain) ? s.domain : null;
   if (suggestions.size >= 100_000) suggestions.clear();
   suggestions.set(domain, better);
   return better;
