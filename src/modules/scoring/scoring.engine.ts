@@ -214,7 +214,11 @@ function engagementLines(r: CompiledEngagementRule, a: RuleAggregate): Line[] {
   // Without a half-life nothing decays: the kept points stand as they are.
   const final = r.decay.halfLifeDays ? Math.min(keptC, cents(a.decayed)) : keptC;
   if (raw - keptW > 0 && r.rule.window) {
-    lines.push({ rule: `cap: ${name} (max ${r.rule.window.max} per ${r.rule.window.days} days)`, c: -sign * (raw - keptW), at: null });
+    lines.push({
+      rule: `cap: ${name} (max ${r.rule.window.max} per ${r.rule.window.days === 1 ? 'day' : `${r.rule.window.days} days`})`,
+      c: -sign * (raw - keptW),
+      at: null,
+    });
   }
   if (keptW - keptC > 0) lines.push({ rule: `cap: ${name} (max ${r.rule.cap ?? 0})`, c: -sign * (keptW - keptC), at: null });
   if (keptC - final !== 0) {

@@ -317,7 +317,7 @@ describe('scoring models', () => {
       200,
       specialist,
     );
-    expect(p.score).toBe(before + 7);
+    expect(p.score).toBeCloseTo(before + 7, 6);
     expect(p.explanation).toContainEqual({ rule: 'Budget set', points: 7, at: null });
     expect(p.problems).toEqual([]);
     expect((await scoresOf(c[0] ?? ''))[0]?.score).toBe(before);
@@ -333,7 +333,7 @@ describe('scoring models', () => {
     );
     expect(v2.versions.map((v) => v.version)).toEqual([2, 1]);
     await recomputeModel(db(), clock, modelId);
-    expect((await scoresOf(c[0] ?? ''))[0]?.score).toBe(before + 7);
+    expect((await scoresOf(c[0] ?? ''))[0]?.score).toBeCloseTo(before + 7, 6);
   });
 
   it('a rule on a deleted field shows as broken with why and gives 0 points; nothing crashes', async () => {
@@ -400,6 +400,55 @@ describe('scoring models', () => {
     await bad('GET', '/api/v1/contacts/01900000-0000-7000-8000-000000000000/scores', undefined, 404);
     const list = await ok<{ data: unknown[] }>('GET', '/api/v1/scoring/models');
     expect(list.data).toHaveLength(1);
+  });
+
+  it('keeps the newest occurrences under a cap, decays what each kept, and rounds fractions exactly', async () => {
+    // Hand-computed: a demo now and one 10 days ago (40 each, cap 50, half-life 10 days): the cap
+    // keeps all of the newest and 10 of the older (-30), decay halves the older 10 (-5): 45.
+    // Three -7.5s in one UTC day under a 10-per-day window: -22.5 -> -10 (+12.5).
+    // 2.5 one day old with a 3-day half-life: 2.5 x 2^(-1/3) = 1.984 -> 1.98 (-0.52).
+    const edge = await ok<{ id: string }>(
+      'POST',
+      '/api/v1/scoring/models',
+      {
+        name: 'Edge cases',
+        draft: {
+          engagement: [
+            { name: 'Edge demo', on: { event: 'Edge Demo' }, points: 40, cap: 50, decay: { halfLifeDays: 10 } },
+            { name: 'Edge negative', on: { event: 'Edge Bad' }, points: -7.5, window: { days: 1, max: 10 } },
+            { name: 'Edge fraction', on: { event: 'Edge Frac' }, points: 2.5, decay: { halfLifeDays: 3 } },
+          ],
+        },
+      },
+      201,
+    );
+    await track([
+      event(3, 'Edge Demo', 0),
+      event(3, 'Edge Demo', 10),
+      event(3, 'Edge Bad', 0.1),
+      event(3, 'Edge Bad', 0.2),
+      event(3, 'Edge Bad', 0.3),
+      event(3, 'Edge Frac', 1),
+    ]);
+    const p = await ok<{ score: number; band: string; explanation: Line[] }>('POST', `/api/v1/scoring/models/${edge.id}/preview`, {
+      contactId: c[3],
+    });
+    expect(p.explanation).toEqual([
+      { rule: 'Edge demo', points: 40, at: ago(0) },
+      { rule: 'Edge demo', points: 40, at: ago(10) },
+      { rule: 'cap: Edge demo (max 50)', points: -30, at: null },
+      { rule: 'decay: Edge demo (half-life 10 days)', points: -5, at: null },
+      { rule: 'Edge negative', points: -7.5, at: ago(0.1) },
+      { rule: 'Edge negative', points: -7.5, at: ago(0.2) },
+      { rule: 'Edge negative', points: -7.5, at: ago(0.3) },
+      { rule: 'cap: Edge negative (max 10 per day)', points: 12.5, at: null },
+      { rule: 'Edge fraction', points: 2.5, at: ago(1) },
+      { rule: 'decay: Edge fraction (half-life 3 days)', points: -0.52, at: null },
+    ]);
+    expect(p.score).toBe(36.98);
+    expect(p.band).toBe('C');
+    expect(sum(p.explanation)).toBe(p.score);
+    await ok('DELETE', `/api/v1/scoring/models/${edge.id}`, undefined, 204);
   });
 
   it('recompute answers 202 with a job; deleting a model removes its scores', async () => {
