@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
+import { namesConflict } from '../dedupe/matching.js';
 import { normaliseRulesFor } from '../quality/normalise-rules.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { erasureLock, isSuppressed, SUPPRESSED_MESSAGE } from '../privacy/suppression.js';
@@ -311,13 +312,18 @@ export async function upsertRecord(
     throw new AppError('validation_failed', natural ? `Upsert on ${on} needs ${on}` : `Upsert on ${on} needs externalIds.${on}`);
   }
   const column = def.fields.find((f) => f.key === def.naturalKey)?.column ?? def.naturalKey;
-  const existing = await ctx.db
-    .transaction()
-    .execute(async (trx) =>
-      natural
-        ? (await findLiveByColumn(trx, def, actor.workspaceId, column, keyValue))?.id
-        : await findByExternalId(trx, def, actor.workspaceId, on, keyValue),
-    );
+  const existingRow = natural ? await findLiveByColumn(ctx.db, def, actor.workspaceId, column, keyValue) : undefined;
+  const existing = natural ? existingRow?.id : await findByExternalId(ctx.db, def, actor.workspaceId, on, keyValue);
+  // Same email, another person's name: not silently written over the person already there.
+  if (existingRow && def.object === 'contact') {
+    const was = { firstName: existingRow.first_name as string | null, lastName: existingRow.last_name as string | null };
+    const now = { firstName: input.firstName as string | null | undefined, lastName: input.lastName as string | null | undefined };
+    if (namesConflict(was, now))
+      throw new AppError(
+        'conflict',
+        `${keyValue} belongs to ${was.firstName} ${was.lastName}; this write names ${now.firstName} ${now.lastName}. If the address changed hands, update that contact by id; otherwise fix the name`,
+      );
+  }
   if (existing) return { record: await updateRecord(ctx, actor, def, existing, input), created: false };
   return { record: await createRecord(ctx, actor, def, input), created: true };
 }

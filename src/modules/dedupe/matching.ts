@@ -410,3 +410,17 @@ export function estimateModel(
   }
   return model;
 }
+
+/**
+ * Whether a write keyed on an existing email carries another person's name: both first and last
+ * names given on both sides, and neither agrees even loosely (nicknames, typos and swapped names
+ * count as agreeing). A shared mailbox or a recycled address, not an update of the same person.
+ */
+export function namesConflict(
+  existing: { firstName?: string | null; lastName?: string | null },
+  incoming: { firstName?: string | null; lastName?: string | null },
+): boolean {
+  if (!existing.firstName || !existing.lastName || !incoming.firstName || !incoming.lastName) return false;
+  const l = compare('contact', { id: 'a', ...existing }, { id: 'b', ...incoming });
+  return l.firstName === 'diff' && l.lastName === 'diff';
+}

@@ -6,6 +6,7 @@ import type { DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
 import type { ObjectDef } from '../crm/crm-objects.js';
 import { columnsOf, selectList, type RecordRow } from '../crm/records.repo.js';
+import { namesConflict } from '../dedupe/matching.js';
 import type { NormaliseRules } from '../quality/normalise-rules.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { erasureLock, suppressedEmails } from '../privacy/suppression.js';
@@ -120,6 +121,22 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
       if (c.mode === 'create') {
         out.push({ action: 'skip', row, reason: 'already exists' });
         continue;
+      }
+      // Same email, another person's name (a shared or recycled address): reported, not written over.
+      if (c.def.object === 'contact' && c.matchKey === 'email') {
+        const was = { firstName: before.first_name as string | null, lastName: before.last_name as string | null };
+        const now = {
+          firstName: row.core.first_name as string | null | undefined,
+          lastName: row.core.last_name as string | null | undefined,
+        };
+        if (namesConflict(was, now)) {
+          out.push({
+            action: 'error',
+            row,
+            reason: `same email as ${was.firstName} ${was.lastName}, but the row names ${now.firstName} ${now.lastName}: fix the name, or update that contact by id if the address changed hands`,
+          });
+          continue;
+        }
       }
       const values: Record<string, unknown> = {};
       let changed = false;

@@ -257,6 +257,26 @@ describe('importing rows', () => {
     expect(await contact('nobody@example.com')).toBeUndefined();
   });
 
+  it('same email, another person: the row goes to the error file, the contact keeps its name; nicknames still update', async () => {
+    await run(file('p1.csv', 'Email,First Name,Last Name\nshared@family.example,Ann,Lee\n'));
+    const r = await run(file('p2.csv', 'Email,First Name,Last Name,Job Title\nshared@family.example,Zed,Quux,CTO\n'));
+    expect(r).toMatchObject({ created: 0, updated: 0, errors: 1 });
+    expect(readFileSync(String(r.errorFile), 'utf8')).toMatch(/shared@family\.example,Zed,Quux,CTO,.*same email as Ann Lee/);
+    expect(await contact('shared@family.example')).toMatchObject({ firstName: 'Ann', lastName: 'Lee', title: null });
+    // The same person written differently is an update as before.
+    expect(await run(file('p3.csv', 'Email,First Name,Last Name,Job Title\nshared@family.example,Annie,Lee,CTO\n'))).toMatchObject({ updated: 1, errors: 0 });
+    // The API's upsert refuses it the same way (409), and changes nothing.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/contacts/upsert',
+      headers: bearer(key),
+      payload: { email: 'shared@family.example', firstName: 'Zed', lastName: 'Quux' },
+    });
+    expect(res.statusCode).toBe(409);
+    expect(json<{ detail: string }>(res).detail).toMatch(/belongs to Annie Lee/);
+    expect(await contact('shared@family.example')).toMatchObject({ firstName: 'Annie', lastName: 'Lee' });
+  });
+
   it('upserts by an external id', async () => {
     await run(file('e1.csv', 'Salesforce Contact ID,Email,First Name\n003E1,ext1@example.com,Ext\n'), { key: 'crm_id' });
     const r = await run(file('e2.csv', 'Salesforce Contact ID,Email,First Name\n003E1,ext1-new@example.com,Ext2\n'), { key: 'crm_id' });
