@@ -37,6 +37,10 @@ import { dedupeJobs } from './dedupe/dedupe.jobs.js';
 import { scoringRoutes } from './scoring/scoring.routes.js';
 import './scoring/scoring.policy.js';
 import { scoringJobs } from './scoring/scoring.jobs.js';
+import { lifecycleRoutes } from './routing/lifecycle.routes.js';
+import { routingRoutes } from './routing/routing.routes.js';
+import './routing/routing.policy.js';
+import { routingJobs } from './routing/routing.jobs.js';
 import { usersRoutes } from './users/users.routes.js';
 import './users/users.policy.js';
 import { workspacesRoutes } from './workspaces/workspaces.routes.js';
@@ -60,6 +64,8 @@ export async function registerModules(app: FastifyInstance): Promise<void> {
   await app.register(enrichmentRoutes);
   await app.register(qualityRoutes);
   await app.register(dedupeRoutes);
+  await app.register(lifecycleRoutes);
+  await app.register(routingRoutes);
   await app.register(scoringRoutes);
 }
 
@@ -72,5 +78,6 @@ export function defineJobs(jobs: Jobs, config: Pick<Config, 'filesDir'>): void {
   segmentsJobs(jobs);
   qualityJobs(jobs, config.filesDir);
   dedupeJobs(jobs);
+  routingJobs(jobs);
   scoringJobs(jobs);
 }

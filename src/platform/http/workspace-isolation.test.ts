@@ -71,6 +71,11 @@ beforeAll(async () => {
   const dupe = (await post('/api/v1/contacts', { email: 'b-contact-2@example.com', firstName: 'Bee' })).id;
   bIds.merges = (await post(`/api/v1/contacts/${bIds.contacts}/merge`, { from: [dupe] })).id;
   bIds['duplicates/scans'] = (await post('/api/v1/duplicates/scan', { object: 'contact' })).id;
+  // Lifecycle and routing in B: a rep, a routing rule, a stage change and a routed lead.
+  await t.app.inject({ method: 'PUT', url: '/api/v1/routing/reps', headers: bearer(bKey), payload: { reps: [{ userId: bViewer.id }] } });
+  bIds['routing/rules'] = (await post('/api/v1/routing/rules', { name: 'B rule', action: { type: 'round_robin', reps: [bViewer.id] } })).id;
+  await post(`/api/v1/contacts/${bIds.contacts}/lifecycle`, { stage: 'lead', reason: 'B' });
+  await post('/api/v1/routing/route', { contactId: bIds.contacts });
   // Data quality in B: a snapshot and a retention policy.
   await t.app.inject({ method: 'POST', url: '/api/v1/quality/snapshot', headers: bearer(bKey) });
   await t.app.inject({ method: 'PUT', url: '/api/v1/retention-policies', headers: bearer(bKey), payload: { audit_log: 730 } });
@@ -96,6 +101,7 @@ const patchBodies: Record<string, object> = {
   sources: { name: 'hijacked', excludedIps: ['0.0.0.0/0'] },
   enrichment: { name: 'hijacked', enabled: true },
   scoring: { name: 'hijacked' },
+  routing: { name: 'hijacked', enabled: false },
 };
 
 function idFor(url: string): string | undefined {
@@ -132,6 +138,16 @@ describe('workspace isolation', () => {
       }
       return out;
     };
+    const routingRows = async () => {
+      const out: Record<string, unknown[]> = {};
+      for (const table of ['routing_rules', 'routing_reps', 'lead_assignments', 'lifecycle_history', 'routing_log']) {
+        out[table] = (await sql`select * from ${sql.table(table)} where workspace_id = ${b.id} order by 1, 2`.execute(t.db.handle.db)).rows;
+      }
+      return out;
+    };
+    const routingBefore = await routingRows();
+    expect(routingBefore.lead_assignments?.length).toBe(1);
+    expect(routingBefore.lifecycle_history?.length).toBe(1);
     const enrichmentBefore = await enrichmentRows();
     const scoringRows = async () =>
       (
@@ -166,11 +182,13 @@ describe('workspace isolation', () => {
                   ? { contactId: bIds.contacts }
                   : route.url.endsWith('/scoring/models/:id/preview')
                     ? { contactId: bIds.contacts }
-                    : route.url.endsWith('/consents')
-                      ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
-                      : resource === 'lists'
-                        ? { contactIds: [bIds.contacts] }
-                        : {}
+                    : route.url.endsWith('/lifecycle')
+                      ? { stage: 'customer', reason: 'hijack' }
+                      : route.url.endsWith('/consents')
+                        ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
+                        : resource === 'lists'
+                          ? { contactIds: [bIds.contacts] }
+                          : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
@@ -188,6 +206,7 @@ describe('workspace isolation', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     expect(await enrichmentRows()).toEqual(enrichmentBefore);
+    expect(await routingRows()).toEqual(routingBefore);
     expect(await scoringRows()).toEqual(scoringBefore);
     const sA = await login(t, (await makeUser(t, a, 'admin')).email);
     const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${bIds.sessions}`, headers: sA.headers });
