@@ -10,6 +10,7 @@ import { seedSegmentsDemo } from '../modules/segments/segments-demo.js';
 import { seedDedupeDemo } from '../modules/dedupe/dedupe-demo.js';
 import { seedScoringDemo } from '../modules/scoring/scoring-demo.js';
 import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
+import { seedRoutingDemo } from '../modules/routing/routing-demo.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@keel.local';
 
@@ -45,6 +46,11 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
   await seedSegmentsDemo(ctx, actor, emails, sourceId);
   await seedScoringDemo(ctx, actor);
   await seedDedupeDemo(ctx, actor);
+  await seedRoutingDemo(
+    ctx,
+    actor,
+    team.filter((u) => u.role === 'sales' || u.role === 'mops_manager').map((u) => u.id),
+  );
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

@@ -108,6 +108,16 @@ describe('keel serve', () => {
       }
     }
     expect(scored).toBeGreaterThan(0);
+    // The demo's reps have routed leads in their queues, each with the rule that fired.
+    const reps = (await (await fetch(`${server.url}/api/v1/routing/reps`, { headers: { cookie } })).json()) as {
+      data: { userId: string; openLeads: number }[];
+    };
+    expect(reps.data.length).toBe(2);
+    expect(reps.data.reduce((a, r) => a + r.openLeads, 0)).toBeGreaterThanOrEqual(10);
+    const routed = (await (await fetch(`${server.url}/api/v1/routing/log?limit=50`, { headers: { cookie } })).json()) as {
+      data: { rule: string | null; assignedTo: string | null }[];
+    };
+    expect(routed.data.filter((l) => l.rule && l.assignedTo).length).toBeGreaterThanOrEqual(10);
     // The demo holds duplicates found by a scan, each with its reasons, for the review queue.
     const dups = (await (
       await fetch(`${server.url}/api/v1/duplicates?object=contact&status=open&limit=200`, { headers: { cookie } })
