@@ -7,6 +7,7 @@ import { idParamsSchema } from '../crm/records.schema.js';
 import {
   contactScoreSchema,
   createModelSchema,
+  modelVersionSchema,
   previewInputSchema,
   previewResultSchema,
   recomputeResultSchema,
@@ -19,6 +20,7 @@ import {
   deleteModel,
   getModel,
   listModels,
+  listVersions,
   previewDraft,
   publishModel,
   requestRecompute,
@@ -83,6 +85,19 @@ export async function scoringRoutes(app: FastifyInstance): Promise<void> {
       await deleteModel(ctx, requireAuth(req).actor, req.params.id);
       return reply.status(204).send(null);
     },
+  );
+  r.get(
+    '/api/v1/scoring/models/:id/versions',
+    {
+      config: { permission: 'scoring.read' },
+      schema: {
+        tags,
+        summary: 'Every published version of a model with its definition, newest first',
+        params: idParamsSchema,
+        response: { 200: z.object({ data: z.array(modelVersionSchema) }) },
+      },
+    },
+    async (req) => ({ data: await listVersions(ctx, requireAuth(req).actor.workspaceId, req.params.id) }),
   );
   r.post(
     '/api/v1/scoring/models/:id/publish',

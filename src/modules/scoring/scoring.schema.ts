@@ -165,4 +165,14 @@ export const previewResultSchema = z.object({
 });
 export type PreviewResult = z.infer<typeof previewResultSchema>;
 
+export const modelVersionSchema = z
+  .object({
+    version: z.number(),
+    publishedAt: z.string(),
+    publishedBy: z.string(),
+    definition: z.unknown().describe('The definition as published (never changes)'),
+  })
+  .meta({ id: 'ScoringModelVersion' });
+export type ModelVersion = z.infer<typeof modelVersionSchema>;
+
 export const recomputeResultSchema = z.object({ jobId: z.string() });

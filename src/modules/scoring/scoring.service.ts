@@ -14,6 +14,7 @@ import {
   type ContactScore,
   type createModelSchema,
   type ModelDefinition,
+  type ModelVersion,
   type PreviewResult,
   type RuleProblem,
   type ScoringModel,
@@ -86,6 +87,23 @@ async function toModel(db: DbOrTx, r: ModelRow, now: Date): Promise<ScoringModel
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
+}
+
+/** Every published version with its definition, newest first. */
+export async function listVersions(ctx: Ctx, ws: string, id: string): Promise<ModelVersion[]> {
+  await load(ctx.db, ws, id);
+  const rows = await sdb(ctx.db)
+    .selectFrom('scoring_model_versions')
+    .selectAll()
+    .where('model_id', '=', id)
+    .orderBy('version', 'desc')
+    .execute();
+  return rows.map((v) => ({
+    version: v.version,
+    publishedAt: v.published_at.toISOString(),
+    publishedBy: v.published_by,
+    definition: v.definition,
+  }));
 }
 
 async function checkName(db: DbOrTx, ws: string, name: string, except?: string): Promise<void> {

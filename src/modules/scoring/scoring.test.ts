@@ -332,6 +332,17 @@ describe('scoring models', () => {
       admin,
     );
     expect(v2.versions.map((v) => v.version)).toEqual([2, 1]);
+    const versions = await ok<{ data: Array<{ version: number; definition: { fit: unknown[] } }> }>(
+      'GET',
+      `/api/v1/scoring/models/${modelId}/versions`,
+      undefined,
+      200,
+      viewer,
+    );
+    expect(versions.data.map((v) => [v.version, v.definition.fit.length])).toEqual([
+      [2, 4],
+      [1, 3],
+    ]);
     await recomputeModel(db(), clock, modelId);
     expect((await scoresOf(c[0] ?? ''))[0]?.score).toBeCloseTo(before + 7, 6);
   });
