@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, fixedClock, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
-import { drainLifecycleQueue } from './lifecycle.service.js';
+import { sql } from 'kysely';
+import { drainLifecycleQueue, scoresInstalled } from './lifecycle.service.js';
 
 const clock = fixedClock(new Date('2026-03-02T09:00:00Z'));
 let t: TestApp;
 let key: string;
 let salesKey: string;
 let viewerKey: string;
+let wsId: string;
 
 const call = (method: string, url: string, payload?: object, k = key) =>
   t.app.inject({ method: method as 'GET', url, headers: bearer(k), ...(payload && { payload }) });
@@ -31,6 +33,7 @@ const history = async (id: string) => json<History>(await call('GET', `/api/v1/c
 beforeAll(async () => {
   t = await createTestApp({ clock });
   const w = await makeWorkspace(t);
+  wsId = w.id;
   key = await makeApiKey(t, w, 'admin');
   salesKey = await makeApiKey(t, w, 'sales');
   viewerKey = await makeApiKey(t, w, 'viewer');
@@ -278,5 +281,51 @@ describe('lifecycle stages', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
     expect(json<{ data: unknown[] }>(await call('GET', '/api/v1/lifecycle/rules')).data.length).toBe(3);
+  });
+
+  it("moves contacts by score threshold and band from the scoring module's contact_scores", async () => {
+    const db = t.db.handle.db;
+    // The hook: score rules read contact_scores (module scoring). Without that table there is nothing to test.
+    if (!(await scoresInstalled(db))) return;
+    const model = '01900000-0000-7000-8000-00000000beef';
+    const now = clock.now();
+    await sql`insert into scoring_models (id, workspace_id, name, draft, created_at, updated_at)
+      values (${model}, ${wsId}, 'Lead score', '{}'::jsonb, ${now}, ${now})`.execute(db);
+    const put = await call('PUT', '/api/v1/lifecycle/rules', {
+      rules: [
+        { name: 'Hot band', toStage: 'sal', fromStages: ['mql'], trigger: { kind: 'score', modelId: model, bands: ['A'] } },
+        {
+          name: 'Scored 50+',
+          toStage: 'mql',
+          fromStages: ['none', 'subscriber', 'lead'],
+          trigger: { kind: 'score', modelId: model, gte: 50 },
+        },
+      ],
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    const hot = await newContact({ email: 'score-hot@example.com' });
+    const warm = await newContact({ email: 'score-warm@example.com' });
+    const cold = await newContact({ email: 'score-cold@example.com' });
+    await drainLifecycleQueue(db, t.clock);
+    for (const [id, score, band] of [
+      [hot, 80, 'A'],
+      [warm, 50, 'B'],
+      [cold, 49.5, 'B'],
+    ] as const) {
+      await sql`insert into contact_scores (workspace_id, model_id, contact_id, score, band, explanation, computed_at)
+        select workspace_id, ${model}, id, ${score}, ${band}, '[]'::jsonb, ${now} from contacts where id = ${id}`.execute(db);
+    }
+    // The score rows queue their contacts (trigger of migration 0019); one pass applies both rules in order.
+    await drainLifecycleQueue(db, t.clock);
+    expect((await history(warm)).stage).toBe('mql');
+    expect((await history(cold)).stage).toBeNull();
+    // Rules run in order once per pass: Hot band comes first, when the contact is not MQL yet.
+    expect((await history(hot)).stage).toBe('mql');
+    await sql`update contact_scores set computed_at = ${now} where contact_id = ${hot}`.execute(db);
+    await drainLifecycleQueue(db, t.clock);
+    expect((await history(hot)).data.map((h) => [h.toStage, h.reason])).toEqual([
+      ['sal', 'rule: Hot band'],
+      ['mql', 'rule: Scored 50+'],
+    ]);
   });
 });

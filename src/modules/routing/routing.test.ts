@@ -378,4 +378,25 @@ describe('routing', () => {
     const got = json<{ lifecycleStage: string; ownerId: string }>(await call('GET', `/api/v1/contacts/${c}`));
     expect(got).toMatchObject({ lifecycleStage: 'mql', ownerId: ana.id });
   });
+
+  it('passes over a rule whose condition uses a deleted field, and says so in the log', async () => {
+    await clearRules();
+    await releaseAll();
+    await setReps([rep(ana)]);
+    const field = json<{ id: string; key: string }>(
+      await call('POST', '/api/v1/custom-fields', { object: 'contact', label: 'Tier', type: 'text' }),
+    );
+    await addRule({
+      name: 'Tier one',
+      condition: { field: field.key, op: 'eq', value: 'one' },
+      action: { type: 'queue', queue: 'tier-one' },
+    });
+    const c = await lead({ custom: { [field.key]: 'one' } });
+    expect((await call('DELETE', `/api/v1/custom-fields/${field.id}`)).statusCode).toBeLessThan(300);
+    const r = await routed(c);
+    expect(r.assignment.queue).toBe('sdr-pool');
+    expect(r.skipped).toEqual([
+      expect.objectContaining({ rule: 'Tier one', reason: expect.stringMatching(/^condition no longer valid: Unknown contact field/) }),
+    ]);
+  });
 });
