@@ -264,7 +264,10 @@ describe('importing rows', () => {
     expect(readFileSync(String(r.errorFile), 'utf8')).toMatch(/shared@family\.example,Zed,Quux,CTO,.*same email as Ann Lee/);
     expect(await contact('shared@family.example')).toMatchObject({ firstName: 'Ann', lastName: 'Lee', title: null });
     // The same person written differently is an update as before.
-    expect(await run(file('p3.csv', 'Email,First Name,Last Name,Job Title\nshared@family.example,Annie,Lee,CTO\n'))).toMatchObject({ updated: 1, errors: 0 });
+    expect(await run(file('p3.csv', 'Email,First Name,Last Name,Job Title\nshared@family.example,Annie,Lee,CTO\n'))).toMatchObject({
+      updated: 1,
+      errors: 0,
+    });
     // The API's upsert refuses it the same way (409), and changes nothing.
     const res = await t.app.inject({
       method: 'POST',
