@@ -156,12 +156,14 @@ describe('keel dedupe scan', () => {
       'dupes.csv',
       'Email,First Name,Last Name,Company,Phone\nelaine.benes@pendant.example,Elaine,Benes,Pendant Publishing,+12125550111\nelaine@pendant.example,Elaine,Benes,Pendant Publishing,(212) 555-0111\nkramer@kramerica.example,Cosmo,Kramer,Kramerica,\n',
     );
-    await keel('import', 'contacts', p, '--json');
-    const r = await keel('dedupe', 'scan', '--object', 'contacts', '--json');
+    // A workspace of its own: the others here hold tens of thousands of generated contacts.
+    await keel('workspace', 'create', '--name', 'Dedupe CLI', '--slug', 'dedupe-cli');
+    await keel('import', 'contacts', p, '--json', '--workspace', 'dedupe-cli');
+    const r = await keel('dedupe', 'scan', '--object', 'contacts', '--json', '--workspace', 'dedupe-cli');
     const scan = r.json();
     expect(scan).toMatchObject({ object: 'contact', status: 'done' });
     expect((scan.stats as { pairs: number }).pairs).toBeGreaterThanOrEqual(1);
-    const text = await keel('dedupe', 'scan');
+    const text = await keel('dedupe', 'scan', '--workspace', 'dedupe-cli');
     expect(text.out.join('\n')).toMatch(
       /Scanned [\d,]+ contacts in [\d.]+ s: [\d,]+ candidate pairs, [\d,]+ at or above the review threshold/,
     );
