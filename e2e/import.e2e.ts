@@ -316,7 +316,7 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
     await page.getByRole('button', { name: 'Import 30,000 contacts' }).click({ timeout: 60_000 });
 
     const bar = page.getByRole('progressbar', { name: 'Import progress' });
-    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 90_000 }).toBeGreaterThan(0);
     await page
       .getByText(/[\d,]+ rows\/s/)
       .first()
@@ -332,5 +332,6 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
     await page.locator('tr[data-import-file="webinar-leads.csv"]').getByText('30,000 created').last().waitFor();
     expect(await page.locator('tbody tr[data-import-file]').count()).toBe(4);
     await screenshot(page, 'imports-list');
-  });
+    // 30,000 rows dry-run and imported on the embedded database: minutes on a busy 2-core machine.
+  }, 240_000);
 });

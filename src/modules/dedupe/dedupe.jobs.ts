@@ -41,7 +41,7 @@ export async function scanAndMerge(ctx: Ctx, ws: string, scanId: string, onProgr
 
 export function dedupeJobs(jobs: Jobs): void {
   // Every write that changes a matching field queues the record (triggers in 0014); this loop
-  // re-matches queued records within about a second, in passes of 2,000 a second.
+  // re-matches queued records within about a second, in passes of 500 a second.
   jobs.defineLoop({
     name: 'dedupe.queue',
     intervalMs: 1000,
@@ -56,8 +56,8 @@ export function dedupeJobs(jobs: Jobs): void {
       }
       for (const g of byGroup.values()) await mergeAutoPairs(ctx, g.ws, g.object, g.pairs, stop);
       // Never straight into the next pass: on the embedded database (one connection) an import or
-      // an API write waiting behind this loop gets its turn in between. At most 2,000 records a
-      // second, so a 1M-row import is matched within about ten minutes (a full scan is faster).
+      // an API write waiting behind this loop gets its turn in between. At most 500 records a
+      // second: after a 1M-row import, run a full scan (keel dedupe scan) rather than wait.
       return false;
     },
   });

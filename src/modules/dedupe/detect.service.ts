@@ -162,7 +162,7 @@ export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: Matc
 /** One pass of the incremental matcher over queued records. */
 export async function processDedupeQueue(
   ctx: Ctx,
-  limit = 2000,
+  limit = 500,
 ): Promise<{ processed: number; more: boolean; auto: Array<Scored & { ws: string; object: MatchObject }> }> {
   return ctx.db.transaction().execute(async (trx) => {
     const q = await sql<{ workspace_id: string; object: MatchObject; record_id: string }>`delete from dedupe_queue
