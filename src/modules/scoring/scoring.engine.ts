@@ -63,11 +63,13 @@ function matchSql(
   index: number,
   decay: Decay,
   now: Date,
+  asOf: boolean,
 ): (ws: string, ids: readonly string[]) => RawBuilder<unknown> {
   const on = rule.on;
-  const expire = decay.expireDays
-    ? sql`and ${'touchpoint' in on ? sql`t.ts` : sql`e.ts`} > ${new Date(now.getTime() - decay.expireDays * DAY)}`
-    : sql``;
+  const ts = 'touchpoint' in on ? sql`t.ts` : sql`e.ts`;
+  const expire = sql`${decay.expireDays ? sql`and ${ts} > ${new Date(now.getTime() - decay.expireDays * DAY)}` : sql``} ${
+    asOf ? sql`and ${ts} < ${now}` : sql``
+  }`;
   if ('touchpoint' in on) {
     const test = touchpointTest(on.touchpoint);
     return (ws, ids) => sql`select p.contact_id, ${index}::int as rule, t.ts, t.id::text as oid
@@ -86,8 +88,17 @@ function matchSql(
 /**
  * Compiles a model version at `now`. A rule that no longer compiles (a field it tests was deleted,
  * a segment it reads is gone) is reported in `problems` and gives 0 points; it never fails the run.
+ * `asOf` (evaluation and what-if over past dates): activity at or after `now` counts for nothing,
+ * so the score is the one the contact had at `now` as far as its activity goes (fit rules still
+ * read the contact's fields as they are today: field history is not kept).
  */
-export async function compileModel(db: DbOrTx, ws: string, now: Date, definition: ModelDefinition): Promise<CompiledModel> {
+export async function compileModel(
+  db: DbOrTx,
+  ws: string,
+  now: Date,
+  definition: ModelDefinition,
+  opts: { asOf?: boolean } = {},
+): Promise<CompiledModel> {
   const problems: RuleProblem[] = [];
   const fit: CompiledFitRule[] = [];
   for (const rule of definition.fit) {
@@ -102,7 +113,7 @@ export async function compileModel(db: DbOrTx, ws: string, now: Date, definition
   definition.engagement.forEach((rule, i) => {
     const decay = rule.decay ?? definition.decay ?? {};
     try {
-      engagement.push({ rule, decay, match: matchSql(rule, i, decay, now) });
+      engagement.push({ rule, decay, match: matchSql(rule, i, decay, now, opts.asOf ?? false) });
     } catch (err) {
       problems.push({ kind: 'engagement', rule: rule.name, message: whyBroken(err) });
       engagement.push({ rule, decay, match: null });

@@ -26,6 +26,8 @@ import {
   requestRecompute,
   updateModel,
 } from './scoring.service.js';
+import { evaluateInputSchema, evaluationSchema, whatIfInputSchema, whatIfSchema } from './scoring-evaluation.schema.js';
+import { evaluateModel, whatIfDraft } from './scoring-evaluation.service.js';
 
 export async function scoringRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -138,6 +140,34 @@ export async function scoringRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => previewDraft(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.body.contactId),
+  );
+  r.post(
+    '/api/v1/scoring/models/:id/evaluate',
+    {
+      config: { permission: 'scoring.evaluate' },
+      schema: {
+        tags,
+        summary: 'How well a version’s scores at the start of a past period predicted conversion during it (AUC, lift, bands)',
+        params: idParamsSchema,
+        body: evaluateInputSchema,
+        response: { 200: evaluationSchema },
+      },
+    },
+    async (req) => evaluateModel(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.body),
+  );
+  r.post(
+    '/api/v1/scoring/models/:id/what-if',
+    {
+      config: { permission: 'scoring.evaluate' },
+      schema: {
+        tags,
+        summary: 'What publishing the draft would change: band moves, new MQLs per week, reps’ queues (nothing is stored)',
+        params: idParamsSchema,
+        body: whatIfInputSchema,
+        response: { 200: whatIfSchema },
+      },
+    },
+    async (req) => whatIfDraft(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.body),
   );
   r.get(
     '/api/v1/contacts/:id/scores',
