@@ -1,6 +1,7 @@
 import type { Jobs } from '../../platform/jobs/jobs.js';
 import { drainLifecycleQueue } from './lifecycle.service.js';
 import { drainRoutingQueue } from './routing.service.js';
+import { runSlaChecks } from './sla.service.js';
 
 export function routingJobs(jobs: Jobs): void {
   // Stage rules for changed contacts and new hand-raiser events, within about a second. A stage
@@ -15,5 +16,15 @@ export function routingJobs(jobs: Jobs): void {
     name: 'routing.queue',
     intervalMs: 500,
     handler: async (ctx, stop) => drainRoutingQueue(ctx.db, ctx.clock, { max: 500, stop }),
+  });
+  // SLA reminders and escalations, each recorded once (a unique index), by the job's clock. A
+  // minute's delay on a four-hour SLA is well inside what anyone notices.
+  jobs.defineLoop({
+    name: 'routing.sla',
+    intervalMs: 60_000,
+    handler: async (ctx) => {
+      await runSlaChecks(ctx.db, ctx.clock);
+      return false;
+    },
   });
 }

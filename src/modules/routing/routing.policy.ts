@@ -15,4 +15,13 @@ export const routingPolicy = definePolicy('routing', {
   'routing.route': { roles: ['admin', 'mops_manager', 'automation_specialist'], description: 'Route or re-route a lead on demand' },
   'routing.decide': { roles: ['admin', 'mops_manager', 'sales'], description: 'Accept or reject a lead assigned to you' },
   'routing.decide_any': { roles: managers, description: 'Accept or reject a lead on behalf of the rep it is assigned to' },
+  'routing.sla_read': {
+    roles: everyone,
+    description: 'See lead SLAs, which leads are at risk or breached, and the reminders and escalations sent',
+  },
+  'routing.sla_configure': { roles: managers, description: 'Set per-stage SLAs, their calendar and the manager breaches escalate to' },
+  'routing.report': {
+    roles: everyone,
+    description: 'See the routing feedback report (acceptance, rejection reasons, time to first touch, conversion)',
+  },
 });

@@ -38,12 +38,14 @@ import {
   routingSettings,
   updateRoutingRule,
 } from './routing.service.js';
+import { slaRoutes } from './sla.routes.js';
 
 export async function routingRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const ctx = { db: app.keel.handle.db, clock: app.keel.clock };
   const tags = ['Routing'];
   const read = { permission: 'routing.read' };
+  await slaRoutes(app);
   const configure = { permission: 'routing.configure' };
 
   r.get(

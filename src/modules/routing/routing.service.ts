@@ -372,6 +372,7 @@ export interface RouteResult {
 
 interface ContactFacts {
   id: string;
+  lifecycle_stage: string | null;
   country: string | null;
   account_id: string | null;
   account_owner: string | null;
@@ -388,7 +389,7 @@ interface ContactFacts {
  */
 export async function routeInTx(trx: DbOrTx, now: Date, ws: string, contactId: string, opts: RouteOptions): Promise<RouteResult> {
   const contact = await sql<ContactFacts>`
-    select c.id, c.country, c.account_id, a.owner_id as account_owner, a.size as account_size, a.country as account_country
+    select c.id, c.lifecycle_stage, c.country, c.account_id, a.owner_id as account_owner, a.size as account_size, a.country as account_country
     from contacts c left join accounts a on a.id = c.account_id and a.deleted_at is null
     where c.workspace_id = ${ws} and c.id = ${contactId} and c.deleted_at is null
     for update of c`.execute(trx);
@@ -553,6 +554,7 @@ export async function routeInTx(trx: DbOrTx, now: Date, ws: string, contactId: s
       rule_id: decision.rule?.id ?? null,
       status: 'open',
       assigned_at: now,
+      stage: c.lifecycle_stage,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -99,6 +99,8 @@ export interface LeadAssignmentsTable {
   rejected_at: NullableTimestamp;
   reject_reason: string | null;
   released_at: NullableTimestamp;
+  /** Migration 0020: the lead's lifecycle stage when it was assigned. */
+  stage: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RoutingLogTable {
@@ -122,6 +124,25 @@ export interface RoutingQueueTable {
   queued_at: Generated<Date>;
 }
 
+/** The tables of migration 0020_routing_sla.sql. */
+export interface RoutingSlaSettingsTable {
+  workspace_id: string;
+  settings: Json<unknown>;
+  updated_at: Timestamp;
+}
+
+export interface RoutingSlaEventsTable {
+  id: string;
+  workspace_id: string;
+  assignment_id: string;
+  contact_id: string;
+  kind: 'reminder' | 'escalation';
+  recipient_id: string | null;
+  stage: string;
+  due_at: Timestamp;
+  at: Timestamp;
+}
+
 // A type alias, not an interface: withTables needs a type with an implicit index signature.
 export type RoutingTables = {
   lifecycle_settings: LifecycleSettingsTable;
@@ -135,6 +156,8 @@ export type RoutingTables = {
   lead_assignments: LeadAssignmentsTable;
   routing_log: RoutingLogTable;
   routing_queue: RoutingQueueTable;
+  routing_sla_settings: RoutingSlaSettingsTable;
+  routing_sla_events: RoutingSlaEventsTable;
 };
 
 /**

@@ -76,6 +76,17 @@ beforeAll(async () => {
   bIds['routing/rules'] = (await post('/api/v1/routing/rules', { name: 'B rule', action: { type: 'round_robin', reps: [bViewer.id] } })).id;
   await post(`/api/v1/contacts/${bIds.contacts}/lifecycle`, { stage: 'lead', reason: 'B' });
   await post('/api/v1/routing/route', { contactId: bIds.contacts });
+  // An SLA in B over that lead's stage, so A's SLA list would show the lead if it leaked.
+  await t.app.inject({
+    method: 'PUT',
+    url: '/api/v1/routing/sla/settings',
+    headers: bearer(bKey),
+    payload: {
+      calendar: 'workspace',
+      workspaceCalendar: { timeZone: 'UTC', workingHours: {} },
+      slas: [{ stage: 'lead', withinMinutes: 5, remindBeforeMinutes: 0 }],
+    },
+  });
   // Data quality in B: a snapshot and a retention policy.
   await t.app.inject({ method: 'POST', url: '/api/v1/quality/snapshot', headers: bearer(bKey) });
   await t.app.inject({ method: 'PUT', url: '/api/v1/retention-policies', headers: bearer(bKey), payload: { audit_log: 730 } });
@@ -140,7 +151,15 @@ describe('workspace isolation', () => {
     };
     const routingRows = async () => {
       const out: Record<string, unknown[]> = {};
-      for (const table of ['routing_rules', 'routing_reps', 'lead_assignments', 'lifecycle_history', 'routing_log']) {
+      for (const table of [
+        'routing_rules',
+        'routing_reps',
+        'lead_assignments',
+        'lifecycle_history',
+        'routing_log',
+        'routing_sla_settings',
+        'routing_sla_events',
+      ]) {
         out[table] = (await sql`select * from ${sql.table(table)} where workspace_id = ${b.id} order by 1, 2`.execute(t.db.handle.db)).rows;
       }
       return out;

@@ -1,0 +1,273 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../platform/clock.js';
+import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
+import type { User } from '../users/users.schema.js';
+import type { Workspace } from '../workspaces/workspaces.schema.js';
+import { runSlaChecks } from './sla.service.js';
+import { addWorkingMinutes, officeHours } from './working-time.js';
+
+// A clock the test sets; the app, the routing and the SLA job all read it.
+let nowMs = Date.parse('2026-03-02T09:00:00Z');
+const clock: Clock = { now: () => new Date(nowMs) };
+const setNow = (iso: string) => {
+  nowMs = Date.parse(iso);
+};
+
+let t: TestApp;
+let w: Workspace;
+let key: string;
+let viewerKey: string;
+let ana: User;
+let bob: User;
+let boss: User;
+
+const call = (method: string, url: string, payload?: object, k = key) =>
+  t.app.inject({ method: method as 'GET', url, headers: bearer(k), ...(payload && { payload }) });
+let seq = 0;
+const mql = async () =>
+  json<{ id: string }>(
+    await call('POST', '/api/v1/contacts', { email: `sla${++seq}@example.com`, firstName: `Lead ${seq}`, lifecycleStage: 'mql' }),
+  ).id;
+const routeTo = async (contactId: string, ownerId: string) => {
+  const res = await call('POST', '/api/v1/routing/route', { contactId });
+  expect(res.statusCode, res.body).toBe(200);
+  expect(json<{ assignment: { ownerId: string } }>(res).assignment.ownerId).toBe(ownerId);
+};
+type Overview = {
+  summary: { open: number; onTrack: number; atRisk: number; breached: number };
+  perRep: Array<{ ownerId: string; atRisk: number; breached: number }>;
+  data: Array<{
+    contactId: string;
+    state: string;
+    dueAt: string;
+    remindAt: string;
+    remindedAt: string | null;
+    escalatedAt: string | null;
+    escalatedTo: string | null;
+  }>;
+  nextCursor: string | null;
+};
+const leadSla = async (contactId: string) => {
+  const o = json<Overview>(await call('GET', '/api/v1/routing/sla?limit=200'));
+  const row = o.data.find((d) => d.contactId === contactId);
+  if (!row) throw new Error(`no SLA row for ${contactId}`);
+  return row;
+};
+const eventsOf = async (contactId: string) =>
+  json<{ data: Array<{ contactId: string; kind: string; recipientId: string | null }> }>(
+    await call('GET', '/api/v1/routing/sla/events?limit=200'),
+  ).data.filter((e) => e.contactId === contactId);
+
+beforeAll(async () => {
+  t = await createTestApp({ clock });
+  w = await makeWorkspace(t);
+  key = await makeApiKey(t, w, 'admin');
+  viewerKey = await makeApiKey(t, w, 'viewer');
+  ana = await makeUser(t, w, 'sales');
+  bob = await makeUser(t, w, 'sales');
+  boss = await makeUser(t, w, 'mops_manager');
+  const berlin = {
+    mon: [['09:00', '17:00']],
+    tue: [['09:00', '17:00']],
+    wed: [['09:00', '17:00']],
+    thu: [['09:00', '17:00']],
+    fri: [['09:00', '17:00']],
+  };
+  const reps = await call('PUT', '/api/v1/routing/reps', {
+    reps: [
+      { userId: ana.id, timeZone: 'Europe/Berlin', workingHours: berlin },
+      { userId: bob.id, timeZone: 'America/New_York', workingHours: berlin },
+    ],
+  });
+  expect(reps.statusCode, reps.body).toBe(200);
+});
+afterAll(async () => t?.close());
+
+describe('working time', () => {
+  const berlin = { timeZone: 'Europe/Berlin', workingHours: officeHours };
+  it('counts only working hours, on the local wall clock, across daylight-saving changes', () => {
+    // Monday 10:00 Berlin (CET) + 4 working hours = 14:00 CET.
+    expect(addWorkingMinutes(new Date('2026-03-02T09:00:00Z'), 240, berlin)?.toISOString()).toBe('2026-03-02T13:00:00.000Z');
+    // Friday 27 March 16:00 CET: one hour on Friday; the clocks go forward on Sunday 29 March, so
+    // Monday's 09:00 is 07:00 UTC and the other three hours end at 12:00 CEST = 10:00 UTC.
+    expect(addWorkingMinutes(new Date('2026-03-27T15:00:00Z'), 240, berlin)?.toISOString()).toBe('2026-03-30T10:00:00.000Z');
+    // New York goes forward on 8 March: Friday 6 March 16:00 EST (21:00 UTC) + 4h = Monday 12:00 EDT = 16:00 UTC.
+    const ny = { timeZone: 'America/New_York', workingHours: officeHours };
+    expect(addWorkingMinutes(new Date('2026-03-06T21:00:00Z'), 240, ny)?.toISOString()).toBe('2026-03-09T16:00:00.000Z');
+    // Autumn: Berlin goes back on 25 October. Friday 23 Oct 16:00 CEST (14:00 UTC) + 4h = Monday 12:00 CET = 11:00 UTC.
+    expect(addWorkingMinutes(new Date('2026-10-23T14:00:00Z'), 240, berlin)?.toISOString()).toBe('2026-10-26T11:00:00.000Z');
+    // Before hours: starts counting at 09:00. Saturday: starts Monday.
+    expect(addWorkingMinutes(new Date('2026-03-02T06:00:00Z'), 30, berlin)?.toISOString()).toBe('2026-03-02T08:30:00.000Z');
+    expect(addWorkingMinutes(new Date('2026-03-07T12:00:00Z'), 60, berlin)?.toISOString()).toBe('2026-03-09T09:00:00.000Z');
+  });
+
+  it('skips holidays, and answers null for a calendar without working time', () => {
+    const london = { timeZone: 'Europe/London', workingHours: officeHours, holidays: ['2026-04-03', '2026-04-06'] };
+    // Thursday 2 April 16:00 BST + 2h: one hour Thursday, Good Friday and Easter Monday off, Tuesday 10:00 BST.
+    expect(addWorkingMinutes(new Date('2026-04-02T15:00:00Z'), 120, london)?.toISOString()).toBe('2026-04-07T09:00:00.000Z');
+    expect(addWorkingMinutes(new Date('2026-04-02T15:00:00Z'), 120, { timeZone: 'UTC', workingHours: {} })).toBeNull();
+    // A day worked around the clock across the spring change is 23 real hours long.
+    const allDay = { timeZone: 'Europe/Berlin', workingHours: { sun: [['00:00', '24:00'] as [string, string]] } };
+    expect(addWorkingMinutes(new Date('2026-03-28T23:00:00Z'), 23 * 60, allDay)?.toISOString()).toBe('2026-03-29T22:00:00.000Z');
+  });
+});
+
+describe('SLA settings', () => {
+  it('refuses bad settings and queries with problem+json 400, and viewers may not change them', async () => {
+    const ok = { slas: [{ stage: 'mql', withinMinutes: 240 }] };
+    const bad: Array<[string, string, object | undefined]> = [
+      ['PUT', '/api/v1/routing/sla/settings', { ...ok, surprise: 1 }],
+      ['PUT', '/api/v1/routing/sla/settings', { slas: [{ stage: 'mql', withinMinutes: '240' }] }],
+      ['PUT', '/api/v1/routing/sla/settings', { slas: [{ stage: 'mql', withinMinutes: 60, remindBeforeMinutes: 60 }] }],
+      ['PUT', '/api/v1/routing/sla/settings', { slas: [{ stage: 'hot', withinMinutes: 60 }] }],
+      ['PUT', '/api/v1/routing/sla/settings', { slas: [ok.slas[0], ok.slas[0]] }],
+      ['PUT', '/api/v1/routing/sla/settings', { ...ok, escalateTo: '01900000-0000-7000-8000-000000000000' }],
+      ['PUT', '/api/v1/routing/sla/settings', { ...ok, calendar: 'moon' }],
+      ['PUT', '/api/v1/routing/sla/settings', { ...ok, workspaceCalendar: { timeZone: 'Mars/Base', workingHours: {} } }],
+      ['PUT', '/api/v1/routing/sla/settings', { ...ok, workspaceCalendar: { timeZone: 'UTC', workingHours: {}, holidays: ['Xmas'] } }],
+      ['GET', '/api/v1/routing/sla?state=late', undefined],
+      ['GET', '/api/v1/routing/sla?cursor=garbage', undefined],
+      ['GET', '/api/v1/routing/sla?color=red', undefined],
+      ['GET', '/api/v1/routing/sla/events?kind=nudge', undefined],
+      ['GET', '/api/v1/routing/report?from=2026-04-01T00:00:00Z', undefined],
+      ['GET', '/api/v1/routing/report?from=2026-05-01T00:00:00Z&to=2026-04-01T00:00:00Z', undefined],
+      ['GET', '/api/v1/routing/report?from=yesterday&to=2026-04-01T00:00:00Z', undefined],
+    ];
+    for (const [method, url, body] of bad) {
+      const res = await call(method, url, body);
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(body)} ${res.body}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await call('PUT', '/api/v1/routing/sla/settings', ok, viewerKey)).statusCode).toBe(403);
+    expect((await call('GET', '/api/v1/routing/sla/settings', undefined, viewerKey)).statusCode).toBe(200);
+  });
+
+  it('saves settings with defaults filled in, audited in the same transaction', async () => {
+    const res = await call('PUT', '/api/v1/routing/sla/settings', {
+      escalateTo: boss.id,
+      slas: [{ stage: 'mql', withinMinutes: 240, remindBeforeMinutes: 60 }],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(json(res)).toMatchObject({
+      calendar: 'rep',
+      workspaceCalendar: { timeZone: 'UTC', holidays: [] },
+      escalateTo: boss.id,
+      slas: [{ stage: 'mql', withinMinutes: 240, remindBeforeMinutes: 60, escalateTo: null }],
+    });
+    const audit = await sql<{
+      action: string;
+    }>`select action from audit_log where workspace_id = ${w.id} and action = 'routing.sla_changed'`.execute(t.db.handle.db);
+    expect(audit.rows.length).toBe(1);
+  });
+});
+
+describe('SLA job', () => {
+  it('reminds the rep, then escalates to the manager, exactly once each', async () => {
+    await call('POST', '/api/v1/routing/rules', { name: 'Ana takes all', action: { type: 'round_robin', reps: [ana.id] } });
+    setNow('2026-03-02T09:00:00Z'); // Monday 10:00 in Berlin
+    const lead = await mql();
+    await routeTo(lead, ana.id);
+    // Due four working hours later, 14:00 Berlin; at risk from 13:00.
+    expect(await leadSla(lead)).toMatchObject({
+      state: 'on_track',
+      dueAt: '2026-03-02T13:00:00.000Z',
+      remindAt: '2026-03-02T12:00:00.000Z',
+    });
+
+    setNow('2026-03-02T11:59:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    expect(await eventsOf(lead)).toEqual([]);
+
+    setNow('2026-03-02T12:00:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    await runSlaChecks(t.db.handle.db, clock);
+    expect(await eventsOf(lead)).toMatchObject([{ kind: 'reminder', recipientId: ana.id }]);
+    expect(await leadSla(lead)).toMatchObject({ state: 'at_risk', remindedAt: '2026-03-02T12:00:00.000Z', escalatedAt: null });
+    const risky = json<Overview>(await call('GET', `/api/v1/routing/sla?state=at_risk&ownerId=${ana.id}`));
+    expect(risky.data.map((d) => d.contactId)).toEqual([lead]);
+    expect(risky.perRep.find((r) => r.ownerId === ana.id)).toMatchObject({ atRisk: 1, breached: 0 });
+
+    setNow('2026-03-02T13:00:00Z');
+    // Two workers at once, then again: one escalation.
+    await Promise.all([runSlaChecks(t.db.handle.db, clock), runSlaChecks(t.db.handle.db, clock)]);
+    setNow('2026-03-02T15:00:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    const events = await eventsOf(lead);
+    expect(events.map((e) => e.kind).sort()).toEqual(['escalation', 'reminder']);
+    expect(events.find((e) => e.kind === 'escalation')?.recipientId).toBe(boss.id);
+    expect(await leadSla(lead)).toMatchObject({ state: 'breached', escalatedAt: '2026-03-02T13:00:00.000Z', escalatedTo: boss.id });
+    const breached = json<Overview>(await call('GET', '/api/v1/routing/sla?state=breached'));
+    expect(breached.summary.breached).toBeGreaterThanOrEqual(1);
+    const log = json<{ data: Array<{ reason: string }> }>(await call('GET', `/api/v1/routing/log?contactId=${lead}`)).data;
+    expect(log.filter((l) => l.reason.startsWith('SLA')).length).toBe(2);
+
+    // Accepted: off the SLA list, and nothing more is sent.
+    expect((await call('POST', `/api/v1/routing/leads/${lead}/accept`, {})).statusCode).toBe(200);
+    expect(json<Overview>(await call('GET', '/api/v1/routing/sla')).data.find((d) => d.contactId === lead)).toBeUndefined();
+  });
+
+  it('a lead found past its due time gets its reminder and escalation in one run; a lead decided in time gets none', async () => {
+    setNow('2026-03-03T09:00:00Z'); // Tuesday 10:00 Berlin
+    const late = await mql();
+    await routeTo(late, ana.id);
+    const quick = await mql();
+    await routeTo(quick, ana.id);
+    setNow('2026-03-03T09:30:00Z');
+    expect((await call('POST', `/api/v1/routing/leads/${quick}/reject`, { reason: 'Duplicate' })).statusCode).toBe(200);
+    setNow('2026-03-04T09:00:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    expect((await eventsOf(late)).map((e) => e.kind).sort()).toEqual(['escalation', 'reminder']);
+    expect(await eventsOf(quick)).toEqual([]);
+    await call('POST', `/api/v1/routing/leads/${late}/accept`, {});
+    // The rejected lead was routed again (to the fallback queue: Ana rejected it): not a rep's SLA.
+    expect(json<Overview>(await call('GET', '/api/v1/routing/sla')).data.find((d) => d.contactId === quick)).toBeUndefined();
+  });
+
+  it("runs on the rep's own hours across a daylight-saving change, or on the workspace calendar", async () => {
+    setNow('2026-03-27T15:00:00Z'); // Friday 16:00 CET in Berlin
+    const lead = await mql();
+    await routeTo(lead, ana.id);
+    expect(await leadSla(lead)).toMatchObject({ dueAt: '2026-03-30T10:00:00.000Z', remindAt: '2026-03-30T09:00:00.000Z' });
+    setNow('2026-03-30T08:59:00Z'); // Monday 10:59 CEST: not yet at risk (wall clock moved)
+    await runSlaChecks(t.db.handle.db, clock);
+    expect(await eventsOf(lead)).toEqual([]);
+    setNow('2026-03-30T09:59:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    expect((await eventsOf(lead)).map((e) => e.kind)).toEqual(['reminder']);
+    setNow('2026-03-30T10:00:00Z');
+    await runSlaChecks(t.db.handle.db, clock);
+    expect((await eventsOf(lead)).map((e) => e.kind).sort()).toEqual(['escalation', 'reminder']);
+
+    // One workspace calendar (London, Good Friday off) instead of the rep's own hours.
+    const res = await call('PUT', '/api/v1/routing/sla/settings', {
+      calendar: 'workspace',
+      workspaceCalendar: { timeZone: 'Europe/London', workingHours: officeHours, holidays: ['2026-04-03'] },
+      slas: [{ stage: 'mql', withinMinutes: 240, remindBeforeMinutes: 30, escalateTo: boss.id }],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    // Thursday 15:00 BST: two hours that day, none on Good Friday, two on Monday (to 11:00 BST).
+    setNow('2026-04-02T14:00:00Z');
+    const other = await mql();
+    await routeTo(other, ana.id);
+    expect(await leadSla(other)).toMatchObject({ dueAt: '2026-04-06T10:00:00.000Z', state: 'on_track' });
+    for (const id of [lead, other]) await call('POST', `/api/v1/routing/leads/${id}/accept`, {});
+  });
+
+  it('pages the SLA list', async () => {
+    setNow('2026-04-07T09:00:00Z');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await mql();
+      await routeTo(id, ana.id);
+      ids.push(id);
+    }
+    const first = json<Overview>(await call('GET', '/api/v1/routing/sla?limit=2'));
+    expect(first.data.length).toBe(2);
+    expect(first.summary.open).toBe(3);
+    const second = json<Overview>(await call('GET', `/api/v1/routing/sla?limit=2&cursor=${first.nextCursor ?? ''}`));
+    expect(second.data.length).toBe(1);
+    expect(second.nextCursor).toBeNull();
+    expect([...first.data, ...second.data].map((d) => d.contactId).sort()).toEqual([...ids].sort());
+  });
+});
