@@ -133,13 +133,13 @@ export async function scoringRoutes(app: FastifyInstance): Promise<void> {
       config: { permission: 'scoring.write' },
       schema: {
         tags,
-        summary: 'The score the draft would give a contact now, with its explanation (nothing is stored)',
+        summary: 'The score the draft (or an unsaved definition) would give a contact now, with its explanation (nothing is stored)',
         params: idParamsSchema,
         body: previewInputSchema,
         response: { 200: previewResultSchema },
       },
     },
-    async (req) => previewDraft(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.body.contactId),
+    async (req) => previewDraft(ctx, requireAuth(req).actor.workspaceId, req.params.id, req.body.contactId, req.body.draft),
   );
   r.post(
     '/api/v1/scoring/models/:id/evaluate',

@@ -156,7 +156,12 @@ export const contactScoreSchema = z
   .meta({ id: 'ContactScore' });
 export type ContactScore = z.infer<typeof contactScoreSchema>;
 
-export const previewInputSchema = z.object({ contactId: z.uuid('Not a valid id') }).strict();
+export const previewInputSchema = z
+  .object({
+    contactId: z.uuid('Not a valid id'),
+    draft: modelDefinitionSchema.optional().describe('Score with this definition instead of the saved draft (the editor’s unsaved edits)'),
+  })
+  .strict();
 export const previewResultSchema = z.object({
   score: z.number(),
   band: z.string(),

@@ -274,11 +274,14 @@ async function requireContact(db: DbOrTx, ws: string, contactId: string): Promis
   if (!c) throw notFound('Contact');
 }
 
-/** The score the draft would give one contact now, computed live and stored nowhere (the editor's preview). */
-export async function previewDraft(ctx: Ctx, ws: string, id: string, contactId: string): Promise<PreviewResult> {
+/**
+ * The score the draft (or `draft`, the editor's unsaved edits) would give one contact now, computed
+ * live and stored nowhere (the editor's preview). Broken rules are reported, not refused.
+ */
+export async function previewDraft(ctx: Ctx, ws: string, id: string, contactId: string, draft?: ModelDefinition): Promise<PreviewResult> {
   const m = await load(ctx.db, ws, id);
   await requireContact(ctx.db, ws, contactId);
-  const compiled = await compileModel(ctx.db, ws, ctx.clock.now(), modelDefinitionSchema.parse(m.draft));
+  const compiled = await compileModel(ctx.db, ws, ctx.clock.now(), draft ?? modelDefinitionSchema.parse(m.draft));
   const [s] = await scoreContacts(ctx.db, ws, compiled, [contactId]);
   return {
     score: s?.score ?? 0,

@@ -320,6 +320,17 @@ describe('scoring models', () => {
     expect(p.score).toBeCloseTo(before + 7, 6);
     expect(p.explanation).toContainEqual({ rule: 'Budget set', points: 7, at: null });
     expect(p.problems).toEqual([]);
+    // Unsaved edits (the editor's live preview): a definition in the body, the saved draft untouched.
+    const unsaved = { ...draft, fit: draft.fit.map((f) => (f.name === 'Budget set' ? { ...f, points: 9 } : f)) };
+    const live = await ok<{ score: number }>(
+      'POST',
+      `/api/v1/scoring/models/${modelId}/preview`,
+      { contactId: c[0], draft: unsaved },
+      200,
+      specialist,
+    );
+    expect(live.score).toBeCloseTo(before + 9, 6);
+    expect((await call('POST', `/api/v1/scoring/models/${modelId}/preview`, { contactId: c[0], draft: { fit: 'x' } })).status).toBe(400);
     expect((await scoresOf(c[0] ?? ''))[0]?.score).toBe(before);
     const m = await ok<{ published: { fit: unknown[] }; draft: { fit: unknown[] } }>('GET', `/api/v1/scoring/models/${modelId}`);
     expect(m.published.fit).toHaveLength(3);
