@@ -23,6 +23,7 @@ import { NewImportPage } from './modules/import/NewImportPage.js';
 import { ListDetailPage } from './modules/lists/ListDetailPage.js';
 import { ListsPage } from './modules/lists/ListsPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
+import { RoutingPage } from './modules/routing/RoutingPage.js';
 import { SegmentDetailPage } from './modules/segments/SegmentDetailPage.js';
 import { EditSegmentPage, NewSegmentPage } from './modules/segments/SegmentEditPage.js';
 import { SegmentsPage } from './modules/segments/SegmentsPage.js';
@@ -310,6 +311,20 @@ const mergeRoute = createRoute({
   component: MergePage,
 });
 
+/** Lead routing: the tab (the sales queue when left out) and, for managers, whose queue. */
+const routingSearch = z.object({
+  tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps']).optional().catch(undefined),
+  rep: z.uuid().optional().catch(undefined),
+});
+export type RoutingSearch = z.infer<typeof routingSearch>;
+
+const routingRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/routing',
+  validateSearch: (s) => routingSearch.parse(s),
+  component: RoutingPage,
+});
+
 const accountRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account',
@@ -346,6 +361,7 @@ const routeTree = rootRoute.addChildren([
     channelRulesRoute,
     dataQualityRoute,
     mergeRoute,
+    routingRoute,
   ]),
 ]);
 

@@ -198,7 +198,7 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
         throw new AppError('validation_failed', 'ownerId is needed when calling with an API key', [
           { path: 'ownerId', message: 'required' },
         ]);
-      return repQueue(ctx.db, actor.workspaceId, ownerId);
+      return repQueue(ctx.db, ctx.clock, actor.workspaceId, ownerId);
     },
   );
   const decided = z.union([routeResultSchema, z.object({ assignment: assignmentSchema })]);

@@ -248,4 +248,13 @@ export const queueEntrySchema = z.object({
     company: z.string().nullable(),
     lifecycleStage: z.string().nullable(),
   }),
+  score: z
+    .object({ model: z.string(), score: z.number(), band: z.string() })
+    .nullable()
+    .describe("The contact's score in the workspace's oldest published scoring model"),
+  sla: z
+    .object({ dueAt: z.string().nullable(), state: z.enum(['on_track', 'at_risk', 'breached']) })
+    .nullable()
+    .describe('When the rep must accept or reject the lead (null: no SLA for its stage, or already accepted)'),
 });
+export type QueueEntry = z.infer<typeof queueEntrySchema>;

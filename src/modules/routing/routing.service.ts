@@ -15,6 +15,7 @@ import {
   regions,
   type Assignment,
   type CreateRoutingRuleInput,
+  type QueueEntry,
   type Rep,
   type RepInput,
   type RoutingAction,
@@ -24,6 +25,7 @@ import {
   type UpdateRoutingRuleInput,
   type WorkingHours,
 } from './routing.schema.js';
+import { slaDueFor } from './sla.service.js';
 import { rdb, type LeadAssignmentsTable, type RoutingRulesTable } from './routing.tables.js';
 import type { Selectable } from 'kysely';
 
@@ -811,8 +813,8 @@ export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string
   return { data, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null } satisfies Page<{ id: string }>;
 }
 
-/** A rep's live leads (open first, then accepted), for the sales queue. */
-export async function repQueue(db: DbOrTx, ws: string, ownerId: string) {
+/** A rep's live leads (open first, then accepted), for the sales queue, with score and SLA. */
+export async function repQueue(db: DbOrTx, clock: Clock, ws: string, ownerId: string): Promise<{ data: QueueEntry[] }> {
   const rows = await rdb(db)
     .selectFrom('lead_assignments as a')
     .innerJoin('contacts as c', 'c.id', 'a.contact_id')
@@ -826,6 +828,19 @@ export async function repQueue(db: DbOrTx, ws: string, ownerId: string) {
     .orderBy('a.assigned_at', 'desc')
     .limit(500)
     .execute();
+  const ids = rows.map((r) => r.contact_id);
+  // The oldest published model's score: the one the workspace scores leads by first.
+  const scores = ids.length
+    ? (
+        await sql<{ contact_id: string; model: string; score: number; band: string }>`
+          select distinct on (s.contact_id) s.contact_id, m.name as model, s.score, s.band
+          from contact_scores s join scoring_models m on m.id = s.model_id and m.deleted_at is null
+          where s.workspace_id = ${ws} and s.contact_id = any(${ids}::uuid[])
+          order by s.contact_id, m.created_at, m.id`.execute(db)
+      ).rows
+    : [];
+  const scoreOf = new Map(scores.map((s) => [s.contact_id, { model: s.model, score: Number(s.score), band: s.band }]));
+  const due = await slaDueFor(db, clock, ws, ownerId);
   return {
     data: rows.map((r) => ({
       assignment: assignmentView(r),
@@ -836,6 +851,8 @@ export async function repQueue(db: DbOrTx, ws: string, ownerId: string) {
         company: r.company,
         lifecycleStage: r.lifecycle_stage,
       },
+      score: scoreOf.get(r.contact_id) ?? null,
+      sla: due.get(r.id) ?? null,
     })),
   };
 }

@@ -14,6 +14,7 @@ interface NavItem {
     | '/lists'
     | '/imports'
     | '/data-quality'
+    | '/routing'
     | '/sources'
     | '/events'
     | '/tracking-plan'
@@ -36,6 +37,7 @@ const nav: NavItem[] = [
   { to: '/lists', label: 'Lists', icon: 'list', permission: 'lists.read' },
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
   { to: '/data-quality', label: 'Data quality', icon: 'gauge', permission: 'quality.read' },
+  { to: '/routing', label: 'Lead routing', icon: 'merge', permission: 'routing.read' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
   { to: '/tracking-plan', label: 'Tracking plan', icon: 'shield', permission: 'tracking.read' },
