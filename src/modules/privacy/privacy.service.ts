@@ -2,6 +2,9 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
+import { edb } from '../enrichment/enrichment.tables.js';
+import { rdb } from '../routing/routing.tables.js';
+import { sdb } from '../scoring/scoring.tables.js';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
@@ -46,8 +49,9 @@ async function profilesOf(db: DbOrTx, contactId: string): Promise<string[]> {
 /**
  * Subject access: everything Keel holds on one person, as one JSON document — the record (with the
  * raw values it was given), consents and their history, identities and merges, every tracked event
- * and touchpoint, segments, lists and their history, the audit trail of changes to the record, and
- * the imports that touched it.
+ * and touchpoint, segments, lists and their history, the audit trail of changes to the record, the
+ * imports that touched it, where enriched values came from, account matches, duplicate merges (with
+ * the merged records), scores with their explanations, lifecycle history and lead assignments.
  */
 export async function personalData(db: DbOrTx, ws: string, contactId: string, now: Date): Promise<Record<string, unknown>> {
   const row = await contactRow(db, ws, contactId);
@@ -103,6 +107,52 @@ export async function personalData(db: DbOrTx, ws: string, contactId: string, no
     .select(['i.id', 'i.file_name', 'i.created_at', 'c.op'])
     .where('c.record_id', '=', contactId)
     .execute();
+  const provenance = await edb(db)
+    .selectFrom('field_provenance')
+    .select(['field', 'source', 'value', 'confidence', 'at'])
+    .where('workspace_id', '=', ws)
+    .where('record_id', '=', contactId)
+    .orderBy('field')
+    .execute();
+  const accountMatches = await edb(db)
+    .selectFrom('account_matches as m')
+    .innerJoin('accounts as a', 'a.id', 'm.account_id')
+    .select(['m.account_id', 'a.name', 'm.confidence', 'm.reason', 'm.status', 'm.found_at', 'm.decided_by', 'm.decided_at'])
+    .where('m.workspace_id', '=', ws)
+    .where('m.contact_id', '=', contactId)
+    .orderBy('m.confidence', 'desc')
+    .execute();
+  // Duplicate merges this person took part in, with the merged records as they were.
+  const recordMerges = await db
+    .selectFrom('merges')
+    .select(['id', 'survivor_id', 'loser_ids', 'chosen', 'losers', 'auto', 'actor', 'merged_at', 'undone_at'])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', 'contact')
+    .where((eb) => eb.or([eb('survivor_id', '=', contactId), sql<boolean>`${contactId}::uuid = any(loser_ids)`]))
+    .orderBy('merged_at', 'desc')
+    .execute();
+  const scores = await sdb(db)
+    .selectFrom('contact_scores as s')
+    .innerJoin('scoring_models as m', 'm.id', 's.model_id')
+    .select(['m.name', 's.score', 's.band', 's.explanation', 's.computed_at'])
+    .where('s.workspace_id', '=', ws)
+    .where('s.contact_id', '=', contactId)
+    .execute();
+  const lifecycle = await rdb(db)
+    .selectFrom('lifecycle_history')
+    .select(['from_stage', 'to_stage', 'reason', 'actor', 'at'])
+    .where('workspace_id', '=', ws)
+    .where('contact_id', '=', contactId)
+    .orderBy('at', 'desc')
+    .execute();
+  const assignments = await rdb(db)
+    .selectFrom('lead_assignments')
+    .select(['owner_id', 'queue', 'status', 'assigned_at', 'accepted_at', 'rejected_at', 'reject_reason', 'released_at'])
+    .where('workspace_id', '=', ws)
+    .where('contact_id', '=', contactId)
+    .orderBy('assigned_at', 'desc')
+    .execute();
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
   const consent = await contactConsents(db, ws, contactId);
   const memberships = await contactSegments(db, ws, contactId);
   const history = await membershipHistory(db, ws, { contactId }, { limit: 200 });
@@ -142,6 +192,53 @@ export async function personalData(db: DbOrTx, ws: string, contactId: string, no
     segmentHistory: history.data.map(({ segmentName, change, reason, at }) => ({ segment: segmentName, change, reason, at })),
     changes: audit.map((a) => ({ at: a.occurred_at.toISOString(), by: a.actor_label, action: a.action, changes: a.changes })),
     imports: imports.map((i) => ({ importId: i.id, fileName: i.file_name, at: i.created_at.toISOString(), op: i.op })),
+    // Where enriched or normalised values came from.
+    provenance: provenance.map((p) => ({
+      field: p.field,
+      source: p.source,
+      value: p.value,
+      confidence: p.confidence,
+      at: p.at.toISOString(),
+    })),
+    accountMatches: accountMatches.map((m) => ({
+      accountId: m.account_id,
+      accountName: m.name,
+      confidence: m.confidence,
+      reason: m.reason,
+      status: m.status,
+      foundAt: m.found_at.toISOString(),
+      decidedBy: m.decided_by,
+      decidedAt: iso(m.decided_at),
+    })),
+    recordMerges: recordMerges.map((m) => ({
+      mergeId: m.id,
+      survivorId: m.survivor_id,
+      mergedIds: m.loser_ids,
+      chosen: m.chosen,
+      mergedRecords: m.losers,
+      automatic: m.auto,
+      by: m.actor,
+      at: m.merged_at.toISOString(),
+      undoneAt: iso(m.undone_at),
+    })),
+    scores: scores.map((s) => ({
+      model: s.name,
+      score: s.score,
+      band: s.band,
+      explanation: s.explanation,
+      at: s.computed_at.toISOString(),
+    })),
+    lifecycleHistory: lifecycle.map((h) => ({ from: h.from_stage, to: h.to_stage, reason: h.reason, by: h.actor, at: h.at.toISOString() })),
+    leadAssignments: assignments.map((a) => ({
+      ownerId: a.owner_id,
+      queue: a.queue,
+      status: a.status,
+      assignedAt: a.assigned_at.toISOString(),
+      acceptedAt: iso(a.accepted_at),
+      rejectedAt: iso(a.rejected_at),
+      rejectReason: a.reject_reason,
+      releasedAt: iso(a.released_at),
+    })),
   };
 }
 

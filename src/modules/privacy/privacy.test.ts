@@ -132,6 +132,16 @@ describe('subject access and erasure', () => {
     await drainQueue(t.db.handle.db, t.clock);
     expect((await call('GET', `/api/v1/segments/${seg.id}`)).json()).toMatchObject({ memberCount: 1 });
 
+    // A stage change by hand, and a second record of the person merged into this one.
+    expect((await call('POST', `/api/v1/contacts/${id}/lifecycle`, { stage: 'mql', reason: 'Zebulon asked for a call' })).statusCode).toBe(
+      200,
+    );
+    const dup = json<{ id: string }>(
+      await call('POST', '/api/v1/contacts', { email: 'zeb.q.home@example.net', firstName: 'Zebulon', lastName: 'Quattlebaum' }),
+    );
+    const merged = await call('POST', `/api/v1/contacts/${id}/merge`, { from: [dup.id] });
+    expect(merged.statusCode, merged.body).toBe(200);
+
     const res = await call('GET', `/api/v1/contacts/${id}/export`);
     expect(res.statusCode, res.body).toBe(200);
     const data = json<Record<string, unknown[] | Record<string, unknown>>>(res);
@@ -144,6 +154,12 @@ describe('subject access and erasure', () => {
     expect((data.changes as unknown[]).length).toBeGreaterThanOrEqual(2);
     expect(data.imports).toHaveLength(1);
     expect(data.touchpoints).toHaveLength(1);
+    expect(data.lifecycleHistory).toEqual([expect.objectContaining({ to: 'mql', reason: 'Zebulon asked for a call' })]);
+    expect(data.recordMerges).toEqual([
+      expect.objectContaining({ survivorId: id, mergedIds: [dup.id], mergedRecords: expect.arrayContaining([expect.anything()]) }),
+    ]);
+    expect(JSON.stringify(data.recordMerges)).toContain('zeb.q.home@example.net');
+    for (const k of ['provenance', 'accountMatches', 'scores', 'leadAssignments']) expect(Array.isArray(data[k]), k).toBe(true);
     // Only admins and ops managers may export a person.
     const viewerKey = await makeApiKey(t, { id: ws } as never, 'sales');
     expect((await t.app.inject({ url: `/api/v1/contacts/${id}/export`, headers: bearer(viewerKey) })).statusCode).toBe(403);
@@ -177,8 +193,9 @@ describe('subject access and erasure', () => {
     expect(report.removed['import files']).toBe(1);
     expect(existsSync(upload.file_path)).toBe(false);
     expect(report.removed).toMatchObject({
-      contacts: 2,
-      merges: 1,
+      // The person, and the two records merged into it (one in the export test above).
+      contacts: 3,
+      merges: 2,
       events: 3,
       identities: 2,
       consents: 1,
