@@ -9,9 +9,12 @@ import { newId } from '../../platform/ids.js';
 import type { DedupeSettings, DuplicatePair, ScanView } from './dedupe.schema.js';
 import {
   blockingKeys,
+  blockingKeysPrepared,
   compare,
+  comparePrepared,
+  prepare,
+  type Prepared,
   estimateModel,
-  uFromRandomPairs,
   score,
   type Level,
   type MatchModel,
@@ -55,11 +58,16 @@ async function writeKeys(db: DbOrTx, ws: string, object: MatchObject, recs: read
       ids.push(r.id);
       keys.push(k);
     }
-  if (!ids.length) return 0;
-  await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
-    select ${ws}, ${object}, hashtextextended(t.k, 0), t.id from unnest(${keys}::text[], ${ids}::uuid[]) as t(k, id)
-    on conflict do nothing`.execute(db);
+  await insertKeys(db, ws, object, keys, ids);
   return ids.length;
+}
+
+/** Inserts key texts (hashed by the database with hashtextextended) for the records beside them. */
+async function insertKeys(db: DbOrTx, ws: string, object: MatchObject, keys: readonly string[], ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
+    select ${ws}, ${object}, hashtextextended(t.k, 0), t.id from unnest(${[...keys]}::text[], ${[...ids]}::uuid[]) as t(k, id)
+    on conflict do nothing`.execute(db);
 }
 
 export interface Scored {
@@ -264,6 +272,94 @@ export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject): Pr
   });
 }
 
+/** Records read per query by a full scan. */
+const SCAN_PAGE = 10_000;
+/** A full scan keeps each record's index in 24 bits of its packed keys. */
+const MAX_SCAN_RECORDS = 2 ** 24;
+
+/** A 40-bit hash of a blocking key (cyrb53's mixing), to group blocks in memory. */
+export function hash40(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0) * 256 + ((h1 >>> 0) & 0xff);
+}
+
+/**
+ * Candidate pairs from packed keys (hash << 24 | record index): every pair of records sharing a
+ * block of 2..`maxBlock` records, once, as i * records + j with i < j, ascending.
+ */
+export function candidatePairs(packed: BigUint64Array, records: number, maxBlock: number): Float64Array {
+  packed.sort();
+  let codes = new Float64Array(Math.max(1024, packed.length));
+  let n = 0;
+  const block: number[] = [];
+  for (let start = 0; start < packed.length;) {
+    const h = (packed[start] as bigint) >> 24n;
+    let end = start + 1;
+    while (end < packed.length && (packed[end] as bigint) >> 24n === h) end++;
+    const size = end - start;
+    if (size >= 2 && size <= maxBlock) {
+      block.length = 0;
+      for (let k = start; k < end; k++) block.push(Number((packed[k] as bigint) & 0xffffffn));
+      if (n + (size * (size - 1)) / 2 > codes.length) {
+        const grown = new Float64Array(Math.max(codes.length * 2, n + size * size));
+        grown.set(codes.subarray(0, n));
+        codes = grown;
+      }
+      // Indexes ascend within a block (the sort), so i < j; the same record twice is a hash collision.
+      for (let a = 0; a < size; a++)
+        for (let b = a + 1; b < size; b++) {
+          const i = block[a] as number;
+          const j = block[b] as number;
+          if (i !== j) codes[n++] = i * records + j;
+        }
+    }
+    start = end;
+  }
+  const sorted = codes.subarray(0, n).sort();
+  let u = 0;
+  for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[u++] = sorted[k] as number;
+  return sorted.slice(0, u);
+}
+
+/** Database writes run beside the caller's work, at most `limit` at a time; the first failure is rethrown. */
+class Background {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: Error | null = null;
+  async run(task: () => Promise<unknown>, limit = 2): Promise<void> {
+    this.check();
+    while (this.pending.size >= limit) await Promise.race(this.pending);
+    const p: Promise<void> = task()
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        },
+      )
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+  /** Waits for every write; throws the first failure. */
+  async done(): Promise<void> {
+    await Promise.all(this.pending);
+    this.check();
+  }
+  /** Waits for every write, failures or not (after an error elsewhere). */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
 export interface ScanProgress {
   phase: string;
   done: number;
@@ -271,8 +367,10 @@ export interface ScanProgress {
 }
 
 /**
- * A full scan: blocking keys of every live record, candidate pairs in SQL, scores in batches,
- * stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
+ * A full scan: every live record read once and kept in memory (prepared for comparing), its
+ * blocking keys grouped in memory (a sorted array of 40-bit key hashes) and written to dedupe_keys
+ * beside the scan for the incremental matcher, candidate pairs scored in memory, pairs at or above
+ * the review threshold stored in batches, stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
  */
 export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?: (p: ScanProgress) => void): Promise<ScanView> {
   const scan = await getScan(ctx.db, ws, scanId);
@@ -284,6 +382,7 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
     onProgress?.({ phase, done, total });
     await ctx.db.updateTable('dedupe_scans').set({ phase, done, total }).where('id', '=', scanId).execute();
   };
+  const writes = new Background();
   try {
     const settings = await getSettings(ctx.db, ws, object);
     const model = modelOf(settings, object);
@@ -297,62 +396,73 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
         }>`select count(*) as n from ${sql.table(TABLE[object])} where workspace_id = ${ws} and deleted_at is null`.execute(ctx.db)
       ).rows[0]?.n ?? 0,
     );
-    let records = 0;
+    // Keys: every live record read once, in id order, prepared and kept in memory; its keys go to
+    // dedupe_keys (for the incremental matcher) in the background while the scan goes on.
+    await progress('keys', 0, total);
+    const ids: string[] = [];
+    const prepared: Prepared[] = [];
+    let packed = new BigUint64Array(Math.max(1024, total * 6));
     let keys = 0;
     let after: string | null = null;
-    await progress('keys', 0, total);
     for (;;) {
-      const batch = await loadMatchRecords(ctx.db, ws, object, { after, limit: 5000 });
+      const batch = await loadMatchRecords(ctx.db, ws, object, { after, limit: SCAN_PAGE });
       if (!batch.length) break;
-      keys += await writeKeys(ctx.db, ws, object, batch);
-      records += batch.length;
+      if (ids.length + batch.length > MAX_SCAN_RECORDS)
+        throw new AppError('conflict', `A full scan reads at most ${MAX_SCAN_RECORDS} records per workspace`);
+      const keyTexts: string[] = [];
+      const keyIds: string[] = [];
+      for (const r of batch) {
+        const index = ids.length;
+        const p = prepare(r);
+        ids.push(r.id);
+        prepared.push(p);
+        for (const k of blockingKeysPrepared(object, p)) {
+          if (keys === packed.length) {
+            const grown = new BigUint64Array(packed.length * 2);
+            grown.set(packed);
+            packed = grown;
+          }
+          // High 40 bits: the key's hash; low 24: the record's index (so a sort groups blocks).
+          packed[keys++] = (BigInt(hash40(k)) << 24n) | BigInt(index);
+          keyTexts.push(k);
+          keyIds.push(r.id);
+        }
+      }
+      await writes.run(() => insertKeys(ctx.db, ws, object, keyTexts, keyIds));
       after = batch[batch.length - 1]?.id ?? null;
-      await progress('keys', records, total);
+      await progress('keys', ids.length, total);
     }
+    const records = ids.length;
+
+    // Candidates: pairs of records in one block of 2..maxBlockSize records, each pair once.
     await progress('candidates', 0, 0);
-    await sql`analyze dedupe_keys`.execute(ctx.db);
-    await sql`insert into dedupe_candidates (workspace_id, object, a_id, b_id)
-      select distinct ${ws}::uuid, ${object}, k1.record_id, k2.record_id
-      from (select key from dedupe_keys where workspace_id = ${ws} and object = ${object}
-            group by key having count(*) between 2 and ${settings.maxBlockSize}) b
-      join dedupe_keys k1 on k1.workspace_id = ${ws} and k1.object = ${object} and k1.key = b.key
-      join dedupe_keys k2 on k2.workspace_id = ${ws} and k2.object = ${object} and k2.key = b.key and k1.record_id < k2.record_id
-      on conflict do nothing`.execute(ctx.db);
-    const candidates = Number(
-      (
-        await sql<{ n: string }>`select count(*) as n from dedupe_candidates where workspace_id = ${ws} and object = ${object}`.execute(
-          ctx.db,
-        )
-      ).rows[0]?.n ?? 0,
-    );
+    const pairCodes = candidatePairs(packed.subarray(0, keys), records, settings.maxBlockSize);
+    packed = new BigUint64Array(0);
+    const candidates = pairCodes.length;
+
+    // Scores, in memory; pairs at or above the review threshold stored in batches.
     let scored = 0;
     let pairs = 0;
-    let cursor: { a: string; b: string } | null = null;
+    let keep: Scored[] = [];
     await progress('scoring', 0, candidates);
-    for (;;) {
-      const page: { a_id: string; b_id: string }[] = (
-        await sql<{ a_id: string; b_id: string }>`select a_id, b_id from dedupe_candidates
-          where workspace_id = ${ws} and object = ${object} ${cursor ? sql`and (a_id, b_id) > (${cursor.a}::uuid, ${cursor.b}::uuid)` : sql``}
-          order by a_id, b_id limit 5000`.execute(ctx.db)
-      ).rows;
-      if (!page.length) break;
-      const ids = [...new Set(page.flatMap((p) => [p.a_id, p.b_id]))];
-      const byId = new Map((await loadMatchRecords(ctx.db, ws, object, { ids })).map((r) => [r.id, r]));
-      const keep: Scored[] = [];
-      for (const p of page) {
-        const x = byId.get(p.a_id);
-        const y = byId.get(p.b_id);
-        if (!x || !y) continue;
-        const s = scorePair(model, object, x, y);
-        if (s.probability >= settings.reviewThreshold) keep.push(s);
+    for (let n = 0; n < pairCodes.length; n++) {
+      const code = pairCodes[n] as number;
+      const i = Math.floor(code / records);
+      const j = code - i * records;
+      const s = score(model, comparePrepared(object, prepared[i] as Prepared, prepared[j] as Prepared));
+      const probability = Math.round(s.probability * 1e6) / 1e6;
+      // Records are in id order and i < j, so a < b as the pairs table wants.
+      if (probability >= settings.reviewThreshold) keep.push({ a: ids[i] as string, b: ids[j] as string, probability, reasons: s.reasons });
+      scored++;
+      if (keep.length >= 2000 || scored % 50_000 === 0 || n === pairCodes.length - 1) {
+        const batch = keep;
+        keep = [];
+        pairs += batch.length;
+        await upsertPairs(ctx.db, ws, object, batch, startedAt);
+        await progress('scoring', scored, candidates);
       }
-      await upsertPairs(ctx.db, ws, object, keep, startedAt);
-      pairs += keep.length;
-      scored += page.length;
-      const last = page[page.length - 1];
-      cursor = last ? { a: last.a_id, b: last.b_id } : null;
-      await progress('scoring', scored, candidates);
     }
+    await writes.done();
     // Open pairs this scan did not find again (records changed or weights moved).
     const stale = await ctx.db
       .deleteFrom('duplicate_pairs')
@@ -361,7 +471,6 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       .where('status', '=', 'open')
       .where('scored_at', '<', startedAt)
       .executeTakeFirst();
-    await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
     const stats = { records, keys, candidates, pairs, dropped: Number(stale.numDeletedRows), durationMs: Date.now() - t0 };
     await ctx.db
       .updateTable('dedupe_scans')
@@ -376,6 +485,7 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       .where('id', '=', scanId)
       .execute();
   } catch (err) {
+    await writes.settle();
     await ctx.db
       .updateTable('dedupe_scans')
       .set({ status: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : String(err), finished_at: ctx.clock.now() })
@@ -412,11 +522,14 @@ export async function estimateWeights(
   sample: number,
 ): Promise<{ model: MatchModel; pairs: number; weights: Record<string, Partial<Record<Level, number>>> }> {
   const settings = await getSettings(db, ws, object);
+  // A random sample of the candidate pairs a scan compares (the first pairs found would all come
+  // from a few blocks).
   const r = await sql<{ a: string; b: string }>`select k1.record_id as a, k2.record_id as b
     from (select key from dedupe_keys where workspace_id = ${ws} and object = ${object}
           group by key having count(*) between 2 and ${settings.maxBlockSize}) bl
     join dedupe_keys k1 on k1.workspace_id = ${ws} and k1.object = ${object} and k1.key = bl.key
     join dedupe_keys k2 on k2.workspace_id = ${ws} and k2.object = ${object} and k2.key = bl.key and k1.record_id < k2.record_id
+    order by random()
     limit ${sample}`.execute(db);
   if (r.rows.length < 20)
     throw new AppError(
@@ -430,17 +543,11 @@ export async function estimateWeights(
     const y = byId.get(p.b);
     return x && y ? [compare(object, x, y)] : [];
   });
-  // u from random pairs of live records (nearly all unrelated), m and the prior by EM on candidates.
-  const rnd = await sql<MatchRecord>`select ${MATCH_COLUMNS[object]} from ${sql.table(TABLE[object])} r
-    where r.workspace_id = ${ws} and r.deleted_at is null order by random() limit ${Math.min(20_000, sample * 2)}`.execute(db);
-  const randomVectors: ReturnType<typeof compare>[] = [];
-  for (let i = 0; i + 1 < rnd.rows.length; i += 2) {
-    const x = rnd.rows[i];
-    const y = rnd.rows[i + 1];
-    if (x && y) randomVectors.push(compare(object, x, y));
-  }
-  const start = modelOf(settings, object);
-  const model = estimateModel(vectors, start, { fixedU: uFromRandomPairs(randomVectors, start) });
+  // m, u and the prior all among candidate pairs, as the scores are used: only candidates are ever
+  // scored, so u is how often non-duplicates that share a blocking key agree (u measured on random
+  // record pairs instead is far smaller, and with it EM called every candidate a duplicate: the
+  // benchmark measured a prior of 0.9999).
+  const model = estimateModel(vectors, modelOf(settings, object));
   const weights: Record<string, Partial<Record<Level, number>>> = {};
   for (const [f, fm] of Object.entries(model.fields)) {
     weights[f] = {};
