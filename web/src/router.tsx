@@ -24,6 +24,8 @@ import { ListDetailPage } from './modules/lists/ListDetailPage.js';
 import { ListsPage } from './modules/lists/ListsPage.js';
 import { recordListSearch } from './modules/records/list-search.js';
 import { RoutingPage } from './modules/routing/RoutingPage.js';
+import { ScoringModelPage } from './modules/scoring/ScoringModelPage.js';
+import { ScoringModelsPage } from './modules/scoring/ScoringModelsPage.js';
 import { SegmentDetailPage } from './modules/segments/SegmentDetailPage.js';
 import { EditSegmentPage, NewSegmentPage } from './modules/segments/SegmentEditPage.js';
 import { SegmentsPage } from './modules/segments/SegmentsPage.js';
@@ -311,6 +313,24 @@ const mergeRoute = createRoute({
   component: MergePage,
 });
 
+const scoringRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/scoring',
+  component: ScoringModelsPage,
+});
+
+/** A scoring model: its tab (rules when left out). */
+const scoringModelSearch = z.object({
+  tab: z.enum(['what-if', 'evaluation', 'versions']).optional().catch(undefined),
+});
+
+const scoringModelRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/scoring/$id',
+  validateSearch: (s) => scoringModelSearch.parse(s),
+  component: ScoringModelPage,
+});
+
 /** Lead routing: the tab (the sales queue when left out) and, for managers, whose queue. */
 const routingSearch = z.object({
   tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps']).optional().catch(undefined),
@@ -362,6 +382,8 @@ const routeTree = rootRoute.addChildren([
     dataQualityRoute,
     mergeRoute,
     routingRoute,
+    scoringRoute,
+    scoringModelRoute,
   ]),
 ]);
 

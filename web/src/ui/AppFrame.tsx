@@ -15,6 +15,7 @@ interface NavItem {
     | '/imports'
     | '/data-quality'
     | '/routing'
+    | '/scoring'
     | '/sources'
     | '/events'
     | '/tracking-plan'
@@ -38,6 +39,7 @@ const nav: NavItem[] = [
   { to: '/imports', label: 'Imports', icon: 'upload', permission: 'contacts.import' },
   { to: '/data-quality', label: 'Data quality', icon: 'gauge', permission: 'quality.read' },
   { to: '/routing', label: 'Lead routing', icon: 'merge', permission: 'routing.read' },
+  { to: '/scoring', label: 'Lead scoring', icon: 'target', permission: 'scoring.read' },
   { to: '/sources', label: 'Sources', icon: 'link', permission: 'tracking.read' },
   { to: '/events', label: 'Live events', icon: 'monitor', permission: 'tracking.read' },
   { to: '/tracking-plan', label: 'Tracking plan', icon: 'shield', permission: 'tracking.read' },

@@ -1,5 +1,6 @@
 import { getRouteApi } from '@tanstack/react-router';
 import { RecordDuplicates } from '../data-quality/RecordDuplicates.js';
+import { ContactScores } from '../scoring/ContactScores.js';
 import { AccountLink } from '../records/FieldValue.js';
 import { contactKind, type CrmRecord } from '../records/record-kinds.js';
 import { RecordPage } from '../records/RecordPage.js';
@@ -39,7 +40,14 @@ export function ContactRecordPage() {
       kind={contactKind}
       id={id}
       headline={(r) => <ContactHeadline record={r} />}
-      aside={(r) => (r.deletedAt ? null : <RecordDuplicates key={r.id} object="contact" id={r.id} />)}
+      aside={(r) =>
+        r.deletedAt ? null : (
+          <>
+            <ContactScores key={`scores-${r.id}`} contactId={r.id} />
+            <RecordDuplicates key={r.id} object="contact" id={r.id} />
+          </>
+        )
+      }
     />
   );
 }
