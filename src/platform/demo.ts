@@ -8,7 +8,7 @@ import type { Role } from './permissions.js';
 import { seedCrmDemo } from '../modules/crm/crm-demo.js';
 import { seedSegmentsDemo } from '../modules/segments/segments-demo.js';
 import { seedDedupeDemo } from '../modules/dedupe/dedupe-demo.js';
-import { seedScoringDemo } from '../modules/scoring/scoring-demo.js';
+import { seedScoringDemo, seedScoringHistoryDemo } from '../modules/scoring/scoring-demo.js';
 import { seedTrackingDemo } from '../modules/tracking/tracking-demo.js';
 import { seedRoutingDemo } from '../modules/routing/routing-demo.js';
 
@@ -51,6 +51,7 @@ export async function seedDemo(ctx: Ctx, logger: Logger, password?: string): Pro
     actor,
     team.filter((u) => u.role === 'sales' || u.role === 'mops_manager').map((u) => u.id),
   );
+  await seedScoringHistoryDemo(ctx, actor);
   logger.info(
     { email: DEMO_ADMIN_EMAIL },
     `Demo workspace created. Sign in as ${DEMO_ADMIN_EMAIL} with password: ${pw}  (shown once; change it under Account)`,

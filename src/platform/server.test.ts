@@ -89,7 +89,7 @@ describe('keel serve', () => {
     }
     // The demo's published scoring model has scored the demo contacts; explanations add up.
     const models = (await (await fetch(`${server.url}/api/v1/scoring/models`, { headers: { cookie } })).json()) as {
-      data: { name: string; publishedVersion: number | null; scoredContacts: number }[];
+      data: { id: string; name: string; publishedVersion: number | null; scoredContacts: number }[];
     };
     expect(models.data.find((m) => m.name === 'Lead score')).toMatchObject({ publishedVersion: 1 });
     expect(models.data[0]?.scoredContacts).toBeGreaterThan(2000);
@@ -118,6 +118,19 @@ describe('keel serve', () => {
       data: { rule: string | null; assignedTo: string | null }[];
     };
     expect(routed.data.filter((l) => l.rule && l.assignedTo).length).toBeGreaterThanOrEqual(10);
+    // The demo has a past: evaluating its scoring model over the last 60 days finds SQL conversions.
+    const csrf = ((await res.clone().json()) as { csrfToken: string }).csrfToken;
+    const modelId = models.data.find((m) => m.name === 'Lead score')?.id ?? '';
+    const evaluation = (await (
+      await fetch(`${server.url}/api/v1/scoring/models/${modelId}/evaluate`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: new Date(Date.now() - 60 * 86_400_000).toISOString(), to: new Date().toISOString(), target: 'sql' }),
+      })
+    ).json()) as { contacts: number; converted: number; auc: number | null };
+    expect(evaluation.contacts).toBeGreaterThan(1000);
+    expect(evaluation.converted).toBeGreaterThan(20);
+    expect(evaluation.auc).toBeGreaterThan(0.5);
     // The demo holds duplicates found by a scan, each with its reasons, for the review queue.
     const dups = (await (
       await fetch(`${server.url}/api/v1/duplicates?object=contact&status=open&limit=200`, { headers: { cookie } })

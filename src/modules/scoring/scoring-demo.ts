@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/database.js';
+import { newId } from '../../platform/ids.js';
 import { recomputeModel } from './scoring.compute.js';
 import type { ModelDefinition } from './scoring.schema.js';
 import { createModel, publishModel } from './scoring.service.js';
@@ -51,4 +53,54 @@ export async function seedScoringDemo(ctx: { db: Db; clock: Clock }, actor: Acto
   });
   await publishModel(ctx, null, actor, model.id);
   await recomputeModel(ctx.db, ctx.clock, model.id);
+}
+
+/**
+ * A past for the evaluation screen: the demo's people have been in the CRM for four months, and
+ * over the last six weeks about one in twelve became a sales-qualified lead, the likelier the
+ * higher their score (their history goes lead → MQL → SQL, as if kept by the lifecycle module),
+ * so "Evaluation" on the demo model shows a real AUC, lift and conversion by band. Run after the
+ * routing demo (the stages table is the routing module's).
+ */
+export async function seedScoringHistoryDemo(ctx: { db: Db; clock: Clock }, actor: Actor): Promise<void> {
+  const ws = actor.workspaceId;
+  const now = ctx.clock.now().getTime();
+  const DAY = 86_400_000;
+  await sql`update contacts set created_at = ${new Date(now - 120 * DAY)}
+    where workspace_id = ${ws} and deleted_at is null and created_at > ${new Date(now - 120 * DAY)}`.execute(ctx.db);
+  const rows = await sql<{ id: string; score: number }>`
+    select c.id, coalesce(max(s.score), 0)::float8 as score from contacts c
+    left join contact_scores s on s.contact_id = c.id
+    where c.workspace_id = ${ws} and c.deleted_at is null
+      and (c.lifecycle_stage is null or c.lifecycle_stage in ('subscriber', 'lead'))
+    group by c.id order by c.id`.execute(ctx.db);
+  // A fixed pseudo-random sequence, so every demo has the same past.
+  let seed = 20_261_203;
+  const rnd = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const history: Array<{ id: string; contact_id: string; from_stage: string | null; to_stage: string; at: string }> = [];
+  const converted: string[] = [];
+  for (const r of rows.rows) {
+    const p = 0.02 + Math.min(Number(r.score), 100) / 250;
+    if (rnd() >= p) continue;
+    const sqlAt = now - (1 + rnd() * 41) * DAY;
+    const mqlAt = sqlAt - (1 + rnd() * 6) * DAY;
+    history.push(
+      { id: newId(), contact_id: r.id, from_stage: null, to_stage: 'lead', at: new Date(now - 110 * DAY).toISOString() },
+      { id: newId(), contact_id: r.id, from_stage: 'lead', to_stage: 'mql', at: new Date(mqlAt).toISOString() },
+      { id: newId(), contact_id: r.id, from_stage: 'mql', to_stage: 'sql', at: new Date(sqlAt).toISOString() },
+    );
+    converted.push(r.id);
+  }
+  if (history.length === 0) return;
+  await ctx.db.transaction().execute(async (trx) => {
+    await sql`insert into lifecycle_history (id, workspace_id, contact_id, from_stage, to_stage, reason, rule_id, actor, at)
+      select x.id, ${ws}::uuid, x.contact_id, x.from_stage, x.to_stage, 'demo: earlier history', null, ${actor.label}, x.at
+      from jsonb_to_recordset(${JSON.stringify(history)}::jsonb) as x(id uuid, contact_id uuid, from_stage text, to_stage text, at timestamptz)`.execute(
+      trx,
+    );
+    await sql`update contacts set lifecycle_stage = 'sql' where id = any(${converted}::uuid[])`.execute(trx);
+  });
 }
