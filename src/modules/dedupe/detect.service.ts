@@ -13,6 +13,7 @@ import {
   compare,
   comparePrepared,
   prepare,
+  probability,
   type Prepared,
   estimateModel,
   score,
@@ -449,10 +450,13 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       const code = pairCodes[n] as number;
       const i = Math.floor(code / records);
       const j = code - i * records;
-      const s = score(model, comparePrepared(object, prepared[i] as Prepared, prepared[j] as Prepared));
-      const probability = Math.round(s.probability * 1e6) / 1e6;
-      // Records are in id order and i < j, so a < b as the pairs table wants.
-      if (probability >= settings.reviewThreshold) keep.push({ a: ids[i] as string, b: ids[j] as string, probability, reasons: s.reasons });
+      const levels = comparePrepared(object, prepared[i] as Prepared, prepared[j] as Prepared);
+      // Reasons are built only for pairs that are kept. Records are in id order and i < j, so
+      // a < b as the pairs table wants.
+      if (Math.round(probability(model, levels) * 1e6) / 1e6 >= settings.reviewThreshold) {
+        const s = score(model, levels);
+        keep.push({ a: ids[i] as string, b: ids[j] as string, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons });
+      }
       scored++;
       if (keep.length >= 2000 || scored % 50_000 === 0 || n === pairCodes.length - 1) {
         const batch = keep;

@@ -78,15 +78,38 @@ export const DEFAULT_MODELS: Record<MatchObject, MatchModel> = {
 
 // ---- normalising for comparison ----------------------------------------------------------------
 
-/** Lower case, accents off, letters and digits only (any script: CJK and Arabic names stay). */
-export function fold(s: string | null | undefined): string {
-  if (!s) return '';
-  return s
+/**
+ * Memoises a string function. Names, cities, companies and domains repeat across records, so a
+ * full scan computes each once, and records share the one result string (less memory: a scan keeps
+ * every record prepared). The cache starts over at `max` entries.
+ */
+function memo(f: (s: string) => string, max = 200_000): (s: string) => string {
+  const cache = new Map<string, string>();
+  return (s) => {
+    let v = cache.get(s);
+    if (v === undefined) {
+      v = f(s);
+      if (cache.size >= max) cache.clear();
+      cache.set(s, v);
+    }
+    return v;
+  };
+}
+
+const foldText = memo((s) =>
+  s
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '');
+    .replace(/[^\p{L}\p{N}]+/gu, ''),
+);
+
+/** Lower case, accents off, letters and digits only (any script: CJK and Arabic names stay). */
+export function fold(s: string | null | undefined): string {
+  return s ? foldText(s) : '';
 }
+
+const intern = memo((s) => s);
 
 const LEGAL = new Set([
   'inc',
@@ -125,15 +148,18 @@ const LEGAL = new Set([
 
 /** A company name without legal suffixes and punctuation: "The Acme Corp., Inc." -> "acme". */
 export function companyKey(s: string | null | undefined): string {
-  if (!s) return '';
-  const words = s
+  return s ? companyKeyText(s) : '';
+}
+
+const companyKeyText = memo((s) =>
+  s
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w && !LEGAL.has(w));
-  return words.join('');
-}
+    .filter((w) => w && !LEGAL.has(w))
+    .join(''),
+);
 
 /** The last nine digits of a phone: "+1 (415) 555-0132" and "4155550132" agree. */
 export function phoneKey(s: string | null | undefined): string {
@@ -173,15 +199,18 @@ export function emailParts(e: string | null | undefined): { local: string; domai
   if (!e) return null;
   const at = e.lastIndexOf('@');
   if (at < 1) return null;
-  return { local: e.slice(0, at).toLowerCase().split('+')[0] ?? '', domain: e.slice(at + 1).toLowerCase() };
+  return { local: e.slice(0, at).toLowerCase().split('+')[0] ?? '', domain: intern(e.slice(at + 1).toLowerCase()) };
 }
 
 function metaphone(s: string): string {
-  if (!s) return '';
+  return s ? metaphoneText(s) : '';
+}
+
+const metaphoneText = memo((s) => {
   // Double metaphone reads Latin letters; other scripts block on the folded name itself.
   if (!/^[a-z]+$/.test(s)) return s;
   return doubleMetaphone(s)[0] || s;
-}
+});
 
 /** A record with its values folded once for blocking and comparing. */
 export interface Prepared {
@@ -296,10 +325,10 @@ function mailboxOfNames(local: string, p: Prepared): boolean {
 
 /**
  * Email levels. exact: the same address. partial: the same mailbox at another domain (dots
- * aside), unless the mailbox is just the names (then no evidence: the name fields count, and
- * namesakes share such mailboxes). close: a
+ * aside), unless the mailbox is just the names, at another domain or at one free-mail provider
+ * (then no evidence: the name fields count, and namesakes share such mailboxes). close: a
  * typo (Levenshtein <= 2 over the address, at most one edit per four characters of the mailbox) —
- * but not mailboxes that differ only in digits, in their last letter, or by one extending the
+ * but not mailboxes that differ only in digits, in their first or last letter, or by one extending the
  * other (maria@, mariak@ and mariaw@, jsmith@ and jsmith2@ are the numbered or initialled
  * mailboxes companies give namesakes).
  */
@@ -312,14 +341,18 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
     // A mailbox that is only the person's names (maria.garcia@) at another domain says no more
     // than the name fields do: namesakes have such mailboxes at their employers and at every
     // free-mail provider. Measured: counting it as partial made most false pairs at 100k.
-    if (a.email.domain !== b.email.domain && (mailboxOfNames(la, a) || mailboxOfNames(lb, b))) return 'missing';
+    // The same goes for the names with and without dots at one free-mail provider (two accounts).
+    const names = mailboxOfNames(la, a) || mailboxOfNames(lb, b);
+    if (names && (a.email.domain !== b.email.domain || isFreeMailDomain(a.email.domain))) return 'missing';
     return 'partial';
   }
   if (levenshtein(a.emailFull, b.emailFull) > 2) return 'diff';
   if (la !== lb) {
     const da = la.replace(/\d+/g, '');
     const db = lb.replace(/\d+/g, '');
-    const numberedOrInitialled = da === db || da.startsWith(db) || db.startsWith(da) || da.slice(0, -1) === db.slice(0, -1);
+    // Also mailboxes that differ only in their first letter: tperez@ and jperez@ are two colleagues' initials.
+    const numberedOrInitialled =
+      da === db || da.startsWith(db) || db.startsWith(da) || da.slice(0, -1) === db.slice(0, -1) || da.slice(1) === db.slice(1);
     if (numberedOrInitialled || levenshtein(la, lb) * 4 > Math.min(la.length, lb.length)) return 'diff';
   }
   return 'close';
@@ -402,21 +435,43 @@ const OVERLAPPING: ReadonlyArray<readonly [string, string]> = [
 
 /** The match probability and why: each field's level and weight. */
 export function score(model: MatchModel, levels: Record<string, Level | 'missing'>): { probability: number; reasons: Reason[] } {
-  const weights = new Map(Object.entries(levels).map(([field, level]) => [field, levelWeight(model, field, level)]));
-  for (const [x, y] of OVERLAPPING) {
-    const wx = weights.get(x) ?? 0;
-    const wy = weights.get(y) ?? 0;
-    if (wx > 0 && wy > 0) weights.set(wx >= wy ? y : x, 0);
-  }
+  const fields = Object.keys(levels);
+  const weights = fieldWeights(model, fields, levels);
   let w = log2(model.prior / (1 - model.prior));
   const reasons: Reason[] = [];
-  for (const [field, level] of Object.entries(levels)) {
-    const weight = weights.get(field) ?? 0;
+  for (let i = 0; i < fields.length; i++) {
+    const weight = weights[i] as number;
     w += weight;
-    reasons.push({ field, level, weight: Math.round(weight * 100) / 100 });
+    reasons.push({
+      field: fields[i] as string,
+      level: levels[fields[i] as string] as Level | 'missing',
+      weight: Math.round(weight * 100) / 100,
+    });
   }
-  const probability = 1 / (1 + Math.pow(2, -w));
-  return { probability, reasons };
+  return { probability: 1 / (1 + Math.pow(2, -w)), reasons };
+}
+
+/** The match probability alone (what `score` gives, without building the reasons): a full scan's inner loop. */
+export function probability(model: MatchModel, levels: Record<string, Level | 'missing'>): number {
+  const fields = Object.keys(levels);
+  const weights = fieldWeights(model, fields, levels);
+  let w = log2(model.prior / (1 - model.prior));
+  for (const x of weights) w += x;
+  return 1 / (1 + Math.pow(2, -w));
+}
+
+/** Each field's weight, overlapping fields counted once (see OVERLAPPING). */
+function fieldWeights(model: MatchModel, fields: readonly string[], levels: Record<string, Level | 'missing'>): number[] {
+  const weights = fields.map((f) => levelWeight(model, f, levels[f] ?? 'missing'));
+  for (const [x, y] of OVERLAPPING) {
+    const ix = fields.indexOf(x);
+    const iy = fields.indexOf(y);
+    if (ix < 0 || iy < 0) continue;
+    const wx = weights[ix] as number;
+    const wy = weights[iy] as number;
+    if (wx > 0 && wy > 0) weights[wx >= wy ? iy : ix] = 0;
+  }
+  return weights;
 }
 
 // ---- estimating weights from the data (EM) -------------------------------------------------------
