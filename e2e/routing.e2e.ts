@@ -76,6 +76,16 @@ describe('a manager routes leads to a rep, who accepts one', () => {
     await page.getByRole('button', { name: 'Add an SLA' }).click();
     await page.getByRole('button', { name: 'Save SLAs' }).click();
     await page.getByText('SLAs saved').waitFor();
+
+    await page.getByRole('link', { name: 'Lifecycle' }).click();
+    await page.getByRole('heading', { name: 'No stage rules' }).waitFor();
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    await page.getByLabel('Rule name').fill('Asked for a demo');
+    await page.getByLabel('Event').fill('Demo Requested');
+    await page.getByRole('button', { name: 'Save stage rules' }).click();
+    await page.getByText('Stage rules saved').waitFor();
+    await page.locator('[data-stage-rule="Asked for a demo"]').waitFor();
+    await screenshot(page, 'routing-lifecycle');
   });
 
   it('two leads become MQLs and are routed into Sam’s queue', async () => {

@@ -333,7 +333,7 @@ const scoringModelRoute = createRoute({
 
 /** Lead routing: the tab (the sales queue when left out) and, for managers, whose queue. */
 const routingSearch = z.object({
-  tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps']).optional().catch(undefined),
+  tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps', 'lifecycle']).optional().catch(undefined),
   rep: z.uuid().optional().catch(undefined),
 });
 export type RoutingSearch = z.infer<typeof routingSearch>;

@@ -184,6 +184,13 @@ describe('SLA job', () => {
     await runSlaChecks(t.db.handle.db, clock);
     expect(await eventsOf(lead)).toMatchObject([{ kind: 'reminder', recipientId: ana.id }]);
     expect(await leadSla(lead)).toMatchObject({ state: 'at_risk', remindedAt: '2026-03-02T12:00:00.000Z', escalatedAt: null });
+    const queue = json<{ data: Array<{ contact: { id: string }; sla: { dueAt: string; state: string } | null; score: unknown }> }>(
+      await call('GET', `/api/v1/routing/queue?ownerId=${ana.id}`),
+    ).data;
+    expect(queue.find((q) => q.contact.id === lead)).toMatchObject({
+      sla: { dueAt: '2026-03-02T13:00:00.000Z', state: 'at_risk' },
+      score: null,
+    });
     const risky = json<Overview>(await call('GET', `/api/v1/routing/sla?state=at_risk&ownerId=${ana.id}`));
     expect(risky.data.map((d) => d.contactId)).toEqual([lead]);
     expect(risky.perRep.find((r) => r.ownerId === ana.id)).toMatchObject({ atRisk: 1, breached: 0 });

@@ -3,6 +3,7 @@ import type { RoutingSearch } from '../../router.js';
 import { useCan } from '../../lib/session.js';
 import { PageHeader } from '../../ui/PageHeader.js';
 import { Forbidden } from '../../ui/RouteStates.js';
+import { LifecycleEditor } from './LifecycleEditor.js';
 import { ReportPanel } from './ReportPanel.js';
 import { RepsEditor } from './RepsEditor.js';
 import { RulesEditor } from './RulesEditor.js';
@@ -19,6 +20,7 @@ const tabs: Array<{ id: Tab; label: string; permission: string }> = [
   { id: 'report', label: 'Feedback report', permission: 'routing.report' },
   { id: 'rules', label: 'Routing rules', permission: 'routing.read' },
   { id: 'reps', label: 'Reps', permission: 'routing.read' },
+  { id: 'lifecycle', label: 'Lifecycle', permission: 'lifecycle.read' },
 ];
 
 /**
@@ -63,8 +65,10 @@ export function RoutingPage() {
         <ReportPanel />
       ) : active.id === 'rules' ? (
         <RulesEditor />
-      ) : (
+      ) : active.id === 'reps' ? (
         <RepsEditor />
+      ) : (
+        <LifecycleEditor />
       )}
     </div>
   );
