@@ -422,6 +422,21 @@ function useFirstContact() {
 }
 
 function ScorePreview({ modelId, definition }: { modelId: string; definition: ModelDefinition | null }) {
+  const can = useCan();
+  if (!can('scoring.write')) {
+    return (
+      <aside className="card scoring-preview" aria-labelledby="preview-title">
+        <h2 className="section-title" id="preview-title">
+          Point preview
+        </h2>
+        <p className="muted">Previewing a draft is for roles that may edit scoring models. A contact’s published score is on its page.</p>
+      </aside>
+    );
+  }
+  return <LivePreview modelId={modelId} definition={definition} />;
+}
+
+function LivePreview({ modelId, definition }: { modelId: string; definition: ModelDefinition | null }) {
   const first = useFirstContact();
   const [picked, setPicked] = useState<{ id: string; label: string } | null>(null);
   const contact = picked ?? (first.data ? { id: first.data.id, label: first.data.label } : null);
