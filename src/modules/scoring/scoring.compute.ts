@@ -1,7 +1,15 @@
 import { sql } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
-import { compileModel, scoreContacts, type CompiledModel, type ScoredContact } from './scoring.engine.js';
+import {
+  compileModel,
+  engagementAggregatesSql,
+  readAggregates,
+  scoreContacts,
+  type CompiledModel,
+  type RuleAggregate,
+  type ScoredContact,
+} from './scoring.engine.js';
 import { modelDefinitionSchema } from './scoring.schema.js';
 import { sdb } from './scoring.tables.js';
 
@@ -72,6 +80,18 @@ export interface RecomputeResult {
 /**
  * Scores every live contact of the workspace with the model's published version, in chunks of
  * `chunk` contacts (one transaction each), then drops rows of contacts no longer live.
+ *
+ * Speed (issue 8: 1M contacts, 20M events): the engagement aggregates of every contact come from
+ * one pass over the workspace's matching activity at the start, kept in a temporary table on this
+ * run's own connection; each chunk then reads its contacts' rows from it by index. Scoring chunk by
+ * chunk straight from the events made PostgreSQL scan all of the workspace's matching events once
+ * per chunk (200 scans at 1M contacts). The aggregates are the very query the queue and the preview
+ * run (`engagementAggregatesSql`), so scores and explanations are the same.
+ *
+ * The pass is a snapshot: a contact the queue rescored after it (fresher) could be overwritten by
+ * its chunk. So the run is listed in `scoring_recompute_runs` before the snapshot, the queue notes
+ * what it rescores meanwhile (`scoring_rescored`), and the run queues those contacts again at its
+ * end, stale or not.
  */
 export async function recomputeModel(
   db: Db,
@@ -84,11 +104,59 @@ export async function recomputeModel(
   const ws = model.workspace_id;
   const now = clock.now();
   const compiled = await compilePublished(db, model, now);
+  // Hand-written SQL for the run bookkeeping (migration 0022): small tables of this file's own.
+  const run = await sql<{ id: string }>`insert into scoring_recompute_runs (workspace_id, model_id)
+    values (${ws}, ${modelId}) returning id::text as id`.execute(db);
+  const runId = run.rows[0]?.id ?? '0';
+  try {
+    return await db.connection().execute(async (conn) => {
+      const aggSql = engagementAggregatesSql(ws, compiled, null);
+      await sql`drop table if exists pg_temp.scoring_recompute_agg`.execute(conn);
+      if (aggSql) {
+        await conn.transaction().execute(async (trx) => {
+          // One big sort of every occurrence: in memory rather than in temporary files, and without
+          // JIT, which compiled this plan for over a second (of 6.6 s at 20,000 contacts).
+          await sql`set local work_mem = '256MB'`.execute(trx);
+          await sql`set local jit = off`.execute(trx);
+          // CREATE TABLE AS, not INSERT ... SELECT: only the former may run the scans in parallel.
+          await sql`create temp table scoring_recompute_agg as ${aggSql}`.execute(trx);
+          await sql`create index on pg_temp.scoring_recompute_agg (contact_id)`.execute(trx);
+          await sql`analyze pg_temp.scoring_recompute_agg`.execute(trx);
+        });
+      }
+      try {
+        return await scoreInChunks(conn, ws, modelId, model.published_version, compiled, now, aggSql !== null, opts);
+      } finally {
+        await sql`drop table if exists pg_temp.scoring_recompute_agg`.execute(conn);
+      }
+    });
+  } finally {
+    await db.transaction().execute(async (trx) => {
+      await lockWorkspace(trx, ws);
+      await sql`delete from scoring_recompute_runs where id = ${runId}::bigint`.execute(trx);
+      await sql`insert into scoring_queue (workspace_id, contact_id)
+        select workspace_id, contact_id from scoring_rescored where workspace_id = ${ws}`.execute(trx);
+      await sql`delete from scoring_rescored r where r.workspace_id = ${ws}
+        and not exists (select 1 from scoring_recompute_runs x where x.workspace_id = ${ws})`.execute(trx);
+    });
+  }
+}
+
+async function scoreInChunks(
+  conn: Db,
+  ws: string,
+  modelId: string,
+  version: number,
+  compiled: CompiledModel,
+  now: Date,
+  hasAggregates: boolean,
+  opts: { chunk?: number; stop?: AbortSignal },
+): Promise<RecomputeResult> {
   let after: string | null = null;
   let scored = 0;
   for (;;) {
     if (opts.stop?.aborted) return { scored, completed: false };
-    const done: boolean | 'stale' = await db.transaction().execute(async (trx) => {
+    const done: boolean | 'stale' = await conn.transaction().execute(async (trx) => {
       await lockWorkspace(trx, ws);
       const current = await sdb(trx)
         .selectFrom('scoring_models')
@@ -96,7 +164,7 @@ export async function recomputeModel(
         .where('id', '=', modelId)
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
-      if (current?.published_version !== model.published_version) return 'stale';
+      if (current?.published_version !== version) return 'stale';
       let q = trx
         .selectFrom('contacts')
         .select('id')
@@ -108,7 +176,16 @@ export async function recomputeModel(
       const ids = (await q.execute()).map((r) => r.id);
       if (ids.length === 0) return true;
       after = ids[ids.length - 1] ?? null;
-      const result = await scoreContacts(trx, ws, compiled, ids);
+      const aggregates = async (chunk: readonly string[]): Promise<RuleAggregate[]> =>
+        hasAggregates
+          ? readAggregates(
+              (
+                await sql<RuleAggregate>`select contact_id, rule, n, kept_w, kept_c, decayed, recent
+                  from pg_temp.scoring_recompute_agg where contact_id = any(${[...chunk]}::uuid[])`.execute(trx)
+              ).rows,
+            )
+          : [];
+      const result = await scoreContacts(trx, ws, compiled, ids, aggregates);
       await storeScores(trx, ws, modelId, result, now);
       scored += result.length;
       return false;
@@ -116,7 +193,7 @@ export async function recomputeModel(
     if (done === 'stale') return { scored, completed: false };
     if (done) break;
   }
-  await db.transaction().execute(async (trx) => {
+  await conn.transaction().execute(async (trx) => {
     await lockWorkspace(trx, ws);
     await sql`delete from contact_scores s where s.model_id = ${modelId}
       and not exists (select 1 from contacts c where c.id = s.contact_id and c.workspace_id = ${ws} and c.deleted_at is null)`.execute(trx);
@@ -174,6 +251,12 @@ export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): P
         await storeScores(trx, ws, model.id, result, now);
         await dropGone(trx, model.id, ids, result);
       }
+      // A full recompute of this workspace is running from an older snapshot: note these contacts,
+      // which it queues again when it ends (see recomputeModel).
+      await sql`insert into scoring_rescored (workspace_id, contact_id)
+        select ${ws}::uuid, c from unnest(${ids}::uuid[]) as c
+        where exists (select 1 from scoring_recompute_runs r where r.workspace_id = ${ws})
+        on conflict do nothing`.execute(trx);
     }
     return run;
   });

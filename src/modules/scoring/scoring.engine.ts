@@ -30,7 +30,8 @@ export interface CompiledFitRule {
 export interface CompiledEngagementRule {
   rule: EngagementRule;
   decay: Decay;
-  match: ((ws: string, ids: readonly string[]) => RawBuilder<unknown>) | null;
+  /** `ids` null: every contact of the workspace (the full recompute's single pass). */
+  match: ((ws: string, ids: readonly string[] | null) => RawBuilder<unknown>) | null;
 }
 
 export interface CompiledModel {
@@ -57,6 +58,8 @@ function whyBroken(err: unknown): string {
   throw err;
 }
 
+const contactsIn = (ids: readonly string[] | null) => (ids ? sql`p.contact_id = any(${[...ids]}::uuid[])` : sql`p.contact_id is not null`);
+
 /** The SQL selecting (contact_id, rule, ts, oid) for one engagement rule's occurrences. */
 function matchSql(
   rule: EngagementRule,
@@ -64,7 +67,7 @@ function matchSql(
   decay: Decay,
   now: Date,
   asOf: boolean,
-): (ws: string, ids: readonly string[]) => RawBuilder<unknown> {
+): (ws: string, ids: readonly string[] | null) => RawBuilder<unknown> {
   const on = rule.on;
   const ts = 'touchpoint' in on ? sql`t.ts` : sql`e.ts`;
   const expire = sql`${decay.expireDays ? sql`and ${ts} > ${new Date(now.getTime() - decay.expireDays * DAY)}` : sql``} ${
@@ -74,7 +77,7 @@ function matchSql(
     const test = touchpointTest(on.touchpoint);
     return (ws, ids) => sql`select p.contact_id, ${index}::int as rule, t.ts, t.id::text as oid
       from touchpoints t join profiles p on p.id = t.profile_id
-      where t.workspace_id = ${ws} and p.contact_id = any(${[...ids]}::uuid[]) and ${test} ${expire}`;
+      where t.workspace_id = ${ws} and ${contactsIn(ids)} and ${test} ${expire}`;
   }
   const conds: RawBuilder<unknown>[] =
     'page' in on
@@ -82,7 +85,7 @@ function matchSql(
       : [sql`e.type = 'track'`, sql`e.event = ${on.event}`, ...(on.where ?? []).map(propertySql)];
   return (ws, ids) => sql`select p.contact_id, ${index}::int as rule, e.ts, e.id::text as oid
     from events e join profiles p on p.id = e.profile_id
-    where e.workspace_id = ${ws} and p.contact_id = any(${[...ids]}::uuid[]) and ${sql.join(conds, sql` and `)} ${expire}`;
+    where e.workspace_id = ${ws} and ${contactsIn(ids)} and ${sql.join(conds, sql` and `)} ${expire}`;
 }
 
 /**
@@ -131,7 +134,7 @@ export function bandFor(definition: ModelDefinition, score: number): string {
   return sorted.find((b) => score >= b.min)?.name ?? definition.otherwise;
 }
 
-interface RuleAggregate {
+export interface RuleAggregate {
   contact_id: string;
   rule: number;
   n: number;
@@ -141,10 +144,14 @@ interface RuleAggregate {
   recent: number[];
 }
 
-/** Per contact and engagement rule: occurrences, what the window cap and the cap kept, and what decay left. */
-async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, ids: readonly string[]): Promise<RuleAggregate[]> {
+/**
+ * The query of `engagementAggregates`, for the given contacts or (`ids` null) every contact of the
+ * workspace in one pass (the full recompute stores it in a temporary table); null when the model has
+ * no engagement rule that compiles.
+ */
+export function engagementAggregatesSql(ws: string, m: CompiledModel, ids: readonly string[] | null): RawBuilder<RuleAggregate> | null {
   const live = m.engagement.map((r, i) => ({ ...r, i })).filter((r) => r.match !== null);
-  if (live.length === 0 || ids.length === 0) return [];
+  if (live.length === 0) return null;
   const rules = sql.join(
     live.map(
       (r) =>
@@ -157,11 +164,13 @@ async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, id
   );
   // Hand-written: window functions rank each rule's occurrences newest first, within the window
   // period (for the window cap) and overall (for the cap); then one aggregate per contact and rule.
-  const res = await sql<RuleAggregate>`
+  // The rule's constants are joined once and carried along (joining `rules` again at each step
+  // made PostgreSQL nest-loop every occurrence against every rule, three times).
+  return sql<RuleAggregate>`
     with rules(rule, pts, cap, wsecs, wmax, half) as (values ${rules}),
     occ as (${occ}),
     w as (
-      select o.contact_id, o.rule, o.ts, o.oid,
+      select o.contact_id, o.rule, o.ts, o.oid, r.pts, r.cap, r.wmax, r.half,
         row_number() over (
           partition by o.contact_id, o.rule,
             case when r.wsecs is null then 0 else floor(extract(epoch from o.ts)::float8 / r.wsecs) end
@@ -169,9 +178,9 @@ async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, id
       from occ o join rules r on r.rule = o.rule
     ),
     a as (
-      select w.*, case when r.wmax is null then r.pts
-                       else least(w.kw * r.pts, r.wmax) - least((w.kw - 1) * r.pts, r.wmax) end as aw
-      from w join rules r on r.rule = w.rule
+      select w.*, case when w.wmax is null then w.pts
+                       else least(w.kw * w.pts, w.wmax) - least((w.kw - 1) * w.pts, w.wmax) end as aw
+      from w
     ),
     c as (
       select a.*, sum(a.aw) over (partition by a.contact_id, a.rule order by a.ts desc, a.oid desc rows unbounded preceding) as run
@@ -179,16 +188,20 @@ async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, id
     ),
     d as (
       select c.contact_id, c.rule, c.ts, c.oid, c.aw,
-        case when r.cap is null then c.aw else least(c.run, r.cap) - least(c.run - c.aw, r.cap) end as ac,
-        case when r.half is null then 1::float8
-             else power(0.5::float8, greatest(0::float8, extract(epoch from (${m.now}::timestamptz - c.ts))::float8) / (r.half * 86400)) end as f
-      from c join rules r on r.rule = c.rule
+        case when c.cap is null then c.aw else least(c.run, c.cap) - least(c.run - c.aw, c.cap) end as ac,
+        case when c.half is null then 1::float8
+             else power(0.5::float8, greatest(0::float8, extract(epoch from (${m.now}::timestamptz - c.ts))::float8) / (c.half * 86400)) end as f
+      from c
     )
     select contact_id, rule, count(*)::int as n, sum(aw)::float8 as kept_w, sum(ac)::float8 as kept_c,
       sum(ac * f)::float8 as decayed,
       to_jsonb((array_agg((extract(epoch from ts) * 1000)::float8 order by ts desc, oid desc))[1:${LISTED_OCCURRENCES + 1}]) as recent
-    from d group by contact_id, rule`.execute(db);
-  return res.rows.map((r) => ({
+    from d group by contact_id, rule`;
+}
+
+/** Rows of the aggregates query as numbers (pg returns float8 as numbers, PGlite jsonb sometimes as text). */
+export function readAggregates(rows: readonly RuleAggregate[]): RuleAggregate[] {
+  return rows.map((r) => ({
     ...r,
     n: Number(r.n),
     kept_w: Number(r.kept_w),
@@ -196,6 +209,12 @@ async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, id
     decayed: Number(r.decayed),
     recent: (typeof r.recent === 'string' ? (JSON.parse(r.recent) as number[]) : r.recent).map(Number),
   }));
+}
+
+/** Per contact and engagement rule: occurrences, what the window cap and the cap kept, and what decay left. */
+async function engagementAggregates(db: DbOrTx, ws: string, m: CompiledModel, ids: readonly string[]): Promise<RuleAggregate[]> {
+  const q = ids.length === 0 ? null : engagementAggregatesSql(ws, m, ids);
+  return q ? readAggregates((await q.execute(db)).rows) : [];
 }
 
 /** One line in hundredths (the unit), turned into points when the explanation is built. */
@@ -240,9 +259,17 @@ function engagementLines(r: CompiledEngagementRule, a: RuleAggregate): Line[] {
 
 /**
  * Scores the given contacts (those live in the workspace; others are left out) with a compiled
- * model: one query for the fit rules, one for the engagement rules.
+ * model: one query for the fit rules, one for the engagement rules. `aggregates`, when given,
+ * supplies the engagement aggregates of these contacts instead (the full recompute reads them from
+ * the one pass it made over the workspace's activity; same query, so the same scores).
  */
-export async function scoreContacts(db: DbOrTx, ws: string, m: CompiledModel, ids: readonly string[]): Promise<ScoredContact[]> {
+export async function scoreContacts(
+  db: DbOrTx,
+  ws: string,
+  m: CompiledModel,
+  ids: readonly string[],
+  aggregates?: (ids: readonly string[]) => Promise<RuleAggregate[]>,
+): Promise<ScoredContact[]> {
   if (ids.length === 0) return [];
   const fitCols = m.fit.map((f, i) =>
     f.cond ? sql`coalesce(${f.cond}, false) as ${sql.ref(`f${i}`)}` : sql`false as ${sql.ref(`f${i}`)}`,
@@ -253,7 +280,7 @@ export async function scoreContacts(db: DbOrTx, ws: string, m: CompiledModel, id
     where r.workspace_id = ${ws} and r.deleted_at is null and r.id = any(${[...ids]}::uuid[])
     order by r.id`.execute(db);
   const byContact = new Map<string, RuleAggregate[]>();
-  for (const a of await engagementAggregates(db, ws, m, ids)) {
+  for (const a of await (aggregates ? aggregates(ids) : engagementAggregates(db, ws, m, ids))) {
     byContact.set(a.contact_id, [...(byContact.get(a.contact_id) ?? []), a]);
   }
   return contacts.rows.map((row) => {
