@@ -320,6 +320,8 @@ function mailboxOfNames(local: string, p: Prepared): boolean {
   const l = p.last;
   if (!f && !l) return false;
   const bare = local.replace(/[._-]+/g, '');
+  // Names in another script (שרה אברהם, Ελένη): a mailbox of letters only is their transliteration.
+  if (!/^[a-z0-9]*$/.test(f + l)) return /^[a-z]+$/.test(bare);
   return [f + l, l + f, f.charAt(0) + l, f + l.charAt(0), l + f.charAt(0), f, l].some((x) => x.length >= 2 && x === bare);
 }
 
@@ -347,6 +349,9 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
     return 'partial';
   }
   if (levenshtein(a.emailFull, b.emailFull) > 2) return 'diff';
+  // Two mailboxes that are each their own record's names (james.baker@, james.bakker@): the typo is
+  // the names' own, already counted by the name fields.
+  if (la !== lb && mailboxOfNames(la, a) && mailboxOfNames(lb, b)) return 'missing';
   if (la !== lb) {
     const da = la.replace(/\d+/g, '');
     const db = lb.replace(/\d+/g, '');
