@@ -201,13 +201,15 @@ describe('workspace isolation', () => {
                   ? { contactId: bIds.contacts }
                   : route.url.endsWith('/scoring/models/:id/preview')
                     ? { contactId: bIds.contacts }
-                    : route.url.endsWith('/lifecycle')
-                      ? { stage: 'customer', reason: 'hijack' }
-                      : route.url.endsWith('/consents')
-                        ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
-                        : resource === 'lists'
-                          ? { contactIds: [bIds.contacts] }
-                          : {}
+                    : route.url.endsWith('/scoring/models/:id/evaluate')
+                      ? { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }
+                      : route.url.endsWith('/lifecycle')
+                        ? { stage: 'customer', reason: 'hijack' }
+                        : route.url.endsWith('/consents')
+                          ? { purpose: 'email_marketing', status: 'granted', source: 'hijack' }
+                          : resource === 'lists'
+                            ? { contactIds: [bIds.contacts] }
+                            : {}
             : undefined;
       const res = await t.app.inject({
         method: route.method as 'GET',
