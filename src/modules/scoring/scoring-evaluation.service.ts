@@ -15,7 +15,12 @@ import type { Ctx } from './scoring.service.js';
  * `scoreContacts` (the same SQL as the stored scores) over every contact, a chunk of contacts per
  * query, and aggregated as they come; nothing is written.
  */
-const CHUNK = 5000;
+/**
+ * Contacts per scoring query. Each query scans the matching activity of the workspace once per
+ * rule, so fewer, larger chunks cost fewer scans (measured: 4 weeks of what-if over 20,000 contacts
+ * and 200,000 events took 144 s on PostgreSQL with chunks of 5,000, 53 s with 25,000).
+ */
+const CHUNK = 25_000;
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
 
