@@ -107,6 +107,8 @@ describe('lead scoring: edit a rule with a live preview, see the what-if, publis
   it('lists the model and opens its rules with a live preview that follows an edit', async () => {
     await signIn(page, admin);
     await navTo(page, 'Lead scoring', 'Lead scoring');
+    await page.locator('tr[data-model-name="Lead score"]').waitFor();
+    await screenshot(page, 'scoring-models', false);
     await page.locator('tr[data-model-name="Lead score"]').getByRole('link', { name: 'Lead score' }).click();
     await page.getByRole('heading', { level: 1, name: 'Lead score' }).waitFor();
     // Bo, in France with one demo request (30 points, a little decayed): pick him as the sample.
