@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../platform/actor.js';
 import { newId } from '../../platform/ids.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
-import { mergeAutoPairs, scanAndMerge } from './dedupe.jobs.js';
+import { mergeAutoPairs, scanAndMerge, scanBacklogs } from './dedupe.jobs.js';
 import { processDedupeQueue, startScan } from './detect.service.js';
 import { DEFAULT_MODELS, blockingKeys, compare, estimateModel, fold, score } from './matching.js';
 
@@ -544,5 +544,30 @@ describe('auto-merge and settings', () => {
     const s = json<{ model: unknown }>(await call('GET', '/api/v1/duplicates/settings?object=contact'));
     expect(s.model).not.toBeNull();
     await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', model: null });
+  });
+});
+
+describe('duplicates: a bulk backlog becomes a full scan', () => {
+  it('hands a workspace whose queue is over the limit to one full scan, and the scan empties its queue', async () => {
+    const w = await makeWorkspace(t, 'Bulk');
+    const k = await makeApiKey(t, w, 'admin');
+    for (let i = 0; i < 12; i++) await create({ email: `bulk${i}@example.org`, firstName: `Bulk${i}`, lastName: 'Person' }, k);
+    const queued = async () =>
+      Number(
+        (await sql<{ n: string }>`select count(*) as n from dedupe_queue where workspace_id = ${w.id}`.execute(t.db.handle.db)).rows[0]?.n,
+      );
+    expect(await queued()).toBe(12);
+    // Jobs can be queued (pg-boss's tables), none run here: the test runs the scan itself.
+    await t.jobs.start({ worker: false });
+    const jc = { ...ctx(), jobs: t.jobs };
+    // Over 20 queued: not yet a backlog.
+    expect(await scanBacklogs(jc, 20)).toEqual([]);
+    const started = await scanBacklogs(jc, 10);
+    expect(started).toHaveLength(1);
+    // One at a time: a scan is already running.
+    expect(await scanBacklogs(jc, 10)).toEqual([]);
+    const done = await scanAndMerge(ctx(), w.id, started[0] as string);
+    expect(done).toMatchObject({ status: 'done', stats: expect.objectContaining({ records: 12 }) });
+    expect(await queued()).toBe(0);
   });
 });

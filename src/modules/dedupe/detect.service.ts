@@ -292,21 +292,47 @@ export function hash40(s: string): number {
   return (h2 >>> 0) * 256 + ((h1 >>> 0) & 0xff);
 }
 
+/** A full scan compares at most this many candidate pairs per record (see `candidatePairs`). */
+export const MAX_PAIRS_PER_RECORD = 6;
+
 /**
  * Candidate pairs from packed keys (hash << 24 | record index): every pair of records sharing a
- * block of 2..`maxBlock` records, once, as i * records + j with i < j, ascending.
+ * block of 2..`maxBlock` records, once, as i * records + j with i < j, ascending. When those blocks
+ * would give more than `maxPairs` pairs, the largest blocks are left out (the size limit is lowered
+ * until they fit): a block of 100 gives 4,950 pairs, and at a million contacts blocks of common
+ * names made 24 million candidates, most of them namesakes; the records of a true pair nearly
+ * always share a smaller block as well (email, mailbox, phone, name at a company). Returns the
+ * pairs and the size limit used.
  */
-export function candidatePairs(packed: BigUint64Array, records: number, maxBlock: number): Float64Array {
+export function candidatePairs(
+  packed: BigUint64Array,
+  records: number,
+  maxBlock: number,
+  maxPairs = Number.POSITIVE_INFINITY,
+): { codes: Float64Array; blockLimit: number } {
   packed.sort();
-  let codes = new Float64Array(Math.max(1024, packed.length));
+  // Block sizes first: how many pairs blocks of each size would give.
+  const pairsOfSize = new Float64Array(maxBlock + 1);
+  for (let start = 0; start < packed.length;) {
+    const end = blockEnd(packed, start);
+    const size = end - start;
+    if (size >= 2 && size <= maxBlock) pairsOfSize[size] = (pairsOfSize[size] ?? 0) + (size * (size - 1)) / 2;
+    start = end;
+  }
+  let blockLimit = 1;
+  let total = 0;
+  for (let size = 2; size <= maxBlock; size++) {
+    total += pairsOfSize[size] ?? 0;
+    if (total > maxPairs) break;
+    blockLimit = size;
+  }
+  let codes = new Float64Array(Math.max(1024, Math.min(total, packed.length * 4)));
   let n = 0;
   const block: number[] = [];
   for (let start = 0; start < packed.length;) {
-    const h = (packed[start] as bigint) >> 24n;
-    let end = start + 1;
-    while (end < packed.length && (packed[end] as bigint) >> 24n === h) end++;
+    const end = blockEnd(packed, start);
     const size = end - start;
-    if (size >= 2 && size <= maxBlock) {
+    if (size >= 2 && size <= blockLimit) {
       block.length = 0;
       for (let k = start; k < end; k++) block.push(Number((packed[k] as bigint) & 0xffffffn));
       if (n + (size * (size - 1)) / 2 > codes.length) {
@@ -327,7 +353,15 @@ export function candidatePairs(packed: BigUint64Array, records: number, maxBlock
   const sorted = codes.subarray(0, n).sort();
   let u = 0;
   for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[u++] = sorted[k] as number;
-  return sorted.slice(0, u);
+  return { codes: sorted.slice(0, u), blockLimit };
+}
+
+/** The end of the block (run of one key hash) starting at `start` in sorted packed keys. */
+function blockEnd(packed: BigUint64Array, start: number): number {
+  const h = (packed[start] as bigint) >> 24n;
+  let end = start + 1;
+  while (end < packed.length && (packed[end] as bigint) >> 24n === h) end++;
+  return end;
 }
 
 /** Database writes run beside the caller's work, at most `limit` at a time; the first failure is rethrown. */
@@ -437,7 +471,12 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
 
     // Candidates: pairs of records in one block of 2..maxBlockSize records, each pair once.
     await progress('candidates', 0, 0);
-    const pairCodes = candidatePairs(packed.subarray(0, keys), records, settings.maxBlockSize);
+    const { codes: pairCodes, blockLimit } = candidatePairs(
+      packed.subarray(0, keys),
+      records,
+      settings.maxBlockSize,
+      MAX_PAIRS_PER_RECORD * records,
+    );
     packed = new BigUint64Array(0);
     const candidates = pairCodes.length;
 
@@ -475,7 +514,7 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       .where('status', '=', 'open')
       .where('scored_at', '<', startedAt)
       .executeTakeFirst();
-    const stats = { records, keys, candidates, pairs, dropped: Number(stale.numDeletedRows), durationMs: Date.now() - t0 };
+    const stats = { records, keys, candidates, blockLimit, pairs, dropped: Number(stale.numDeletedRows), durationMs: Date.now() - t0 };
     await ctx.db
       .updateTable('dedupe_scans')
       .set({
