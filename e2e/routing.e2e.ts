@@ -149,3 +149,39 @@ describe('a manager routes leads to a rep, who accepts one', () => {
     await screenshot(page, 'routing-report');
   });
 });
+
+describe('the demo workspace shows reps’ queues with leads on track, at risk and breached', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const password = 'demo-password-for-routing-e2e';
+
+  beforeAll(async () => {
+    server = await startServer({ KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: password });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('the SLA dashboard and a rep’s queue in the demo', async () => {
+    const page = await (await newContext(browser, server.url)).newPage();
+    const errors = watchForErrors(page);
+    await signIn(page, { email: 'admin@keel.local', password });
+    await page.goto('/routing?tab=sla');
+    const leads = page.getByRole('table', { name: 'Leads under SLA' });
+    await leads.locator('tr[data-sla-state="breached"]').first().waitFor();
+    await leads.locator('tr[data-sla-state="at_risk"]').first().waitFor();
+    await page.locator('.rt-chart canvas').first().waitFor();
+    await screenshot(page, 'routing-sla-dashboard-demo');
+
+    await page.getByRole('link', { name: 'Sales queue' }).click();
+    const picker = page.getByLabel('Rep');
+    await expect.poll(async () => picker.locator('option').count()).toBeGreaterThan(1);
+    const reps = await picker.locator('option').allInnerTexts();
+    await picker.selectOption({ label: reps.find((r) => !r.includes('(you)')) ?? '' });
+    await page.getByRole('table', { name: 'Leads' }).locator('tbody tr[data-lead]').first().waitFor();
+    await screenshot(page, 'routing-sales-queue-demo');
+    expect(errors()).toEqual([]);
+  });
+});

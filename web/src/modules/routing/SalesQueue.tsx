@@ -72,9 +72,6 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
               <thead>
                 <tr>
                   <th scope="col">Lead</th>
-                  <th scope="col" className="hide-sm">
-                    Stage
-                  </th>
                   <th scope="col">Score</th>
                   <th scope="col" className="hide-sm">
                     Assigned
@@ -87,7 +84,7 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
               </thead>
               <tbody>
                 {queue.isPending ? (
-                  <SkeletonRows cols={6} rows={4} />
+                  <SkeletonRows cols={5} rows={4} />
                 ) : (
                   items
                     .slice(0, shown)
@@ -127,13 +124,13 @@ function QueueRow({ entry: e, canDecide, onReject }: { entry: QueueEntry; canDec
       <td className="cell-name">
         <Link to="/contacts/$id" params={{ id: e.contact.id }} className="cell-primary">
           {label}
-        </Link>
+        </Link>{' '}
+        {e.contact.lifecycleStage && <span className="code-pill rt-stage-pill">{e.contact.lifecycleStage}</span>}
         <div className="cell-secondary cell-truncate">
           {[e.contact.company, e.contact.name ? e.contact.email : null].filter(Boolean).join(' · ')}
         </div>
         {accept.isError && <ProblemAlert error={accept.error} className="rt-row-error" />}
       </td>
-      <td className="hide-sm nowrap">{e.contact.lifecycleStage ?? '—'}</td>
       <td className="nowrap">
         {e.score ? (
           <span title={e.score.model}>

@@ -16,6 +16,17 @@ interface Row {
   escalateTo: string;
 }
 
+/** The workspace calendar's hours in words (they are edited through the API). */
+function hoursSummary(h: SlaSettings['workspaceCalendar']['workingHours']): string {
+  const days = Object.entries(h).filter(([, p]) => p.length > 0);
+  if (days.length === 7 && days.every(([, p]) => p.length === 1 && p[0]?.[0] === '00:00' && p[0]?.[1] === '24:00'))
+    return 'Round the clock, every day';
+  const office = ['mon', 'tue', 'wed', 'thu', 'fri'];
+  if (days.length === 5 && days.every(([d, p]) => office.includes(d) && p.length === 1 && p[0]?.[0] === '09:00' && p[0]?.[1] === '17:00'))
+    return 'Mon–Fri 09:00–17:00 in this zone';
+  return days.length === 0 ? 'No working hours set' : 'Custom hours in this zone (set through the API)';
+}
+
 /** The per-stage SLAs: read for everyone, edited by managers (routing.sla_configure). */
 export function SlaSettingsPanel({ settings, canEdit }: { settings: SlaSettings; canEdit: boolean }) {
   const qc = useQueryClient();
@@ -111,7 +122,12 @@ export function SlaSettingsPanel({ settings, canEdit }: { settings: SlaSettings;
             { value: 'workspace', label: 'Workspace calendar' },
           ]}
         />
-        <TextField label="Workspace time zone" value={timeZone} onChange={setTimeZone} hint="Mon–Fri 09:00–17:00 in this zone" />
+        <TextField
+          label="Workspace time zone"
+          value={timeZone}
+          onChange={setTimeZone}
+          hint={hoursSummary(settings.workspaceCalendar.workingHours)}
+        />
         <TextField label="Holidays" value={holidays} onChange={setHolidays} placeholder="2026-12-25, 2026-12-26" />
         <SelectField label="Escalate breaches to" value={escalateTo} onChange={setEscalateTo} options={userOptions} />
       </div>
