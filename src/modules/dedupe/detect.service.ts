@@ -63,11 +63,16 @@ async function writeKeys(db: DbOrTx, ws: string, object: MatchObject, recs: read
   return ids.length;
 }
 
-/** Inserts key texts (hashed by the database with hashtextextended) for the records beside them. */
+/**
+ * Inserts key texts (hashed by the database with hashtextextended) for the records beside them,
+ * those still live only: a full scan writes keys while it goes on, and a record merged or erased
+ * meanwhile must not get its keys back.
+ */
 async function insertKeys(db: DbOrTx, ws: string, object: MatchObject, keys: readonly string[], ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
     select ${ws}, ${object}, hashtextextended(t.k, 0), t.id from unnest(${[...keys]}::text[], ${[...ids]}::uuid[]) as t(k, id)
+    join ${sql.table(TABLE[object])} r on r.id = t.id and r.workspace_id = ${ws} and r.deleted_at is null
     on conflict do nothing`.execute(db);
 }
 
@@ -84,13 +89,31 @@ function scorePair(model: MatchModel, object: MatchObject, x: MatchRecord, y: Ma
   return { a: a.id, b: b.id, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons };
 }
 
-/** Inserts or rescores pairs; a pair a person (or a merge) already decided keeps its status. */
-async function upsertPairs(db: DbOrTx, ws: string, object: MatchObject, pairs: readonly Scored[], now: Date): Promise<void> {
+/**
+ * Inserts or rescores pairs; a pair a person (or a merge) already decided keeps its status. With
+ * `unchangedSince` (a full scan's start), only pairs whose two records are still live and were not
+ * changed since: a record merged, erased or edited during a long scan is left to the incremental
+ * matcher, which sees it queued, rather than given the scan's older view of it.
+ */
+async function upsertPairs(
+  db: DbOrTx,
+  ws: string,
+  object: MatchObject,
+  pairs: readonly Scored[],
+  now: Date,
+  unchangedSince?: Date,
+): Promise<void> {
   if (!pairs.length) return;
   const rows = pairs.map((p) => ({ a: p.a, b: p.b, p: p.probability, r: p.reasons }));
+  const table = sql.table(TABLE[object]);
+  const unchanged = unchangedSince
+    ? sql`where exists (select 1 from ${table} x where x.id = t.a and x.deleted_at is null and x.updated_at <= ${unchangedSince})
+        and exists (select 1 from ${table} y where y.id = t.b and y.deleted_at is null and y.updated_at <= ${unchangedSince})`
+    : sql``;
   await sql`insert into duplicate_pairs (workspace_id, object, a_id, b_id, probability, reasons, status, found_at, scored_at)
     select ${ws}, ${object}, t.a, t.b, t.p, t.r, 'open', ${now}, ${now}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(a uuid, b uuid, p double precision, r jsonb)
+      ${unchanged}
     on conflict (workspace_id, object, a_id, b_id) do update
       set probability = excluded.probability, reasons = excluded.reasons, scored_at = excluded.scored_at
       where duplicate_pairs.status = 'open'`.execute(db);
@@ -292,17 +315,22 @@ export function hash40(s: string): number {
   return (h2 >>> 0) * 256 + ((h1 >>> 0) & 0xff);
 }
 
-/** A full scan compares at most this many candidate pairs per record (see `candidatePairs`). */
+/**
+ * A full scan compares at most this many candidate pairs per record, and never fewer than
+ * MIN_PAIR_BUDGET in all (see `candidatePairs`): small and middle-sized workspaces keep every block up
+ * to `maxBlockSize`, as the incremental matcher does.
+ */
 export const MAX_PAIRS_PER_RECORD = 6;
+export const MIN_PAIR_BUDGET = 2_000_000;
 
 /**
  * Candidate pairs from packed keys (hash << 24 | record index): every pair of records sharing a
  * block of 2..`maxBlock` records, once, as i * records + j with i < j, ascending. When those blocks
  * would give more than `maxPairs` pairs, the largest blocks are left out (the size limit is lowered
  * until they fit): a block of 100 gives 4,950 pairs, and at a million contacts blocks of common
- * names made 24 million candidates, most of them namesakes; the records of a true pair nearly
- * always share a smaller block as well (email, mailbox, phone, name at a company). Returns the
- * pairs and the size limit used.
+ * names made 24 million candidates, most of them namesakes; the records of a true pair usually
+ * share a smaller block as well (email, mailbox, phone, name at a company). Pairs are counted per
+ * shared key, so the budget is conservative. Returns the pairs and the size limit used.
  */
 export function candidatePairs(
   packed: BigUint64Array,
@@ -421,9 +449,6 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
   try {
     const settings = await getSettings(ctx.db, ws, object);
     const model = modelOf(settings, object);
-    await ctx.db.deleteFrom('dedupe_queue').where('workspace_id', '=', ws).where('object', '=', object).execute();
-    await ctx.db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).execute();
-    await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
     const total = Number(
       (
         await sql<{
@@ -431,6 +456,11 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
         }>`select count(*) as n from ${sql.table(TABLE[object])} where workspace_id = ${ws} and deleted_at is null`.execute(ctx.db)
       ).rows[0]?.n ?? 0,
     );
+    // Refused before anything is dropped (the incremental matcher keeps its keys and queue).
+    if (total > MAX_SCAN_RECORDS) throw new AppError('conflict', `A full scan reads at most ${MAX_SCAN_RECORDS} records per workspace`);
+    await ctx.db.deleteFrom('dedupe_queue').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    await ctx.db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).execute();
+    await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
     // Keys: every live record read once, in id order, prepared and kept in memory; its keys go to
     // dedupe_keys (for the incremental matcher) in the background while the scan goes on.
     await progress('keys', 0, total);
@@ -475,7 +505,7 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       packed.subarray(0, keys),
       records,
       settings.maxBlockSize,
-      MAX_PAIRS_PER_RECORD * records,
+      Math.max(MIN_PAIR_BUDGET, MAX_PAIRS_PER_RECORD * records),
     );
     packed = new BigUint64Array(0);
     const candidates = pairCodes.length;
@@ -501,7 +531,7 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
         const batch = keep;
         keep = [];
         pairs += batch.length;
-        await upsertPairs(ctx.db, ws, object, batch, startedAt);
+        await upsertPairs(ctx.db, ws, object, batch, startedAt, startedAt);
         await progress('scoring', scored, candidates);
       }
     }
@@ -565,14 +595,14 @@ export async function estimateWeights(
   sample: number,
 ): Promise<{ model: MatchModel; pairs: number; weights: Record<string, Partial<Record<Level, number>>> }> {
   const settings = await getSettings(db, ws, object);
-  // A random sample of the candidate pairs a scan compares (the first pairs found would all come
-  // from a few blocks).
+  // A sample of candidate pairs: the pairs of randomly chosen blocks (sorting every candidate pair
+  // at random would build the whole self-join first: millions of rows in a large workspace). A
+  // pair sharing several of the chosen blocks is in the sample once for each.
   const r = await sql<{ a: string; b: string }>`select k1.record_id as a, k2.record_id as b
     from (select key from dedupe_keys where workspace_id = ${ws} and object = ${object}
-          group by key having count(*) between 2 and ${settings.maxBlockSize}) bl
+          group by key having count(*) between 2 and ${settings.maxBlockSize} order by random() limit ${sample}) bl
     join dedupe_keys k1 on k1.workspace_id = ${ws} and k1.object = ${object} and k1.key = bl.key
     join dedupe_keys k2 on k2.workspace_id = ${ws} and k2.object = ${object} and k2.key = bl.key and k1.record_id < k2.record_id
-    order by random()
     limit ${sample}`.execute(db);
   if (r.rows.length < 20)
     throw new AppError(

@@ -321,7 +321,7 @@ function mailboxOfNames(local: string, p: Prepared): boolean {
   if (!f && !l) return false;
   const bare = local.replace(/[._-]+/g, '');
   // Names in another script (שרה אברהם, Ελένη): a mailbox of letters only is their transliteration.
-  if (!/^[a-z0-9]*$/.test(f + l)) return /^[a-z]+$/.test(bare);
+  if (!/^[\p{Script=Latin}\p{N}]*$/u.test(f + l)) return /^[a-z]+$/.test(bare);
   return [f + l, l + f, f.charAt(0) + l, f + l.charAt(0), l + f.charAt(0), f, l].some((x) => x.length >= 2 && x === bare);
 }
 
