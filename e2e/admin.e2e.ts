@@ -63,6 +63,8 @@ describe('an admin sets up and runs a workspace', () => {
       'Lists',
       'Imports',
       'Data quality',
+      'Lead routing',
+      'Lead scoring',
       'Sources',
       'Live events',
       'Tracking plan',

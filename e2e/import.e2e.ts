@@ -324,14 +324,16 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
     expect(await page.locator('.imp-run-stats').innerText()).toMatch(/of 30,000 rows/);
     await screenshot(page, 'import-progress');
 
-    await page.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 60_000 });
+    // Not a speed check (bench/import-contacts.ts is): on the embedded database the import shares
+    // its one connection with the matcher, scoring and lifecycle loops, and CI machines are busy.
+    await page.getByRole('heading', { name: 'Import complete' }).waitFor({ timeout: 180_000 });
     expect(await count('created').innerText()).toBe('30,000');
     expect(await page.getByRole('link', { name: /Download error file/ }).count()).toBe(0);
 
     await navTo(page, 'Imports', 'Imports');
-    await page.locator('tr[data-import-file="webinar-leads.csv"]').getByText('30,000 created').last().waitFor();
+    await page.locator('tr[data-import-file="webinar-leads.csv"]').getByText('30,000 created').last().waitFor({ timeout: 60_000 });
     expect(await page.locator('tbody tr[data-import-file]').count()).toBe(4);
     await screenshot(page, 'imports-list');
     // 30,000 rows dry-run and imported on the embedded database: minutes on a busy 2-core machine.
-  }, 240_000);
+  }, 360_000);
 });
