@@ -29,7 +29,13 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
   const manager = can('routing.decide_any');
   const reps = useQuery({ queryKey: ['routing', 'reps'], queryFn: fetchReps, enabled: manager });
   const ownerId = manager ? (rep ?? user.id) : user.id;
-  const queue = useQuery({ queryKey: ['routing', 'queue', ownerId], queryFn: () => fetchQueue(ownerId), staleTime: 0 });
+  // New leads arrive while a rep looks at the queue (routing runs in the background): it refreshes itself.
+  const queue = useQuery({
+    queryKey: ['routing', 'queue', ownerId],
+    queryFn: () => fetchQueue(ownerId),
+    staleTime: 0,
+    refetchInterval: 5_000,
+  });
   const [shown, setShown] = useState(PAGE);
   const [rejecting, setRejecting] = useState<QueueEntry | null>(null);
   const canDecide = can('routing.decide') && (ownerId === user.id || manager);
