@@ -119,7 +119,7 @@ describe('a killed import', () => {
     await new Promise((r) => child.once('exit', r));
 
     // The process is gone; pretend a minute passed so its heartbeat is stale.
-    const rt = await openRuntime(config, { waitForStaleMs: 15_000 });
+    const rt = await openRuntime(config, { waitForStaleMs: 25_000 });
     const running = await rt.handle.db.selectFrom('imports').selectAll().where('status', '=', 'running').execute();
     expect(running).toHaveLength(1);
     const doneBefore = Number(running[0]?.rows_done);

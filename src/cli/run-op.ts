@@ -22,7 +22,7 @@ export async function runOp(
   }
   let rt;
   try {
-    rt = await openRuntime(config, { waitForStaleMs: 6000 });
+    rt = await openRuntime(config, { waitForStaleMs: 20_000 });
   } catch (err) {
     // The server may have started between our two looks: ask it once more.
     if (err instanceof AppError && err.code === 'data_dir_locked') {

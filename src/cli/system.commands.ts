@@ -40,7 +40,7 @@ export function registerSystemCommands(program: Command, io: CliIO, getConfig: (
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const config = getConfig();
-      const rt = await openRuntime(config, { migrate: false, waitForStaleMs: 6000 });
+      const rt = await openRuntime(config, { migrate: false, waitForStaleMs: 20_000 });
       try {
         const res = await migrate(rt.handle.db);
         if (o.json) printJson(io, res);

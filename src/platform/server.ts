@@ -29,7 +29,7 @@ export async function startServer(config: Config, role: ServeRole = 'all'): Prom
     throw new Error('keel serve --role web|worker needs DATABASE_URL: the embedded database belongs to one process');
   }
   const started = Date.now();
-  const { handle, release } = await openRuntime(config, { waitForStaleMs: 6000 });
+  const { handle, release } = await openRuntime(config, { waitForStaleMs: 20_000 });
   const clock = systemClock;
   const metrics = createMetrics();
   const jobs = new Jobs(handle, clock, logger, metrics);

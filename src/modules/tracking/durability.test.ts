@@ -113,7 +113,7 @@ describe('tracking durability', () => {
     await Promise.all(senders);
     server = null;
 
-    const rt = await openRuntime(config, { waitForStaleMs: 15_000 });
+    const rt = await openRuntime(config, { waitForStaleMs: 25_000 });
     try {
       const stored = new Set<string>();
       for (let i = 0; i < acked.length; i += 5000) {

@@ -5,12 +5,16 @@ import { AppError } from '../errors.js';
 
 export type Release = () => Promise<void>;
 
-const STALE_MS = 5000;
+// The lock is refreshed every 3 s and goes stale after 15 s. The embedded database runs inside the
+// server's event loop, so a long statement on a busy machine can hold the refresh back for
+// seconds; at 5 s (before) such a stall counted as a lost lock and stopped the server.
+const STALE_MS = 15_000;
+const UPDATE_MS = 3000;
 
 /**
  * PGlite has no lock of its own on its data folder: two processes can both open it and one's
  * writes vanish. Keel takes an exclusive lock (proper-lockfile: an atomic mkdir refreshed every
- * second) before opening the folder. A lock left by a killed process goes stale after 5 s.
+ * 3 s) before opening the folder. A lock left by a killed process goes stale after 15 s.
  */
 export async function lockDataDir(dataDir: string, opts: { waitForStaleMs?: number } = {}): Promise<Release> {
   await mkdir(dataDir, { recursive: true });
@@ -22,7 +26,7 @@ export async function lockDataDir(dataDir: string, opts: { waitForStaleMs?: numb
         lockfilePath: lockPath,
         realpath: false,
         stale: STALE_MS,
-        update: 1000,
+        update: UPDATE_MS,
         onCompromised: (err) => {
           // Another process took the folder: continuing would corrupt it.
           console.error(`keel: lost the lock on ${dataDir}: ${err.message}; stopping`);
