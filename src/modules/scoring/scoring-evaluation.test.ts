@@ -224,6 +224,14 @@ interface Evaluation {
 
 describe('POST /api/v1/scoring/models/:id/evaluate', () => {
   const url = () => `/api/v1/scoring/models/${evalModel}/evaluate`;
+  const doubled = {
+    engagement: [{ name: 'Demo', on: { event: 'Demo Requested' }, points: 20 }],
+    bands: [
+      { name: 'A', min: 40 },
+      { name: 'B', min: 20 },
+    ],
+    otherwise: 'C',
+  };
 
   it('scores contacts as of the period start and measures conversion to SQL during it (hand-computed)', async () => {
     const e = await ok<Evaluation>('POST', url(), { from: FROM, to: TO, target: 'sql' }, keys.a);
@@ -253,21 +261,7 @@ describe('POST /api/v1/scoring/models/:id/evaluate', () => {
   });
 
   it('evaluates the draft: doubled points rank the same, with other bands', async () => {
-    await ok(
-      'PATCH',
-      `/api/v1/scoring/models/${evalModel}`,
-      {
-        draft: {
-          engagement: [{ name: 'Demo', on: { event: 'Demo Requested' }, points: 20 }],
-          bands: [
-            { name: 'A', min: 40 },
-            { name: 'B', min: 20 },
-          ],
-          otherwise: 'C',
-        },
-      },
-      keys.a,
-    );
+    await ok('PATCH', `/api/v1/scoring/models/${evalModel}`, { draft: doubled }, keys.a);
     const e = await ok<Evaluation>('POST', url(), { draft: true, from: FROM, to: TO }, keys.a);
     expect(e.version).toBeNull();
     expect(e.auc).toBeCloseTo(0.7, 12);
@@ -278,6 +272,31 @@ describe('POST /api/v1/scoring/models/:id/evaluate', () => {
     ]);
     // Version 1 is still there to compare with.
     expect((await ok<Evaluation>('POST', url(), { version: 1, from: FROM, to: TO }, keys.a)).bands[0]?.contacts).toBe(3);
+  });
+
+  it('fit rules over activity see only activity before the period start (no later events leak in)', async () => {
+    await ok(
+      'PATCH',
+      `/api/v1/scoring/models/${evalModel}`,
+      {
+        draft: {
+          fit: [{ name: 'Asked three times', condition: { event: 'Demo Requested', count: { gte: 3 } }, points: 25 }],
+          bands: [{ name: 'A', min: 20 }],
+          otherwise: 'C',
+        },
+      },
+      keys.a,
+    );
+    const e = await ok<Evaluation>('POST', url(), { draft: true, from: FROM, to: TO }, keys.a);
+    // Demos before FROM: a0 5, a1 4, a2 4, a3 3, then fewer. a8's three demos came after FROM: a
+    // fit rule reading them would put a8 in band A too.
+    expect(e.contacts).toBe(10);
+    expect(e.bands.map((x) => [x.band, x.contacts, x.converted])).toEqual([
+      ['A', 4, 3],
+      ['C', 6, 2],
+    ]);
+    // The draft of the test before (20 per demo) back, for the what-if tests below.
+    await ok('PATCH', `/api/v1/scoring/models/${evalModel}`, { draft: doubled }, keys.a);
   });
 
   it('refuses bad input with problem+json 400, an unknown version with 404', async () => {

@@ -106,7 +106,10 @@ export async function compileModel(
   const fit: CompiledFitRule[] = [];
   for (const rule of definition.fit) {
     try {
-      fit.push({ rule, cond: (await compileSegment(db, ws, now, rule.condition as SegmentNode)).cond });
+      fit.push({
+        rule,
+        cond: (await compileSegment(db, ws, now, rule.condition as SegmentNode, undefined, { asOf: opts.asOf ?? false })).cond,
+      });
     } catch (err) {
       problems.push({ kind: 'fit', rule: rule.name, message: whyBroken(err) });
       fit.push({ rule, cond: null });

@@ -18,6 +18,12 @@ export interface CompileContext {
   db: DbOrTx;
   workspaceId: string;
   now: Date;
+  /**
+   * Activity (events, page views, touchpoints) at or after `now` counts for nothing: the condition
+   * as it stood at `now`, for scoring's evaluation and what-if over past dates. Field values are
+   * read as they are today (field history is not kept).
+   */
+  asOf: boolean;
   contactFields: readonly CustomField[];
   accountFields: readonly CustomField[];
   /** Segment ids on the path from the root, to refuse cycles. */
@@ -29,11 +35,12 @@ export interface CompileContext {
   refs: { segments: Set<string>; lists: Set<string> };
 }
 
-export async function compileContext(db: DbOrTx, workspaceId: string, now: Date): Promise<CompileContext> {
+export async function compileContext(db: DbOrTx, workspaceId: string, now: Date, asOf = false): Promise<CompileContext> {
   return {
     db,
     workspaceId,
     now,
+    asOf,
     contactFields: await activeFields(db, workspaceId, 'contact'),
     accountFields: await activeFields(db, workspaceId, 'account'),
     path: [],
@@ -207,6 +214,7 @@ function eventCountSql(conds: RawBuilder<unknown>[], c: CountOp): RawBuilder<unk
 function eventSql(ctx: CompileContext, e: EventCondition): RawBuilder<unknown> {
   const now = ctx.now;
   const conds = [sql`e.type = 'track'`, sql`e.event = ${e.event}`];
+  if (ctx.asOf) conds.push(sql`e.ts < ${now}`);
   for (const w of e.where ?? []) conds.push(propertySql(w));
   const windowed = [...conds];
   if (e.within) windowed.push(sql`e.ts >= ${since(now, e.within)}`);
@@ -226,6 +234,7 @@ export function wildcardToLike(pattern: string): string {
 
 function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
   const conds = [sql`e.type = 'page'`, sql`coalesce(e.properties->>'url', e.context->'page'->>'url') ilike ${wildcardToLike(c.page.url)}`];
+  if (ctx.asOf) conds.push(sql`e.ts < ${ctx.now}`);
   if (c.within) {
     conds.push(sql`e.ts >= ${since(ctx.now, c.within)}`);
     ctx.timed.value = true;
@@ -263,6 +272,7 @@ export function touchpointTest(tp: TouchpointCondition['touchpoint']): RawBuilde
 function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<unknown> {
   const test = touchpointTest(c.touchpoint);
   const conds = [sql`p.contact_id = r.id`];
+  if (ctx.asOf) conds.push(sql`t.ts < ${ctx.now}`);
   if (c.within) {
     conds.push(sql`t.ts >= ${since(ctx.now, c.within)}`);
     ctx.timed.value = true;

@@ -27,8 +27,9 @@ export async function compileSegment(
   now: Date,
   definition: SegmentNode,
   selfId?: string,
+  opts: { asOf?: boolean } = {},
 ): Promise<CompiledSegment> {
-  const ctx = await compileContext(db, ws, now);
+  const ctx = await compileContext(db, ws, now, opts.asOf ?? false);
   if (selfId) ctx.path.push(selfId);
   const cond = await compileNode(ctx, definition);
   return { cond, deps: ctx.deps, timed: ctx.timed.value, refs: ctx.refs };
