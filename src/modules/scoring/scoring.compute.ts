@@ -71,10 +71,44 @@ async function compilePublished(db: DbOrTx, m: PublishedModel, now: Date): Promi
 
 export const CHUNK = 5000;
 
+/** A run whose heartbeat is older than this is taken for dead (its process was killed). */
+export const STALE_RUN = '30 minutes';
+
 export interface RecomputeResult {
   scored: number;
   /** False when the model was unpublished, deleted or republished meanwhile (the newer run takes over). */
   completed: boolean;
+}
+
+/** The run's own aggregate table; the id is the run's bigint, so the name is never user input. */
+const aggTable = (runId: string) => sql.table(`scoring_recompute_agg_${BigInt(runId).toString()}`);
+
+/**
+ * Ends a run: drops its aggregate table, forgets it, and queues again the contacts the queue noted
+ * while it ran (see `recomputeModel`); the notes go once no run of the workspace is left.
+ */
+async function endRun(db: DbOrTx, ws: string, runId: string): Promise<void> {
+  await sql`drop table if exists ${aggTable(runId)}`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, ws);
+    await sql`delete from scoring_recompute_runs where id = ${runId}::bigint`.execute(trx);
+    await sql`insert into scoring_queue (workspace_id, contact_id)
+      select workspace_id, contact_id from scoring_rescored where workspace_id = ${ws}`.execute(trx);
+    await sql`delete from scoring_rescored r where r.workspace_id = ${ws}
+      and not exists (select 1 from scoring_recompute_runs x where x.workspace_id = ${ws})`.execute(trx);
+  });
+}
+
+/**
+ * Ends the runs of dead processes (heartbeat older than STALE_RUN, by the database's clock, which
+ * every process shares). Called at the start of every recompute, so the daily run clears them at
+ * the latest. Returns how many it ended.
+ */
+export async function endStaleRuns(db: Db): Promise<number> {
+  const stale = await sql<{ id: string; workspace_id: string }>`select id::text as id, workspace_id from scoring_recompute_runs
+    where heartbeat_at < clock_timestamp() - ${STALE_RUN}::interval order by id`.execute(db);
+  for (const r of stale.rows) await endRun(db, r.workspace_id, r.id);
+  return stale.rows.length;
 }
 
 /**
@@ -82,16 +116,19 @@ export interface RecomputeResult {
  * `chunk` contacts (one transaction each), then drops rows of contacts no longer live.
  *
  * Speed (issue 8: 1M contacts, 20M events): the engagement aggregates of every contact come from
- * one pass over the workspace's matching activity at the start, kept in a temporary table on this
- * run's own connection; each chunk then reads its contacts' rows from it by index. Scoring chunk by
- * chunk straight from the events made PostgreSQL scan all of the workspace's matching events once
- * per chunk (200 scans at 1M contacts). The aggregates are the very query the queue and the preview
- * run (`engagementAggregatesSql`), so scores and explanations are the same.
+ * one pass over the workspace's matching activity at the start, kept in an unlogged table of the
+ * run's own (`scoring_recompute_agg_<run id>`); each chunk then reads its contacts' rows from it by
+ * index. Scoring chunk by chunk straight from the events made PostgreSQL scan all of the
+ * workspace's matching events once per chunk (200 scans at 1M contacts). The aggregates are the
+ * very query the queue and the preview run (`engagementAggregatesSql`), so scores and explanations
+ * are the same. A regular table rather than a temporary one: the run holds no connection between
+ * chunks (on the embedded database, with its one connection, requests and loops go on between
+ * them), and it works behind a transaction-mode pooler.
  *
  * The pass is a snapshot: a contact the queue rescored after it (fresher) could be overwritten by
  * its chunk. So the run is listed in `scoring_recompute_runs` before the snapshot, the queue notes
  * what it rescores meanwhile (`scoring_rescored`), and the run queues those contacts again at its
- * end, stale or not.
+ * end, stale or not. Each chunk beats the run's heartbeat; see `endStaleRuns` for dead runs.
  */
 export async function recomputeModel(
   db: Db,
@@ -99,56 +136,46 @@ export async function recomputeModel(
   modelId: string,
   opts: { chunk?: number; stop?: AbortSignal } = {},
 ): Promise<RecomputeResult> {
+  await endStaleRuns(db);
   const [model] = await publishedModels(db, { id: modelId });
   if (!model) return { scored: 0, completed: false };
   const ws = model.workspace_id;
   const now = clock.now();
   const compiled = await compilePublished(db, model, now);
-  // Hand-written SQL for the run bookkeeping (migration 0022): small tables of this file's own.
+  // Hand-written SQL for the run bookkeeping (migrations 0022, 0023): small tables of this file's own.
   const run = await sql<{ id: string }>`insert into scoring_recompute_runs (workspace_id, model_id)
     values (${ws}, ${modelId}) returning id::text as id`.execute(db);
   const runId = run.rows[0]?.id ?? '0';
   try {
-    return await db.connection().execute(async (conn) => {
-      const aggSql = engagementAggregatesSql(ws, compiled, null);
-      await sql`drop table if exists pg_temp.scoring_recompute_agg`.execute(conn);
-      if (aggSql) {
-        await conn.transaction().execute(async (trx) => {
-          // One big sort of every occurrence: in memory rather than in temporary files, and without
-          // JIT, which compiled this plan for over a second (of 6.6 s at 20,000 contacts).
-          await sql`set local work_mem = '256MB'`.execute(trx);
-          await sql`set local jit = off`.execute(trx);
-          // CREATE TABLE AS, not INSERT ... SELECT: only the former may run the scans in parallel.
-          await sql`create temp table scoring_recompute_agg as ${aggSql}`.execute(trx);
-          await sql`create index on pg_temp.scoring_recompute_agg (contact_id)`.execute(trx);
-          await sql`analyze pg_temp.scoring_recompute_agg`.execute(trx);
-        });
-      }
-      try {
-        return await scoreInChunks(conn, ws, modelId, model.published_version, compiled, now, aggSql !== null, opts);
-      } finally {
-        await sql`drop table if exists pg_temp.scoring_recompute_agg`.execute(conn);
-      }
-    });
+    const aggSql = engagementAggregatesSql(ws, compiled, null);
+    if (aggSql) {
+      const table = aggTable(runId);
+      await db.transaction().execute(async (trx) => {
+        // One big sort of every occurrence: in memory rather than in temporary files, and without
+        // JIT, which compiled this plan for over a second (of 6.6 s at 20,000 contacts).
+        await sql`set local work_mem = '256MB'`.execute(trx);
+        await sql`set local jit = off`.execute(trx);
+        // CREATE TABLE AS, not INSERT ... SELECT: only the former may run the scans in parallel.
+        // Unlogged: it lives for one run, and a crash ends the run anyway.
+        await sql`create unlogged table ${table} as ${aggSql}`.execute(trx);
+        await sql`create index on ${table} (contact_id)`.execute(trx);
+        await sql`analyze ${table}`.execute(trx);
+      });
+    }
+    return await scoreInChunks(db, ws, modelId, model.published_version, compiled, now, runId, aggSql !== null, opts);
   } finally {
-    await db.transaction().execute(async (trx) => {
-      await lockWorkspace(trx, ws);
-      await sql`delete from scoring_recompute_runs where id = ${runId}::bigint`.execute(trx);
-      await sql`insert into scoring_queue (workspace_id, contact_id)
-        select workspace_id, contact_id from scoring_rescored where workspace_id = ${ws}`.execute(trx);
-      await sql`delete from scoring_rescored r where r.workspace_id = ${ws}
-        and not exists (select 1 from scoring_recompute_runs x where x.workspace_id = ${ws})`.execute(trx);
-    });
+    await endRun(db, ws, runId);
   }
 }
 
 async function scoreInChunks(
-  conn: Db,
+  db: Db,
   ws: string,
   modelId: string,
   version: number,
   compiled: CompiledModel,
   now: Date,
+  runId: string,
   hasAggregates: boolean,
   opts: { chunk?: number; stop?: AbortSignal },
 ): Promise<RecomputeResult> {
@@ -156,8 +183,9 @@ async function scoreInChunks(
   let scored = 0;
   for (;;) {
     if (opts.stop?.aborted) return { scored, completed: false };
-    const done: boolean | 'stale' = await conn.transaction().execute(async (trx) => {
+    const done: boolean | 'stale' = await db.transaction().execute(async (trx) => {
       await lockWorkspace(trx, ws);
+      await sql`update scoring_recompute_runs set heartbeat_at = clock_timestamp() where id = ${runId}::bigint`.execute(trx);
       const current = await sdb(trx)
         .selectFrom('scoring_models')
         .select('published_version')
@@ -181,7 +209,7 @@ async function scoreInChunks(
           ? readAggregates(
               (
                 await sql<RuleAggregate>`select contact_id, rule, n, kept_w, kept_c, decayed, recent
-                  from pg_temp.scoring_recompute_agg where contact_id = any(${[...chunk]}::uuid[])`.execute(trx)
+                  from ${aggTable(runId)} where contact_id = any(${[...chunk]}::uuid[])`.execute(trx)
               ).rows,
             )
           : [];
@@ -193,7 +221,7 @@ async function scoreInChunks(
     if (done === 'stale') return { scored, completed: false };
     if (done) break;
   }
-  await conn.transaction().execute(async (trx) => {
+  await db.transaction().execute(async (trx) => {
     await lockWorkspace(trx, ws);
     await sql`delete from contact_scores s where s.model_id = ${modelId}
       and not exists (select 1 from contacts c where c.id = s.contact_id and c.workspace_id = ${ws} and c.deleted_at is null)`.execute(trx);
@@ -255,7 +283,8 @@ export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): P
       // which it queues again when it ends (see recomputeModel).
       await sql`insert into scoring_rescored (workspace_id, contact_id)
         select ${ws}::uuid, c from unnest(${ids}::uuid[]) as c
-        where exists (select 1 from scoring_recompute_runs r where r.workspace_id = ${ws})
+        where exists (select 1 from scoring_recompute_runs r where r.workspace_id = ${ws}
+          and r.heartbeat_at >= clock_timestamp() - ${STALE_RUN}::interval)
         on conflict do nothing`.execute(trx);
     }
     return run;

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../platform/actor.js';
 import { fixedClock } from '../../platform/clock.js';
 import { createTestApp, makeWorkspace, type TestApp } from '../../test/app.js';
-import { drainScoringQueue, recomputeModel } from './scoring.compute.js';
+import { drainScoringQueue, endStaleRuns, recomputeModel } from './scoring.compute.js';
 import { compileModel, scoreContacts } from './scoring.engine.js';
 import { modelDefinitionSchema, type ModelDefinition } from './scoring.schema.js';
 import { createModel, publishModel } from './scoring.service.js';
 
 // The full recompute reads every contact's engagement from one pass over the workspace's activity
-// (a temporary table), then scores and stores chunk by chunk: it must store exactly what the
+// (an unlogged table of the run's own), then scores and stores chunk by chunk: it must store exactly what the
 // incremental path (scoreContacts straight from the events) gives, across chunk boundaries; and a
 // contact the queue rescored while a run was going is queued again when the run ends.
 const DAY = 86_400_000;
@@ -124,5 +124,56 @@ describe('full recompute from one pass', () => {
     const after = await sql<{ n: number }>`select count(*)::int as n from scoring_rescored where workspace_id = ${ws}`.execute(db());
     expect(after.rows[0]?.n).toBe(0);
     expect((await stored()).get(contacts[6] ?? '')).toMatchObject({ score: 40, band: 'B' });
+  });
+
+  it('gives the connection back between chunks: other queries run while it goes (the embedded database has one)', async () => {
+    await sql`delete from contact_scores where model_id = ${modelId}`.execute(db());
+    let finished = false;
+    const run = recomputeModel(db(), clock, modelId, { chunk: 1 }).then((r) => {
+      finished = true;
+      return r;
+    });
+    // Counted from outside while the run writes: some chunks stored and others not yet.
+    const seen = new Set<number>();
+    while (!finished) {
+      const n = await sql<{ n: number }>`select count(*)::int as n from contact_scores where model_id = ${modelId}`.execute(db());
+      seen.add(n.rows[0]?.n ?? 0);
+    }
+    expect(await run).toEqual({ scored: 7, completed: true });
+    expect(
+      [...seen].some((n) => n > 0 && n < 7),
+      `counts seen: ${[...seen].join(', ')}`,
+    ).toBe(true);
+    const tables = await sql<{ n: number }>`select count(*)::int as n from pg_class where relname like 'scoring_recompute_agg%'`.execute(
+      db(),
+    );
+    expect(tables.rows[0]?.n).toBe(0);
+  });
+
+  it('ends the runs of dead processes: their table dropped, their noted contacts queued, nothing noted for them meanwhile', async () => {
+    await sql`delete from scoring_queue`.execute(db());
+    const dead = await sql<{ id: string }>`insert into scoring_recompute_runs (workspace_id, model_id, started_at, heartbeat_at)
+      values (${ws}, ${modelId}, now() - interval '2 hours', now() - interval '31 minutes') returning id::text as id`.execute(db());
+    const id = dead.rows[0]?.id ?? '';
+    await sql`create unlogged table ${sql.table(`scoring_recompute_agg_${id}`)} (contact_id uuid)`.execute(db());
+    await sql`insert into scoring_rescored (workspace_id, contact_id) values (${ws}, ${contacts[2] ?? ''})`.execute(db());
+    // The queue does not note contacts for a dead run.
+    await event(3, 'track', 'Demo Requested', 0);
+    await drainScoringQueue(db(), clock);
+    const noted = await sql<{ contact_id: string }>`select contact_id from scoring_rescored where workspace_id = ${ws}`.execute(db());
+    expect(noted.rows.map((r) => r.contact_id)).toEqual([contacts[2]]);
+    // A live run (recent heartbeat) is left alone.
+    await sql`insert into scoring_recompute_runs (workspace_id, model_id) values (${ws}, ${modelId})`.execute(db());
+    expect(await endStaleRuns(db())).toBe(1);
+    const runs = await sql<{ n: number }>`select count(*)::int as n from scoring_recompute_runs where workspace_id = ${ws}`.execute(db());
+    expect(runs.rows[0]?.n).toBe(1);
+    const table = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_class where relname = ${`scoring_recompute_agg_${id}`}`.execute(db());
+    expect(table.rows[0]?.n).toBe(0);
+    const queued = await sql<{ contact_id: string }>`select contact_id from scoring_queue where workspace_id = ${ws}`.execute(db());
+    expect(queued.rows.map((r) => r.contact_id)).toEqual([contacts[2]]);
+    expect(await endStaleRuns(db())).toBe(0);
+    await sql`delete from scoring_recompute_runs where workspace_id = ${ws}`.execute(db());
   });
 });

@@ -1,0 +1,11 @@
+-- Full recomputes no longer keep one connection for the whole run (on the embedded database that
+-- is the only connection: every request waited until the run ended). A run's engagement
+-- aggregates go to an unlogged table of its own, scoring_recompute_agg_<run id>, created at the
+-- start and dropped at the end, and each chunk is a transaction of its own on any connection.
+--
+-- A run that dies (process killed, machine lost) used to stay listed for good: the scoring queue
+-- then noted every contact it rescored in scoring_rescored, without bound. Runs now beat a
+-- heartbeat at every chunk; a run silent for 30 minutes counts as dead: the queue stops noting
+-- contacts for it, and the next recompute (or the daily one) drops its table, queues what it
+-- noted, and forgets it.
+ALTER TABLE scoring_recompute_runs ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp();
