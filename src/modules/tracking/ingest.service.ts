@@ -16,6 +16,19 @@ import { resolveProfile, linkGroupsToAccounts, linkProfilesToContacts, type Cont
 export interface IngestCtx {
   db: Db;
   clock: Clock;
+  /**
+   * Where contact links that failed after the events were stored go (the server's job queue):
+   * the answer stays 200, since the events are committed, and the `tracking.link` job links them
+   * later. Without it (demo data, scripts) a failed link throws.
+   */
+  deferLinks?: (work: LinkWork, err: unknown) => Promise<void>;
+}
+
+/** Contact and account links of one request, for `linkAll` now or the `tracking.link` job later. */
+export interface LinkWork {
+  workspaceId: string;
+  links: ContactLink[];
+  groups: GroupLink[];
 }
 
 /** Segment's limits: 32 KB per message, 500 KB per batch request. */
@@ -242,11 +255,29 @@ export async function ingest(
   rejected.push(...blocked);
   rejected.sort((a, b) => a.index - b.index);
   count('duplicate', duplicates);
-  // Two batches from one person can race to create the same contact (two clients, or one client
-  // flushing batches in parallel): the loser finds the winner's contact when it tries again.
-  if (links.length) await withRetry(() => linkProfilesToContacts(ctx, ws, links), 4, LINK_RACES);
-  if (groups.length) await withRetry(() => linkGroupsToAccounts(ctx, ws, groups), 4, LINK_RACES);
+  if (links.length || groups.length) {
+    const work: LinkWork = { workspaceId: ws, links: [...links], groups: [...groups] };
+    try {
+      await linkAll(ctx, work);
+    } catch (err) {
+      // The events are committed: a failure here must not turn their 200 into an error (the client
+      // would send them again for nothing). The links are queued instead; without a queue, throw.
+      if (!ctx.deferLinks) throw err;
+      await ctx.deferLinks(work, err);
+      count('link_deferred');
+    }
+  }
   return { stored, duplicates, bots, excluded, rejected };
+}
+
+/**
+ * Links profiles to contacts (identify with an email) and accounts (group). Two batches from one
+ * person can race to create the same contact (two clients, or one client flushing batches in
+ * parallel): the loser finds the winner's contact when it tries again.
+ */
+export async function linkAll(ctx: { db: Db; clock: Clock }, work: LinkWork): Promise<void> {
+  if (work.links.length) await withRetry(() => linkProfilesToContacts(ctx, work.workspaceId, work.links), 4, LINK_RACES);
+  if (work.groups.length) await withRetry(() => linkGroupsToAccounts(ctx, work.workspaceId, work.groups), 4, LINK_RACES);
 }
 
 /**

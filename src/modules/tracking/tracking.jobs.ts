@@ -3,8 +3,29 @@ import { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
 import type { Jobs } from '../../platform/jobs/jobs.js';
 import { policyDays, runRetentionPass } from '../quality/retention-runs.js';
+import { linkAll } from './ingest.service.js';
+
+const link = z.object({ profileId: z.uuid(), traits: z.record(z.string(), z.unknown()) });
+const linkWorkSchema = z
+  .object({
+    workspaceId: z.uuid(),
+    links: z.array(link.extend({ email: z.string().max(1000) }).strict()).max(10_000),
+    groups: z.array(link.extend({ groupId: z.string().max(1000) }).strict()).max(10_000),
+  })
+  .strict();
 
 export function trackingJobs(jobs: Jobs): void {
+  // Contact and account links whose events were stored and acknowledged, but whose linking failed
+  // (ingest.service.ts): linked here, with pg-boss's retries and backoff, then dead-lettered.
+  jobs.define({
+    name: 'tracking.link',
+    schema: linkWorkSchema,
+    retryLimit: 8,
+    handler: async (ctx, work) => {
+      await linkAll(ctx, work);
+      ctx.logger.info({ workspaceId: work.workspaceId, links: work.links.length, groups: work.groups.length }, 'deferred links done');
+    },
+  });
   // Monthly event partitions exist three months ahead, so live events never land in the default one.
   jobs.define({
     name: 'tracking.partitions',

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import { requireAuth } from '../../platform/http/app.js';
 import { pageQuerySchema, pageSchema } from '../../platform/http/pagination.js';
 import { idParamsSchema } from '../crm/records.schema.js';
-import { ingest, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES } from './ingest.service.js';
+import { ingest, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type IngestCtx } from './ingest.service.js';
 import { batchSchema, eventSchema, identitySchema, messageTypes, touchpointSchema } from './messages.schema.js';
 import {
   deletePlanEvent,
@@ -52,7 +52,17 @@ function writeKeyOf(req: FastifyRequest): string | null {
 }
 
 export async function trackingRoutes(app: FastifyInstance): Promise<void> {
-  const ctx = { db: app.keel.handle.db, clock: app.keel.clock };
+  const ctx: IngestCtx = {
+    db: app.keel.handle.db,
+    clock: app.keel.clock,
+    deferLinks: async (work, err) => {
+      app.log.warn(
+        { err, workspaceId: work.workspaceId, links: work.links.length, groups: work.groups.length },
+        'linking failed after the events were stored; queued for the tracking.link job',
+      );
+      await app.keel.jobs.enqueue('tracking.link', work);
+    },
+  };
   const count = (outcome: string, n = 1) => {
     if (n > 0) app.keel.metrics.trackingEvents.inc({ outcome }, n);
   };
