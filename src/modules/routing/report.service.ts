@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../../platform/db/database.js';
-import { notFound } from '../../platform/errors.js';
 import type { ReportQuery, RoutingReport } from './report.schema.js';
+import { scoreModelFor } from './score-model.js';
 
 /** The stages that count as a converted lead: sales took it on as a real opportunity. */
 export const convertedStages = ['sql', 'opportunity', 'customer'] as const;
@@ -14,23 +14,15 @@ const minutes = (x: number | string | null) => (x === null ? null : Math.round(N
  * (a lead rejected and routed again counts once per rep), except for conversion by source and by
  * band, which count distinct contacts. Time to first touch: assignment to the rep accepting or
  * rejecting it. Converted: the contact reached sql, opportunity or customer (lifecycle history) at
- * or after the assignment, by now. Bands are the contacts' current bands in the chosen model.
+ * or after the assignment, by now; a rep is credited only with leads they did not reject (a lead
+ * that converts after another rep took it on is that rep's conversion). Bands are the contacts'
+ * current bands in the chosen published model.
  * One SQL aggregate per section: the work stays in the database however many leads there are.
  */
 export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Promise<RoutingReport> {
   const from = new Date(q.from);
   const to = new Date(q.to);
-  let modelId = q.modelId ?? null;
-  if (modelId) {
-    const m = await sql<{ id: string }>`
-      select id from scoring_models where workspace_id = ${ws} and id = ${modelId} and deleted_at is null`.execute(db);
-    if (!m.rows[0]) throw notFound('Scoring model');
-  } else {
-    const m = await sql<{ id: string }>`
-      select id from scoring_models where workspace_id = ${ws} and deleted_at is null and published_version is not null
-      order by created_at, id limit 1`.execute(db);
-    modelId = m.rows[0]?.id ?? null;
-  }
+  const modelId = await scoreModelFor(db, ws, q.modelId);
   const leads = sql`
     select a.id, a.contact_id, a.owner_id, a.status, a.accepted_at, a.rejected_at, a.reject_reason, c.source,
       (extract(epoch from (coalesce(a.accepted_at, a.rejected_at) - a.assigned_at)) / 60)::float8 as touch,
@@ -75,7 +67,7 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
   }>`with l as (${leads})
     select l.owner_id as key, coalesce(u.name, '(deleted user)') as label, count(*)::int as assigned,
       count(l.accepted_at)::int as accepted, count(l.rejected_at)::int as rejected,
-      (count(*) filter (where l.converted))::int as converted,
+      (count(*) filter (where l.converted and l.rejected_at is null))::int as converted,
       (percentile_cont(0.5) within group (order by l.touch))::float8 as median
     from l left join users u on u.id = l.owner_id
     group by l.owner_id, u.name order by count(*) desc, u.name`.execute(db);

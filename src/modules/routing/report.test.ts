@@ -107,8 +107,9 @@ describe('routing feedback report', () => {
     ]);
     // First touch: 10, 30, 60, 120, 240 minutes: mean 92, median 60, p90 120 + 0.6 x 120 = 192.
     expect(r.timeToFirstTouch).toEqual({ decided: 5, avgMinutes: 92, medianMinutes: 60, p90Minutes: 192 });
-    // r1: a1, a2, a6, a7: accepted 2, rejected 1; converted c1 and c2 (after a2's assignment): 2 of 4;
-    // touch 30, 120, 240 -> median 120. r2: a3, a4, a5: 1 and 1; converted c2: 1 of 3; touch 10, 60 -> 35.
+    // r1: a1, a2, a6, a7: accepted 2, rejected 1; converted c1 only: c2 converted after r1 rejected it
+    // (a2), which is r2's conversion, not r1's: 1 of 4; touch 30, 120, 240 -> median 120.
+    // r2: a3, a4, a5: 1 and 1; converted c2: 1 of 3; touch 10, 60 -> 35.
     expect(r.byRep).toEqual([
       {
         key: r1.id,
@@ -118,8 +119,8 @@ describe('routing feedback report', () => {
         accepted: 2,
         rejected: 1,
         acceptanceRate: 0.6667,
-        converted: 2,
-        rate: 0.5,
+        converted: 1,
+        rate: 0.25,
         medianMinutesToFirstTouch: 120,
       },
       {
@@ -149,7 +150,7 @@ describe('routing feedback report', () => {
     ]);
   });
 
-  it('answers zeros for an empty period, and 404 for another model', async () => {
+  it('answers zeros for an empty period, 404 for another model and 400 for a model not published', async () => {
     const res = await call('/api/v1/routing/report?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z');
     expect(res.statusCode, res.body).toBe(200);
     expect(json(res)).toMatchObject({
@@ -161,5 +162,11 @@ describe('routing feedback report', () => {
     const other = await call(`/api/v1/routing/report?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&modelId=${newId()}`);
     expect(other.statusCode).toBe(404);
     expect(other.headers['content-type']).toContain('application/problem+json');
+    const draft = newId();
+    await sql`insert into scoring_models (id, workspace_id, name, draft, published_version, created_at, updated_at)
+      values (${draft}, ${w.id}, 'Draft', '{}'::jsonb, null, now(), now())`.execute(t.db.handle.db);
+    const unpublished = await call(`/api/v1/routing/report?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&modelId=${draft}`);
+    expect(unpublished.statusCode).toBe(400);
+    expect(json(unpublished)).toMatchObject({ errors: [{ path: 'modelId' }] });
   });
 });

@@ -18,12 +18,13 @@ export function routingJobs(jobs: Jobs): void {
     handler: async (ctx, stop) => drainRoutingQueue(ctx.db, ctx.clock, { max: 500, stop }),
   });
   // SLA reminders and escalations, each recorded once (a unique index), by the job's clock. A
-  // minute's delay on a four-hour SLA is well inside what anyone notices.
+  // minute's delay on a four-hour SLA is well inside what anyone notices. A workspace whose checks
+  // fail is logged and retried next minute; it does not hold up the others.
   jobs.defineLoop({
     name: 'routing.sla',
     intervalMs: 60_000,
     handler: async (ctx) => {
-      await runSlaChecks(ctx.db, ctx.clock);
+      await runSlaChecks(ctx.db, ctx.clock, { logger: ctx.logger });
       return false;
     },
   });

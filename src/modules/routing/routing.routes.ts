@@ -186,7 +186,7 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
       config: read,
       schema: {
         tags,
-        summary: "A rep's live leads, waiting ones first (default: your own)",
+        summary: "A rep's live leads, waiting ones first (default: your own), with scores in a published scoring model",
         querystring: queueQuerySchema,
         response: { 200: z.object({ data: z.array(queueEntrySchema) }) },
       },
@@ -198,7 +198,7 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
         throw new AppError('validation_failed', 'ownerId is needed when calling with an API key', [
           { path: 'ownerId', message: 'required' },
         ]);
-      return repQueue(ctx.db, ctx.clock, actor.workspaceId, ownerId);
+      return repQueue(ctx.db, ctx.clock, actor.workspaceId, ownerId, { modelId: req.query.modelId });
     },
   );
   const decided = z.union([routeResultSchema, z.object({ assignment: assignmentSchema })]);

@@ -234,7 +234,12 @@ export const logQuerySchema = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
-export const queueQuerySchema = z.object({ ownerId: z.uuid().optional().describe("A rep's user id (default: you)") }).strict();
+export const queueQuerySchema = z
+  .object({
+    ownerId: z.uuid().optional().describe("A rep's user id (default: you)"),
+    modelId: z.uuid().optional().describe('The published scoring model whose scores to show (default: the oldest published model)'),
+  })
+  .strict();
 export const decisionParamsSchema = z.object({ contactId: z.uuid('Not a valid id') }).strict();
 export const rejectSchema = z.object({ reason: z.string().trim().min(1).max(100), note: z.string().max(1000).optional() }).strict();
 export const acceptSchema = z.object({ note: z.string().max(1000).optional() }).strict();
@@ -251,7 +256,7 @@ export const queueEntrySchema = z.object({
   score: z
     .object({ model: z.string(), score: z.number(), band: z.string() })
     .nullable()
-    .describe("The contact's score in the workspace's oldest published scoring model"),
+    .describe("The contact's score in the chosen published scoring model (default: the workspace's oldest published one)"),
   sla: z
     .object({ dueAt: z.string().nullable(), state: z.enum(['on_track', 'at_risk', 'breached']) })
     .nullable()

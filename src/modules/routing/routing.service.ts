@@ -25,6 +25,7 @@ import {
   type UpdateRoutingRuleInput,
   type WorkingHours,
 } from './routing.schema.js';
+import { scoreModelFor } from './score-model.js';
 import { slaDueFor } from './sla.service.js';
 import { rdb, type LeadAssignmentsTable, type RoutingRulesTable } from './routing.tables.js';
 import type { Selectable } from 'kysely';
@@ -814,7 +815,15 @@ export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string
 }
 
 /** A rep's live leads (open first, then accepted), for the sales queue, with score and SLA. */
-export async function repQueue(db: DbOrTx, clock: Clock, ws: string, ownerId: string): Promise<{ data: QueueEntry[] }> {
+export async function repQueue(
+  db: DbOrTx,
+  clock: Clock,
+  ws: string,
+  ownerId: string,
+  opts: { modelId?: string } = {},
+): Promise<{ data: QueueEntry[] }> {
+  // Checked first: a model that is not a published one is the caller's mistake, whatever the queue holds.
+  const modelId = await scoreModelFor(db, ws, opts.modelId);
   const rows = await rdb(db)
     .selectFrom('lead_assignments as a')
     .innerJoin('contacts as c', 'c.id', 'a.contact_id')
@@ -829,18 +838,23 @@ export async function repQueue(db: DbOrTx, clock: Clock, ws: string, ownerId: st
     .limit(500)
     .execute();
   const ids = rows.map((r) => r.contact_id);
-  // The oldest published model's score: the one the workspace scores leads by first.
-  const scores = ids.length
-    ? (
-        await sql<{ contact_id: string; model: string; score: number; band: string }>`
-          select distinct on (s.contact_id) s.contact_id, m.name as model, s.score, s.band
-          from contact_scores s join scoring_models m on m.id = s.model_id and m.deleted_at is null
-          where s.workspace_id = ${ws} and s.contact_id = any(${ids}::uuid[])
-          order by s.contact_id, m.created_at, m.id`.execute(db)
-      ).rows
-    : [];
+  // One model for the whole queue (not each contact's oldest scored model), so scores compare.
+  const scores =
+    ids.length && modelId
+      ? (
+          await sql<{ contact_id: string; model: string; score: number; band: string }>`
+            select s.contact_id, m.name as model, s.score, s.band
+            from contact_scores s join scoring_models m on m.id = s.model_id
+            where s.workspace_id = ${ws} and s.model_id = ${modelId} and s.contact_id = any(${ids}::uuid[])`.execute(db)
+        ).rows
+      : [];
   const scoreOf = new Map(scores.map((s) => [s.contact_id, { model: s.model, score: Number(s.score), band: s.band }]));
-  const due = await slaDueFor(db, clock, ws, ownerId);
+  const due = await slaDueFor(
+    db,
+    clock,
+    ws,
+    rows.map((r) => r.id),
+  );
   return {
     data: rows.map((r) => ({
       assignment: assignmentView(r),

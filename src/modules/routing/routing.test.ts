@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../platform/actor.js';
+import { newId } from '../../platform/ids.js';
 import { bearer, createTestApp, fixedClock, json, login, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
 import type { User } from '../users/users.schema.js';
 import type { Workspace } from '../workspaces/workspaces.schema.js';
@@ -398,5 +399,40 @@ describe('routing', () => {
     expect(r.skipped).toEqual([
       expect.objectContaining({ rule: 'Tier one', reason: expect.stringMatching(/^condition no longer valid: Unknown contact field/) }),
     ]);
+  });
+
+  it("shows the queue's scores in a published scoring model only, and refuses a model id that is not one", async () => {
+    await releaseAll();
+    const db = t.db.handle.db;
+    const c = await lead();
+    await sql`insert into lead_assignments (id, workspace_id, contact_id, owner_id, status, assigned_at)
+      values (${newId()}, ${w.id}, ${c}, ${ana.id}, 'open', ${clock.now()})`.execute(db);
+    // The oldest model is a draft (its scores are nobody's agreed scores); the published one is newer.
+    const model = async (name: string, published: number | null, createdAt: string, score: number) => {
+      const id = newId();
+      await sql`insert into scoring_models (id, workspace_id, name, draft, published_version, created_at, updated_at)
+        values (${id}, ${w.id}, ${name}, '{}'::jsonb, ${published}, ${new Date(createdAt)}, now())`.execute(db);
+      await sql`insert into contact_scores (workspace_id, model_id, contact_id, score, band, explanation, computed_at)
+        values (${w.id}, ${id}, ${c}, ${score}, ${name === 'Draft' ? 'D' : 'A'}, '[]'::jsonb, now())`.execute(db);
+      return id;
+    };
+    const draft = await model('Draft', null, '2026-01-01T00:00:00Z', 10);
+    const fit = await model('Fit', 1, '2026-02-01T00:00:00Z', 90);
+    type Queue = { data: Array<{ contact: { id: string }; score: { model: string; score: number; band: string } | null }> };
+    const queue = (q = '') => call('GET', `/api/v1/routing/queue?ownerId=${ana.id}${q}`);
+    const byDefault = await queue();
+    expect(byDefault.statusCode, byDefault.body).toBe(200);
+    expect(json<Queue>(byDefault).data.find((d) => d.contact.id === c)?.score).toEqual({ model: 'Fit', score: 90, band: 'A' });
+    const chosen = await queue(`&modelId=${fit}`);
+    expect(chosen.statusCode, chosen.body).toBe(200);
+    expect(json<Queue>(chosen).data.find((d) => d.contact.id === c)?.score).toEqual({ model: 'Fit', score: 90, band: 'A' });
+    const unpublished = await queue(`&modelId=${draft}`);
+    expect(unpublished.statusCode, unpublished.body).toBe(400);
+    expect(unpublished.headers['content-type']).toContain('application/problem+json');
+    expect(json(unpublished)).toMatchObject({ errors: [{ path: 'modelId' }] });
+    const unknown = await queue(`&modelId=${c}`);
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    expect(unknown.headers['content-type']).toContain('application/problem+json');
+    await releaseAll();
   });
 });

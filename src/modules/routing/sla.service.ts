@@ -2,9 +2,10 @@ import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Db, DbOrTx } from '../../platform/db/database.js';
+import type { Db, DbOrTx, Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
 import type { WorkingHours } from './routing.schema.js';
 import { rdb } from './routing.tables.js';
 import {
@@ -124,9 +125,18 @@ function timeOf(settings: SlaSettings, rules: Map<string, SlaRule>, row: OpenRow
   return { row, rule, remindAt, dueAt, state };
 }
 
-/** The open rep-owned leads of a workspace in a stage with an SLA, with their reminder and escalation. */
-async function openRows(db: DbOrTx, ws: string, stages: string[], opts: { ownerId?: string; forJob?: boolean } = {}): Promise<OpenRow[]> {
-  if (stages.length === 0) return [];
+/**
+ * The open rep-owned leads of a workspace in a stage with an SLA, with their reminder and
+ * escalation; `assignmentIds` narrows them to those assignments (the sales queue's). Reads only:
+ * the job locks each lead it acts on itself (`lockLead`), contact first.
+ */
+async function openRows(
+  db: DbOrTx,
+  ws: string,
+  stages: string[],
+  opts: { ownerId?: string; assignmentIds?: readonly string[]; forJob?: boolean } = {},
+): Promise<OpenRow[]> {
+  if (stages.length === 0 || opts.assignmentIds?.length === 0) return [];
   const r = await sql<OpenRow>`
     select a.id, a.contact_id, a.owner_id, u.name as owner_name, a.assigned_at,
       coalesce(a.stage, c.lifecycle_stage) as stage, c.email, c.first_name, c.last_name,
@@ -140,62 +150,96 @@ async function openRows(db: DbOrTx, ws: string, stages: string[], opts: { ownerI
     where a.workspace_id = ${ws} and a.status = 'open' and a.owner_id is not null
       and coalesce(a.stage, c.lifecycle_stage) = any(${stages}::text[])
       ${opts.ownerId ? sql`and a.owner_id = ${opts.ownerId}` : sql``}
+      ${opts.assignmentIds ? sql`and a.id = any(${[...opts.assignmentIds]}::uuid[])` : sql``}
       ${opts.forJob ? sql`and es.id is null` : sql``}
-    order by a.assigned_at, a.id
-    ${opts.forJob ? sql`for update of a skip locked` : sql``}`.execute(db);
+    order by a.assigned_at, a.id`.execute(db);
   return r.rows;
+}
+
+/**
+ * Locks one lead for the job in the order routing, accept and reject use: the contact first, then
+ * its assignment (locking the assignment first and reaching the contact through the foreign keys
+ * of the rows we insert deadlocked with a rep deciding the same lead). Both with `skip locked`: a
+ * lead being routed, accepted or rejected right now is passed over and seen next run if still
+ * open, so the job never waits for anyone. `for key share` is the lock the foreign keys take
+ * anyway; it conflicts with the `for update` of routing and deciding, not with contact edits.
+ */
+async function lockLead(trx: DbOrTx, row: OpenRow): Promise<boolean> {
+  const c = await sql`select id from contacts where id = ${row.contact_id} and deleted_at is null
+    for key share skip locked`.execute(trx);
+  if (c.rows.length === 0) return false;
+  const a = await sql`select id from lead_assignments where id = ${row.id} and status = 'open'
+    for update skip locked`.execute(trx);
+  return a.rows.length > 0;
 }
 
 // ---------- the job ----------
 
 /**
  * Records the reminders and escalations that are due, exactly once each: the unique index on
- * (assignment, kind) makes a second worker's insert a no-op, and leads being accepted or rejected
- * at that moment are skipped (their rows are locked) and seen again next run if still open.
+ * (assignment, kind) makes a second worker's insert a no-op, and leads being routed, accepted or
+ * rejected at that moment are skipped (`lockLead`) and seen again next run if still open.
  * A lead already past its due time gets its reminder and its escalation in the same run.
+ * Each workspace runs in its own transaction; one that fails is logged and the others go on.
  */
-export async function runSlaChecks(db: Db, clock: Clock): Promise<{ reminders: number; escalations: number }> {
+export async function runSlaChecks(
+  db: Db,
+  clock: Clock,
+  opts: { logger?: Logger } = {},
+): Promise<{ reminders: number; escalations: number; failed: number }> {
   const now = clock.now();
-  const workspaces = await rdb(db).selectFrom('routing_sla_settings').select('workspace_id').execute();
+  const workspaces = await rdb(db).selectFrom('routing_sla_settings').select('workspace_id').orderBy('workspace_id').execute();
+  const total = { reminders: 0, escalations: 0, failed: 0 };
+  for (const { workspace_id: ws } of workspaces) {
+    try {
+      const done = await db.transaction().execute((trx) => checkWorkspace(trx, ws, now));
+      total.reminders += done.reminders;
+      total.escalations += done.escalations;
+    } catch (err) {
+      total.failed++;
+      opts.logger?.error({ err, workspaceId: ws }, 'SLA checks failed for a workspace; the other workspaces were checked');
+    }
+  }
+  return total;
+}
+
+async function checkWorkspace(trx: Tx, ws: string, now: Date): Promise<{ reminders: number; escalations: number }> {
   let reminders = 0;
   let escalations = 0;
-  for (const { workspace_id: ws } of workspaces) {
-    await db.transaction().execute(async (trx) => {
-      const settings = await slaSettings(trx, ws);
-      const rules = new Map(settings.slas.map((r) => [r.stage, r]));
-      for (const row of await openRows(trx, ws, [...rules.keys()], { forJob: true })) {
-        const t = timeOf(settings, rules, row, now);
-        if (!t) continue;
-        const record = async (kind: 'reminder' | 'escalation', recipient: string | null, due: Date): Promise<boolean> => {
-          const ins = await sql<{ id: string }>`
-            insert into routing_sla_events (id, workspace_id, assignment_id, contact_id, kind, recipient_id, stage, due_at, at)
-            values (${newId()}, ${ws}, ${row.id}, ${row.contact_id}, ${kind}, ${recipient}, ${row.stage}, ${due}, ${now})
-            on conflict (assignment_id, kind) do nothing returning id`.execute(trx);
-          if (ins.rows.length === 0) return false;
-          await rdb(trx)
-            .insertInto('routing_log')
-            .values({
-              id: newId(),
-              workspace_id: ws,
-              contact_id: row.contact_id,
-              rule_id: null,
-              assigned_to: row.owner_id,
-              queue: null,
-              reason:
-                kind === 'reminder'
-                  ? `SLA reminder to ${row.owner_name}: ${row.stage} lead due ${due.toISOString()}`
-                  : `SLA breached (${row.stage} lead due ${due.toISOString()}): escalated${recipient ? '' : ' (no manager set)'}`,
-              skipped: '[]',
-              at: now,
-            })
-            .execute();
-          return true;
-        };
-        if (t.remindAt && t.dueAt && now >= t.remindAt && !row.reminded_at && (await record('reminder', row.owner_id, t.dueAt)))
-          reminders++;
-        if (t.dueAt && now >= t.dueAt && (await record('escalation', t.rule.escalateTo ?? settings.escalateTo, t.dueAt))) escalations++;
-      }
-    });
+  const settings = await slaSettings(trx, ws);
+  const rules = new Map(settings.slas.map((r) => [r.stage, r]));
+  for (const row of await openRows(trx, ws, [...rules.keys()], { forJob: true })) {
+    const t = timeOf(settings, rules, row, now);
+    if (!t?.dueAt || !t.remindAt || now < t.remindAt) continue;
+    if (!(await lockLead(trx, row))) continue;
+    const due = t.dueAt;
+    const record = async (kind: 'reminder' | 'escalation', recipient: string | null): Promise<boolean> => {
+      const ins = await sql<{ id: string }>`
+        insert into routing_sla_events (id, workspace_id, assignment_id, contact_id, kind, recipient_id, stage, due_at, at)
+        values (${newId()}, ${ws}, ${row.id}, ${row.contact_id}, ${kind}, ${recipient}, ${row.stage}, ${due}, ${now})
+        on conflict (assignment_id, kind) do nothing returning id`.execute(trx);
+      if (ins.rows.length === 0) return false;
+      await rdb(trx)
+        .insertInto('routing_log')
+        .values({
+          id: newId(),
+          workspace_id: ws,
+          contact_id: row.contact_id,
+          rule_id: null,
+          assigned_to: row.owner_id,
+          queue: null,
+          reason:
+            kind === 'reminder'
+              ? `SLA reminder to ${row.owner_name}: ${row.stage} lead due ${due.toISOString()}`
+              : `SLA breached (${row.stage} lead due ${due.toISOString()}): escalated${recipient ? '' : ' (no manager set)'}`,
+          skipped: '[]',
+          at: now,
+        })
+        .execute();
+      return true;
+    };
+    if (!row.reminded_at && (await record('reminder', row.owner_id))) reminders++;
+    if (now >= due && (await record('escalation', t.rule.escalateTo ?? settings.escalateTo))) escalations++;
   }
   return { reminders, escalations };
 }
@@ -302,13 +346,24 @@ export async function slaEvents(
   };
 }
 
-/** Due times for a rep's queue screen: assignment id -> {dueAt, state}. */
+/**
+ * Due times for the sales queue: assignment id -> {dueAt, state}, for every one of the given
+ * assignments that is open under an SLA (all of them, however many the queue returns; each
+ * worked out exactly as the SLA dashboard does).
+ */
 export async function slaDueFor(
   db: DbOrTx,
   clock: Clock,
   ws: string,
-  ownerId: string,
+  assignmentIds: readonly string[],
 ): Promise<Map<string, { dueAt: string | null; state: SlaState }>> {
-  const o = await slaOverview(db, clock, ws, { state: 'all', ownerId, limit: 200 });
-  return new Map(o.data.map((d) => [d.assignmentId, { dueAt: d.dueAt, state: d.state }]));
+  const settings = await slaSettings(db, ws);
+  const rules = new Map(settings.slas.map((r) => [r.stage, r]));
+  const now = clock.now();
+  const due = new Map<string, { dueAt: string | null; state: SlaState }>();
+  for (const row of await openRows(db, ws, [...rules.keys()], { assignmentIds })) {
+    const t = timeOf(settings, rules, row, now);
+    if (t) due.set(row.id, { dueAt: iso(t.dueAt), state: t.state });
+  }
+  return due;
 }

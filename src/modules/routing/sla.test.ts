@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../platform/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
+import { untilWaitingForLock } from '../../test/locks.js';
 import type { User } from '../users/users.schema.js';
 import type { Workspace } from '../workspaces/workspaces.schema.js';
 import { runSlaChecks } from './sla.service.js';
@@ -276,5 +278,97 @@ describe('SLA job', () => {
     expect(second.data.length).toBe(1);
     expect(second.nextCursor).toBeNull();
     expect([...first.data, ...second.data].map((d) => d.contactId).sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('SLA job: lock order, failures, and the queue', () => {
+  const db = () => t.db.handle.db;
+  const setSettings = (ws: string, settings: object) =>
+    sql`insert into routing_sla_settings (workspace_id, settings, updated_at) values (${ws}, ${JSON.stringify(settings)}::jsonb, now())
+      on conflict (workspace_id) do update set settings = excluded.settings`.execute(db());
+  // Open mql leads assigned to `ownerId` at `at`, straight into the tables (no routing needed here).
+  let bulk = 0;
+  const seedLeads = async (ws: string, ownerId: string, n: number, at: Date) => {
+    const tag = ++bulk;
+    const r = await sql<{ id: string; contact_id: string }>`
+      with c as (
+        insert into contacts (id, workspace_id, email, lifecycle_stage, created_at, updated_at)
+        select gen_random_uuid(), ${ws}, 'bulk' || ${tag}::int || '-' || g || '@example.com', 'mql', now(), now()
+        from generate_series(1, ${n}::int) g returning id)
+      insert into lead_assignments (id, workspace_id, contact_id, owner_id, status, assigned_at, stage)
+      select gen_random_uuid(), ${ws}, id, ${ownerId}, 'open', ${at}, 'mql' from c
+      returning id, contact_id`.execute(db());
+    return r.rows;
+  };
+  const kindsOf = async (assignmentId: string) =>
+    (
+      await sql<{ kind: string }>`select kind from routing_sla_events where assignment_id = ${assignmentId} order by kind`.execute(db())
+    ).rows.map((r) => r.kind);
+
+  it('takes the contact before the assignment, as accept and reject do: no deadlock with a rep deciding a lead', async () => {
+    setNow('2026-03-02T16:00:00Z'); // Monday 16:00 UTC: leads assigned at 09:00 are past a 60-minute SLA
+    const ws = await makeWorkspace(t, 'SLA locks');
+    const rep = await makeUser(t, ws, 'sales');
+    await setSettings(ws.id, { slas: [{ stage: 'mql', withinMinutes: 60, remindBeforeMinutes: 30 }] });
+    const [a, b] = await seedLeads(ws.id, rep.id, 2, new Date('2026-03-02T09:00:00Z'));
+    if (!a || !b) throw new Error('no leads');
+    let job: Promise<unknown> = Promise.resolve();
+    // A rep accepting lead a, in decideLead's order: the contact's row, then its assignment. The job
+    // starts between the two steps. Locking the assignment first, the job then waited for the
+    // contact (the foreign key of the event it inserts) while the rep waited for the assignment.
+    await db()
+      .transaction()
+      .execute(async (trx) => {
+        await sql`select id from contacts where id = ${a.contact_id} for update`.execute(trx);
+        job = runSlaChecks(db(), clock);
+        await untilWaitingForLock(db(), job);
+        await sql`update lead_assignments set status = 'accepted', accepted_at = ${clock.now()} where id = ${a.id}`.execute(trx);
+      });
+    expect(await job).toMatchObject({ failed: 0 });
+    // On PostgreSQL the job passed over the lead being decided; on PGlite (one session) it ran after
+    // the accept. Either way, nothing about lead a; lead b was checked.
+    expect(await kindsOf(a.id)).toEqual([]);
+    expect(await kindsOf(b.id)).toEqual(['escalation', 'reminder']);
+  });
+
+  it('goes on with the other workspaces when one fails, and logs the one that failed', async () => {
+    setNow('2026-03-02T16:00:00Z');
+    const bad = await makeWorkspace(t, 'SLA broken');
+    const good = await makeWorkspace(t, 'SLA fine');
+    const badRep = await makeUser(t, bad, 'sales');
+    const goodRep = await makeUser(t, good, 'sales');
+    await setSettings(bad.id, { slas: 'not a list' });
+    await setSettings(good.id, { slas: [{ stage: 'mql', withinMinutes: 60, remindBeforeMinutes: 30 }] });
+    await seedLeads(bad.id, badRep.id, 1, new Date('2026-03-02T09:00:00Z'));
+    const [lead] = await seedLeads(good.id, goodRep.id, 1, new Date('2026-03-02T09:00:00Z'));
+    if (!lead) throw new Error('no lead');
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (s: string) => void lines.push(s) });
+    // Whichever order the workspaces come in, the good one is checked and the bad one logged.
+    const run = await runSlaChecks(db(), clock, { logger });
+    expect(run.failed).toBe(1);
+    expect(await kindsOf(lead.id)).toEqual(['escalation', 'reminder']);
+    expect(lines.length).toBe(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ workspaceId: bad.id, level: 50 });
+  });
+
+  it("works out the SLA of every open lead in a rep's queue, not only the first 200", async () => {
+    setNow('2026-03-02T16:00:00Z');
+    const ws = await makeWorkspace(t, 'SLA queue');
+    const admin = await makeApiKey(t, ws, 'admin');
+    const rep = await makeUser(t, ws, 'sales');
+    await setSettings(ws.id, { slas: [{ stage: 'mql', withinMinutes: 60, remindBeforeMinutes: 30 }] });
+    await seedLeads(ws.id, rep.id, 240, new Date('2026-03-02T09:00:00Z'));
+    await seedLeads(ws.id, rep.id, 20, new Date('2026-03-02T15:45:00Z'));
+    const res = await call('GET', `/api/v1/routing/queue?ownerId=${rep.id}`, undefined, admin);
+    expect(res.statusCode, res.body).toBe(200);
+    const data = json<{ data: Array<{ sla: { state: string } | null }> }>(res).data;
+    expect(data.length).toBe(260);
+    const states = data.map((d) => d.sla?.state ?? 'none');
+    expect(states.filter((s) => s === 'breached').length).toBe(240);
+    expect(states.filter((s) => s === 'on_track').length).toBe(20);
+    // The same counts as the SLA dashboard's.
+    const o = json<Overview>(await call('GET', `/api/v1/routing/sla?ownerId=${rep.id}`, undefined, admin));
+    expect(o.summary).toEqual({ open: 260, onTrack: 20, atRisk: 0, breached: 240 });
   });
 });
