@@ -67,8 +67,7 @@ export async function scanBacklogs(ctx: Ctx & { jobs: Pick<Jobs, 'enqueue'> }, m
       where workspace_id = ${g.workspace_id} and deleted_at is null`.execute(ctx.db);
     if (Number(g.n) * 4 < Number(live.rows[0]?.n ?? 0)) continue;
     try {
-      const scan = await startScan(ctx, systemActor(g.workspace_id, 'duplicate matcher (backlog)'), g.object);
-      await ctx.jobs.enqueue('dedupe.scan', { workspaceId: g.workspace_id, scanId: scan.id }, { idempotencyKey: scan.id });
+      const scan = await startScan(ctx, systemActor(g.workspace_id, 'duplicate matcher (backlog)'), g.object, ctx.jobs);
       started.push(scan.id);
     } catch (e) {
       // A scan already running will take the backlog (another process may have just started it:

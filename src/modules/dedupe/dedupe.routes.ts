@@ -75,8 +75,7 @@ export async function dedupeRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const actor = requireAuth(req).actor;
-      const scan = await startScan(ctx, actor, req.body.object);
-      await app.keel.jobs.enqueue('dedupe.scan', { workspaceId: actor.workspaceId, scanId: scan.id }, { idempotencyKey: scan.id });
+      const scan = await startScan(ctx, actor, req.body.object, app.keel.jobs);
       return reply.status(202).send(scan);
     },
   );

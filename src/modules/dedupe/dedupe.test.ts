@@ -562,8 +562,17 @@ describe('duplicates: a bulk backlog becomes a full scan', () => {
     const jc = { ...ctx(), jobs: t.jobs };
     // Over 20 queued: not yet a backlog.
     expect(await scanBacklogs(jc, 20)).toEqual([]);
+    // A queue that fails leaves no scan marked running (scan and job are written together).
+    const broken = { enqueue: async (): Promise<string> => Promise.reject(new Error('queue down')) };
+    await expect(scanBacklogs({ ...ctx(), jobs: broken }, 10)).rejects.toThrow('queue down');
+    const scans = async () =>
+      (await sql<{ status: string }>`select status from dedupe_scans where workspace_id = ${w.id}`.execute(t.db.handle.db)).rows;
+    expect(await scans()).toEqual([]);
     const started = await scanBacklogs(jc, 10);
     expect(started).toHaveLength(1);
+    const job = await sql<{ n: string }>`select count(*) as n from pgboss.job
+      where name = 'dedupe.scan' and data->>'scanId' = ${started[0] ?? ''}`.execute(t.db.handle.db);
+    expect(Number(job.rows[0]?.n)).toBe(1);
     // One at a time: a scan is already running.
     expect(await scanBacklogs(jc, 10)).toEqual([]);
     const done = await scanAndMerge(ctx(), w.id, started[0] as string);

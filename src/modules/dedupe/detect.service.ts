@@ -6,6 +6,7 @@ import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import type { Page } from '../../platform/http/pagination.js';
 import { newId } from '../../platform/ids.js';
+import type { Jobs } from '../../platform/jobs/jobs.js';
 import type { DedupeSettings, DuplicatePair, ScanView } from './dedupe.schema.js';
 import {
   blockingKeys,
@@ -256,8 +257,13 @@ export async function listScans(db: DbOrTx, ws: string, object?: MatchObject): P
   return (await q.orderBy('started_at', 'desc').limit(20).execute()).map(scanView);
 }
 
-/** Records a scan as running; a second one for the same workspace and object is refused. */
-export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject): Promise<ScanView> {
+/**
+ * Records a scan as running; a second one for the same workspace and object is refused. With
+ * `jobs`, the `dedupe.scan` job that runs it is queued in the same transaction, so a crash between
+ * the two can leave neither a running scan that nothing runs (blocking the next for an hour) nor
+ * a job without its scan. Without (CLI, demo, tests), the caller runs the scan itself.
+ */
+export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject, jobs?: Pick<Jobs, 'enqueue'>): Promise<ScanView> {
   return ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now();
     // A scan left running by a crashed process for over an hour is marked failed.
@@ -292,6 +298,7 @@ export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject): Pr
       })
       .execute();
     await recordAudit(trx, ctx.clock, actor, { action: 'dedupe.scan_started', entityType: 'dedupe_scan', entityId: id, meta: { object } });
+    if (jobs) await jobs.enqueue('dedupe.scan', { workspaceId: actor.workspaceId, scanId: id }, { tx: trx, idempotencyKey: id });
     return getScan(trx, actor.workspaceId, id);
   });
 }
