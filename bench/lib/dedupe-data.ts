@@ -421,34 +421,39 @@ export interface ContactInput {
   country?: string;
 }
 
-/** How a duplicate differs from its person's first record. */
-export const KINDS = [
+/**
+ * How a duplicate differs from its person's first record, with how often each is drawn (weights
+ * relative to the others of its group). The order is the order of the bits in `DedupeData.kinds`.
+ */
+const KIND_WEIGHTS = [
   // The email (every extra record has its own: one of these five).
-  'email: other domain, same mailbox',
-  'email: different address',
-  'email: typo in domain',
-  'email: typo in mailbox',
-  'email: mailbox written another way',
+  ['email: other domain, same mailbox', 30],
+  ['email: different address', 25],
+  ['email: typo in domain', 15],
+  ['email: typo in mailbox', 8],
+  ['email: mailbox written another way', 22],
   // Other corruptions, 0 to 2 per extra record.
-  'typo in first name',
-  'typo in last name',
-  'nickname',
-  'swapped first/last',
-  'accents dropped',
-  'name case/spacing',
-  'missing first name',
-  'missing last name',
-  'missing phone',
-  'phone written nationally',
-  'phone written nationally, no country',
-  'another phone',
-  'missing company',
-  'company written another way',
-  'moved company',
-  'other city',
-  'missing city',
+  ['typo in first name', 12],
+  ['typo in last name', 12],
+  ['nickname', 12],
+  ['swapped first/last', 5],
+  ['accents dropped', 4],
+  ['name case/spacing', 5],
+  ['missing first name', 3],
+  ['missing last name', 3],
+  ['missing phone', 9],
+  ['phone written nationally', 6],
+  ['phone written nationally, no country', 5],
+  ['another phone', 3],
+  ['missing company', 6],
+  ['company written another way', 8],
+  ['moved company', 4],
+  ['other city', 4],
+  ['missing city', 5],
 ] as const;
-export type Kind = (typeof KINDS)[number];
+export type Kind = (typeof KIND_WEIGHTS)[number][0];
+export const KINDS: readonly Kind[] = KIND_WEIGHTS.map(([k]) => k);
+const isEmailKind = (k: Kind): boolean => k.startsWith('email: ');
 export const KIND_BIT = new Map<Kind, number>(KINDS.map((k, i) => [k, 1 << i]));
 export function kindsOf(mask: number): Kind[] {
   return KINDS.filter((_, i) => mask & (1 << i));
@@ -714,47 +719,16 @@ export function generateDedupeData(options: DedupeDataOptions): DedupeData {
     ...(p.countryName && { country: p.countryName }),
   });
 
-  const only = (items: Kind[], weights: number[]): [Kind[], number[]] => {
-    if (options.kinds === 'all') return [items, weights];
-    const keep = items.map((k) => !LIFE_CHANGE_KINDS.has(k));
-    return [items.filter((_, i) => keep[i]), weights.filter((_, i) => keep[i])];
+  // The email kinds, or the others, by their weights; life changes only with `kinds: 'all'`.
+  const weighted = (email: boolean): Weighted<Kind> => {
+    const rows = KIND_WEIGHTS.filter(([k]) => isEmailKind(k) === email && (options.kinds === 'all' || !LIFE_CHANGE_KINDS.has(k)));
+    return new Weighted<Kind>(
+      rows.map(([k]) => k),
+      rows.map(([, w]) => w),
+    );
   };
-  const EMAIL_KINDS = new Weighted<Kind>(
-    ...only(
-      [
-        'email: other domain, same mailbox',
-        'email: different address',
-        'email: typo in domain',
-        'email: typo in mailbox',
-        'email: mailbox written another way',
-      ],
-      [30, 25, 15, 8, 22],
-    ),
-  );
-  const OTHER_KINDS = new Weighted<Kind>(
-    ...only(
-      [
-        'typo in first name',
-        'typo in last name',
-        'nickname',
-        'swapped first/last',
-        'accents dropped',
-        'name case/spacing',
-        'missing first name',
-        'missing last name',
-        'missing phone',
-        'phone written nationally',
-        'phone written nationally, no country',
-        'another phone',
-        'missing company',
-        'company written another way',
-        'moved company',
-        'other city',
-        'missing city',
-      ],
-      [12, 12, 12, 5, 4, 5, 3, 3, 9, 6, 5, 3, 6, 8, 4, 4, 5],
-    ),
-  );
+  const EMAIL_KINDS = weighted(true);
+  const OTHER_KINDS = weighted(false);
 
   // Corruptions that hide each other (a typo in a name the record then lacks) are not combined.
   const CONFLICTS = new Set(
