@@ -27,33 +27,19 @@
 //
 // Each measurement waits for the machine to go quiet first (--quiet-wait s) and reports the CPU
 // others used meanwhile and the hypervisor's steal (bench/lib/measure.ts).
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { systemActor } from '../src/platform/actor.js';
 import { systemClock } from '../src/platform/clock.js';
-import { loadConfig } from '../src/platform/config.js';
 import type { Db } from '../src/platform/db/database.js';
-import { openRuntime } from '../src/platform/runtime.js';
 import { createUser } from '../src/modules/users/users.service.js';
 import { createWorkspace } from '../src/modules/workspaces/workspaces.service.js';
 import type { WorkingHours } from '../src/modules/routing/routing.schema.js';
 import { createRoutingRule, drainRoutingQueue, putReps, routeContact } from '../src/modules/routing/routing.service.js';
-import { createDatabase, databaseExists, PG_ADMIN_URL } from './lib/contacts-db.js';
+import { PG_ADMIN_URL } from './lib/contacts-db.js';
 import { disturbance, measured } from './lib/measure.js';
-import {
-  dataRoot,
-  fmt,
-  keelEnv,
-  machineInfo,
-  onCleanup,
-  percentile,
-  printMachine,
-  quietCheck,
-  runBenchmark,
-  table,
-  waitQuiet,
-} from './lib/util.js';
+import { startPgBenchmark } from './lib/pg-runtime.js';
+import { fmt, percentile, runBenchmark, table, waitQuiet } from './lib/util.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -141,34 +127,14 @@ function stats(ms: number[]): { p50: number; p95: number; p99: number; max: numb
 }
 
 runBenchmark(async () => {
-  const machine = machineInfo();
-  console.log('routing: decision latency for new MQLs, and 10,000 queued MQLs through the routing queue');
-  printMachine(machine);
-  console.log(
-    `reps ${nReps}, decisions ${nDecisions}, queued ${nQueued}, workers ${nWorkers}, seed ${seed}; PostgreSQL ${PG_ADMIN_URL} (back end of the goal)`,
+  const { db, dbName } = await startPgBenchmark(
+    'routing',
+    {
+      title: 'routing: decision latency for new MQLs, and 10,000 queued MQLs through the routing queue',
+      params: `reps ${nReps}, decisions ${nDecisions}, queued ${nQueued}, workers ${nWorkers}, seed ${seed}; PostgreSQL ${PG_ADMIN_URL} (back end of the goal)`,
+    },
+    { db: opts.db, keepDb: opts['keep-db'], existing: 'refuse' },
   );
-  await quietCheck();
-  let dbName = opts.db;
-  let url: string;
-  if (dbName) {
-    if (databaseExists(dbName)) throw new Error(`--db ${dbName}: exists already (this benchmark makes its own data)`);
-    url = createDatabase(dbName, opts['keep-db']);
-  } else {
-    dbName = `keel_bench_routing_${process.pid}`;
-    url = createDatabase(dbName, opts['keep-db']);
-  }
-  const env = keelEnv({
-    DATABASE_URL: url,
-    KEEL_DATA_DIR: path.join(dataRoot, `routing-${process.pid}`),
-    LOG_LEVEL: 'warn',
-    KEEL_DEMO: '0',
-  });
-  const rt = await openRuntime(loadConfig(env));
-  onCleanup(async () => {
-    await rt.handle.close();
-    await rt.release();
-  });
-  const db = rt.handle.db;
 
   // ---- 1. decision latency ----
   console.log('\nset-up: workspace, reps, rules, contacts…');

@@ -37,37 +37,22 @@
 //
 // Each measurement waits for the machine to go quiet first (--quiet-wait s) and reports the CPU
 // others used meanwhile and the hypervisor's steal (bench/lib/measure.ts).
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { systemActor } from '../src/platform/actor.js';
 import { systemClock } from '../src/platform/clock.js';
-import { loadConfig } from '../src/platform/config.js';
 import type { Db } from '../src/platform/db/database.js';
 import { newId } from '../src/platform/ids.js';
-import { openRuntime } from '../src/platform/runtime.js';
 import { drainScoringQueue, recomputeModel } from '../src/modules/scoring/scoring.compute.js';
 import { compileModel, engagementAggregatesSql, scoreContacts } from '../src/modules/scoring/scoring.engine.js';
 import { modelDefinitionSchema, type ModelDefinition } from '../src/modules/scoring/scoring.schema.js';
 import { createModel, publishModel } from '../src/modules/scoring/scoring.service.js';
-import { ActivitySampler, createDatabase, databaseExists, PG_ADMIN_URL } from './lib/contacts-db.js';
+import { ActivitySampler } from './lib/contacts-db.js';
 import { disturbance, measured } from './lib/measure.js';
+import { startPgBenchmark } from './lib/pg-runtime.js';
 import { SEG_WORKSPACE, seedData, type Exec } from './lib/segments-seed.js';
-import {
-  dataRoot,
-  fmt,
-  keelEnv,
-  machineInfo,
-  onCleanup,
-  percentile,
-  printMachine,
-  quietCheck,
-  runBenchmark,
-  sleep,
-  table,
-  waitQuiet,
-} from './lib/util.js';
+import { fmt, percentile, runBenchmark, sleep, table, waitQuiet } from './lib/util.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -130,37 +115,19 @@ async function q1<T>(db: Db, q: ReturnType<typeof sql<T>>): Promise<T | undefine
 }
 
 runBenchmark(async () => {
-  const machine = machineInfo();
-  console.log('scoring: full recompute of one model, incremental rescoring under event ingestion');
-  printMachine(machine);
-  console.log(
-    `data set${opts.db ? ' (reused: counted below)' : ''}: ${size.contacts.toLocaleString('en')} contacts, ${size.accounts.toLocaleString('en')} accounts, ${size.events.toLocaleString('en')} events over ${size.days} days, seed ${size.seed}; chunk ${opts.chunk}`,
+  const {
+    db,
+    dbName: name,
+    url,
+    fresh,
+  } = await startPgBenchmark(
+    'scoring',
+    {
+      title: 'scoring: full recompute of one model, incremental rescoring under event ingestion',
+      params: `data set${opts.db ? ' (reused: counted below)' : ''}: ${size.contacts.toLocaleString('en')} contacts, ${size.accounts.toLocaleString('en')} accounts, ${size.events.toLocaleString('en')} events over ${size.days} days, seed ${size.seed}; chunk ${opts.chunk}`,
+    },
+    { db: opts.db, keepDb: opts['keep-db'], existing: 'reuse' },
   );
-  await quietCheck();
-  let dbName = opts.db;
-  let fresh = false;
-  let url: string;
-  if (dbName) {
-    if (!databaseExists(dbName)) throw new Error(`--db ${dbName}: no such database`);
-    url = `${PG_ADMIN_URL}/${dbName}`;
-  } else {
-    dbName = `keel_bench_scoring_${process.pid}`;
-    url = createDatabase(dbName, opts['keep-db']);
-    fresh = true;
-  }
-  const env = keelEnv({
-    DATABASE_URL: url,
-    KEEL_DATA_DIR: path.join(dataRoot, `scoring-${process.pid}`),
-    LOG_LEVEL: 'warn',
-    KEEL_DEMO: '0',
-  });
-  const rt = await openRuntime(loadConfig(env));
-  onCleanup(async () => {
-    await rt.handle.close();
-    await rt.release();
-  });
-  const db = rt.handle.db;
-  const name = dbName;
 
   let ws: string;
   if (fresh) {
