@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { z } from 'zod';
 import { stageKeys, type StagesSettings } from '../../../../src/modules/routing/lifecycle.schema.js';
 import { api } from '../../lib/api.js';
 import { useCan } from '../../lib/session.js';
 import { Badge } from '../../ui/Badge.js';
 import { Button } from '../../ui/Button.js';
+import { EnumSelect, TextInput } from '../../ui/Controls.js';
 import { EmptyState, ErrorState } from '../../ui/EmptyState.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { LoadingState } from '../../ui/Spinner.js';
@@ -16,6 +17,7 @@ import { ConditionBuilder } from '../segments/ConditionBuilder.js';
 import { buildDefinition, countConditions, newGroup, rootFrom, type Catalogs, type GroupNode } from '../segments/definition.js';
 import { segmentCatalog } from '../segments/segment-fields.js';
 import '../segments/segments.css';
+import { ListEditor } from './ListEditor.js';
 import { lifecycleRulesSchema, stagesSettingsSchema, type LifecycleRule } from './routing-queries.js';
 
 type StageKey = (typeof stageKeys)[number];
@@ -42,6 +44,53 @@ export function LifecycleEditor() {
   );
 }
 
+/**
+ * A card that edits one lifecycle setting and saves it whole: its title and what it is for, the
+ * fields, what went wrong saving, and (for editors, when `footer` is given) the add and save buttons.
+ */
+function SettingsForm({
+  label,
+  title,
+  description,
+  save,
+  footer,
+  children,
+}: {
+  label: string;
+  title: string;
+  description: string;
+  save: { mutate: () => void; isPending: boolean; isError: boolean; error: unknown };
+  footer: false | { addLabel: string; onAdd: () => void; saveLabel: string };
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="card rt-card"
+      aria-label={label}
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <h2 className="section-title">{title}</h2>
+      <p className="section-description">{description}</p>
+      {children}
+      {save.isError && <ProblemAlert error={save.error} />}
+      {footer && (
+        <div className="form-actions rt-form-actions">
+          <Button icon="plus" onClick={footer.onAdd}>
+            {footer.addLabel}
+          </Button>
+          <span className="rt-spacer" />
+          <Button type="submit" variant="primary" busy={save.isPending}>
+            {footer.saveLabel}
+          </Button>
+        </div>
+      )}
+    </form>
+  );
+}
+
 function StagesForm({ value }: { value: StagesSettings }) {
   const can = useCan();
   const qc = useQueryClient();
@@ -63,18 +112,15 @@ function StagesForm({ value }: { value: StagesSettings }) {
     },
   });
   return (
-    <form
-      className="card rt-card"
-      aria-label="Lifecycle stages"
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate();
-      }}
+    <SettingsForm
+      label="Lifecycle stages"
+      title="Stages"
+      description="Contacts move forward through the funnel; a move back, or into recycle or disqualified, needs an allowed move below."
+      save={save}
+      footer={
+        canEdit && { addLabel: 'Allow a move', onAdd: () => setAllowed([...allowed, { from: '*', to: 'lead' }]), saveLabel: 'Save stages' }
+      }
     >
-      <h2 className="section-title">Stages</h2>
-      <p className="section-description">
-        Contacts move forward through the funnel; a move back, or into recycle or disqualified, needs an allowed move below.
-      </p>
       <div className="rt-stages">
         {stageKeys.map((k) => (
           <div key={k} className="rt-stage">
@@ -101,62 +147,31 @@ function StagesForm({ value }: { value: StagesSettings }) {
         ))}
       </div>
       <h3 className="rt-subtitle">Allowed moves back or off the funnel</h3>
-      <ul className="rt-allowed">
-        {allowed.map((t, i) => (
-          <li key={i}>
-            <select
-              className="input select"
+      <ListEditor
+        className="rt-allowed"
+        items={allowed}
+        onChange={setAllowed}
+        canEdit={canEdit}
+        itemKey={(_, i) => i}
+        removeLabel={() => 'Remove this move'}
+      >
+        {(t, { update }) => (
+          <>
+            <StageSelect
               aria-label="From"
               value={t.from}
               disabled={!canEdit}
-              onChange={(e) => setAllowed(allowed.map((x, j) => (j === i ? { ...x, from: e.target.value as StageKey | '*' } : x)))}
+              onChange={(from) => update({ from })}
+              stageLabel={(k) => labels[k]}
             >
               <option value="*">any stage</option>
-              {stageKeys.map((k) => (
-                <option key={k} value={k}>
-                  {labels[k]}
-                </option>
-              ))}
-            </select>
+            </StageSelect>
             <span aria-hidden="true">→</span>
-            <select
-              className="input select"
-              aria-label="To"
-              value={t.to}
-              disabled={!canEdit}
-              onChange={(e) => setAllowed(allowed.map((x, j) => (j === i ? { ...x, to: e.target.value as StageKey } : x)))}
-            >
-              {stageKeys.map((k) => (
-                <option key={k} value={k}>
-                  {labels[k]}
-                </option>
-              ))}
-            </select>
-            {canEdit && (
-              <Button
-                size="sm"
-                variant="ghost"
-                icon="trash"
-                aria-label="Remove this move"
-                onClick={() => setAllowed(allowed.filter((_, j) => j !== i))}
-              />
-            )}
-          </li>
-        ))}
-      </ul>
-      {save.isError && <ProblemAlert error={save.error} />}
-      {canEdit && (
-        <div className="form-actions rt-form-actions">
-          <Button icon="plus" onClick={() => setAllowed([...allowed, { from: '*', to: 'lead' }])}>
-            Allow a move
-          </Button>
-          <span className="rt-spacer" />
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            Save stages
-          </Button>
-        </div>
-      )}
-    </form>
+            <StageSelect aria-label="To" value={t.to} disabled={!canEdit} onChange={(to) => update({ to })} stageLabel={(k) => labels[k]} />
+          </>
+        )}
+      </ListEditor>
+    </SettingsForm>
   );
 }
 
@@ -214,17 +229,6 @@ function RulesForm({ rules, catalogs, labels }: { rules: LifecycleRule[]; catalo
   });
   const [drafts, setDrafts] = useState(() => rules.map((r) => draftOf(r, catalogs)));
   const label = (k: string) => labels.stages.find((s) => s.key === k)?.label ?? k;
-  const set = (i: number, patch: Partial<RuleDraft>) => setDrafts((ds) => ds.map((d, j) => (j === i ? { ...d, ...patch } : d)));
-  const swap = (i: number, j: number) =>
-    setDrafts((ds) => {
-      const next = [...ds];
-      const a = next[i];
-      const b = next[j];
-      if (!a || !b) return ds;
-      next[i] = b;
-      next[j] = a;
-      return next;
-    });
   const save = useMutation({
     mutationFn: () => {
       const body = {
@@ -281,18 +285,13 @@ function RulesForm({ rules, catalogs, labels }: { rules: LifecycleRule[]; catalo
     ]);
 
   return (
-    <form
-      className="card rt-card"
-      aria-label="Stage rules"
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate();
-      }}
+    <SettingsForm
+      label="Stage rules"
+      title="Stage rules"
+      description="Checked in order whenever a contact changes, does something or is scored; each rule whose trigger holds moves the contact forward."
+      save={save}
+      footer={canEdit && drafts.length + rules.length > 0 && { addLabel: 'Add a rule', onAdd: addRule, saveLabel: 'Save stage rules' }}
     >
-      <h2 className="section-title">Stage rules</h2>
-      <p className="section-description">
-        Checked in order whenever a contact changes, does something or is scored; each rule whose trigger holds moves the contact forward.
-      </p>
       {drafts.length === 0 ? (
         <EmptyState
           icon="filter"
@@ -308,176 +307,196 @@ function RulesForm({ rules, catalogs, labels }: { rules: LifecycleRule[]; catalo
           Without rules, stages change only by hand. Move contacts to MQL when they ask for a demo or pass a score, for example.
         </EmptyState>
       ) : (
-        <ol className="rt-rules">
-          {drafts.map((d, i) => (
-            <li key={d.id ?? `new-${i}`} className="card rt-rule rt-lc-rule" data-stage-rule={d.name}>
+        <ListEditor
+          ordered
+          className="rt-rules"
+          items={drafts}
+          onChange={setDrafts}
+          canEdit={canEdit}
+          itemKey={(d, i) => d.id ?? `new-${i}`}
+          itemProps={(d) => ({ className: 'card rt-rule rt-lc-rule', 'data-stage-rule': d.name })}
+          removeLabel={(d) => `Remove ${d.name || 'rule'}`}
+          removeVariant="danger-ghost"
+          actions={(d, { move, update, first, last }) => (
+            <>
+              {!d.enabled && <Badge>Off</Badge>}
+              <Button size="sm" variant="ghost" aria-label={`Move ${d.name || 'rule'} up`} disabled={first} onClick={() => move(-1)}>
+                ↑
+              </Button>
+              <Button size="sm" variant="ghost" aria-label={`Move ${d.name || 'rule'} down`} disabled={last} onClick={() => move(1)}>
+                ↓
+              </Button>
+              <Button size="sm" onClick={() => update({ enabled: !d.enabled })}>
+                {d.enabled ? 'Turn off' : 'Turn on'}
+              </Button>
+            </>
+          )}
+        >
+          {(d, { index, update }) => (
+            <>
               <span className="rt-rule-pos" aria-hidden="true">
-                {i + 1}
+                {index + 1}
               </span>
-              <div className="rt-rule-text">
-                <div className="rt-lc-grid">
-                  <input
-                    className="input"
-                    aria-label="Rule name"
-                    placeholder="Asked for a demo"
-                    value={d.name}
-                    disabled={!canEdit}
-                    onChange={(e) => set(i, { name: e.target.value })}
-                  />
-                  <select
-                    className="input select"
-                    aria-label="Move to"
-                    value={d.toStage}
-                    disabled={!canEdit}
-                    onChange={(e) => set(i, { toStage: e.target.value as StageKey })}
-                  >
-                    {stageKeys.map((k) => (
-                      <option key={k} value={k}>
-                        to {label(k)}
-                      </option>
-                    ))}
-                  </select>
-                  <select
-                    className="input select"
-                    aria-label="From stage"
-                    value={d.fromStage}
-                    disabled={!canEdit}
-                    onChange={(e) => set(i, { fromStage: e.target.value })}
-                  >
-                    <option value="">from any earlier stage</option>
-                    <option value="none">from no stage yet</option>
-                    {stageKeys.map((k) => (
-                      <option key={k} value={k}>
-                        from {label(k)}
-                      </option>
-                    ))}
-                  </select>
-                  <select
-                    className="input select"
-                    aria-label="When"
-                    value={d.kind}
-                    disabled={!canEdit}
-                    onChange={(e) => set(i, { kind: e.target.value as Kind })}
-                  >
-                    <option value="event">when they do something</option>
-                    <option value="score">when their score passes</option>
-                    <option value="condition">when they match a condition</option>
-                  </select>
-                </div>
-                {d.kind === 'event' ? (
-                  <div className="rt-lc-grid">
-                    <input
-                      className="input"
-                      aria-label="Event"
-                      placeholder="Demo Requested"
-                      value={d.event}
-                      disabled={!canEdit}
-                      onChange={(e) => set(i, { event: e.target.value })}
-                    />
-                    <input
-                      className="input"
-                      aria-label="Within days"
-                      placeholder="within days (any time)"
-                      inputMode="numeric"
-                      value={d.withinDays}
-                      disabled={!canEdit}
-                      onChange={(e) => set(i, { withinDays: e.target.value })}
-                    />
-                  </div>
-                ) : d.kind === 'score' ? (
-                  <div className="rt-lc-grid">
-                    <select
-                      className="input select"
-                      aria-label="Scoring model"
-                      value={d.modelId}
-                      disabled={!canEdit}
-                      onChange={(e) => set(i, { modelId: e.target.value })}
-                    >
-                      <option value="">Pick a scoring model…</option>
-                      {(models.data?.data ?? []).map((m) => (
-                        <option key={m.id} value={m.id}>
-                          {m.name}
-                        </option>
-                      ))}
-                    </select>
-                    <input
-                      className="input"
-                      aria-label="Score at least"
-                      placeholder="score at least"
-                      inputMode="decimal"
-                      value={d.gte}
-                      disabled={!canEdit}
-                      onChange={(e) => set(i, { gte: e.target.value })}
-                    />
-                    <input
-                      className="input"
-                      aria-label="Bands"
-                      placeholder="or bands: A, B"
-                      value={d.bands}
-                      disabled={!canEdit}
-                      onChange={(e) => set(i, { bands: e.target.value })}
-                    />
-                  </div>
-                ) : (
-                  <ConditionBuilder
-                    root={d.root}
-                    onChange={(root) => set(i, { root })}
-                    catalogs={catalogs}
-                    problems={new Map()}
-                    selfId={undefined}
-                    canReadTracking={can('tracking.read')}
-                  />
-                )}
-              </div>
-              {canEdit && (
-                <div className="row-actions">
-                  {!d.enabled && <Badge>Off</Badge>}
-                  <Button
-                    size="sm"
-                    variant="ghost"
-                    aria-label={`Move ${d.name || 'rule'} up`}
-                    disabled={i === 0}
-                    onClick={() => swap(i, i - 1)}
-                  >
-                    ↑
-                  </Button>
-                  <Button
-                    size="sm"
-                    variant="ghost"
-                    aria-label={`Move ${d.name || 'rule'} down`}
-                    disabled={i === drafts.length - 1}
-                    onClick={() => swap(i, i + 1)}
-                  >
-                    ↓
-                  </Button>
-                  <Button size="sm" onClick={() => set(i, { enabled: !d.enabled })}>
-                    {d.enabled ? 'Turn off' : 'Turn on'}
-                  </Button>
-                  <Button
-                    size="sm"
-                    variant="danger-ghost"
-                    icon="trash"
-                    aria-label={`Remove ${d.name || 'rule'}`}
-                    onClick={() => setDrafts((ds) => ds.filter((_, j) => j !== i))}
-                  />
-                </div>
-              )}
-            </li>
-          ))}
-        </ol>
+              <StageRuleFields
+                draft={d}
+                update={update}
+                canEdit={canEdit}
+                label={label}
+                models={models.data?.data ?? []}
+                catalogs={catalogs}
+              />
+            </>
+          )}
+        </ListEditor>
       )}
-      {save.isError && <ProblemAlert error={save.error} />}
-      {canEdit && drafts.length + rules.length > 0 && (
-        <div className="form-actions rt-form-actions">
-          <Button icon="plus" onClick={addRule}>
-            Add a rule
-          </Button>
-          <span className="rt-spacer" />
-          <Button type="submit" variant="primary" busy={save.isPending}>
-            Save stage rules
-          </Button>
+    </SettingsForm>
+  );
+}
+
+/**
+ * A select of the stages, each by its label (after `prefix`, as in "to MQL"); `children` are
+ * options shown before them ("any stage"). The value is one of those options.
+ */
+function StageSelect<V extends string>({
+  'aria-label': ariaLabel,
+  value,
+  onChange,
+  disabled,
+  stageLabel,
+  prefix = '',
+  children,
+}: {
+  'aria-label': string;
+  value: V;
+  onChange: (value: V) => void;
+  disabled: boolean;
+  stageLabel: (k: StageKey) => string;
+  prefix?: string;
+  children?: ReactNode;
+}) {
+  return (
+    <select
+      className="input select"
+      aria-label={ariaLabel}
+      value={value}
+      disabled={disabled}
+      onChange={(e) => onChange(e.target.value as V)}
+    >
+      {children}
+      {stageKeys.map((k) => (
+        <option key={k} value={k}>
+          {prefix + stageLabel(k)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+const triggerKinds = ['event', 'score', 'condition'] as const satisfies readonly Kind[];
+const triggerKindLabels: Record<Kind, string> = {
+  event: 'when they do something',
+  score: 'when their score passes',
+  condition: 'when they match a condition',
+};
+
+/** A stage rule's fields: its name, the move, and the trigger (an event, a score or a condition). */
+function StageRuleFields({
+  draft: d,
+  update,
+  canEdit,
+  label,
+  models,
+  catalogs,
+}: {
+  draft: RuleDraft;
+  update: (patch: Partial<RuleDraft>) => void;
+  canEdit: boolean;
+  label: (k: string) => string;
+  models: ReadonlyArray<{ id: string; name: string }>;
+  catalogs: Catalogs;
+}) {
+  const can = useCan();
+  const text = (
+    field: 'name' | 'event' | 'withinDays' | 'gte' | 'bands',
+    ariaLabel: string,
+    placeholder: string,
+    numeric?: 'numeric' | 'decimal',
+  ) => (
+    <TextInput
+      aria-label={ariaLabel}
+      placeholder={placeholder}
+      inputMode={numeric}
+      value={d[field]}
+      disabled={!canEdit}
+      onChange={(v) => update({ [field]: v })}
+    />
+  );
+  return (
+    <div className="rt-rule-text">
+      <div className="rt-lc-grid">
+        {text('name', 'Rule name', 'Asked for a demo')}
+        <StageSelect
+          aria-label="Move to"
+          value={d.toStage}
+          disabled={!canEdit}
+          onChange={(toStage) => update({ toStage })}
+          stageLabel={label}
+          prefix="to "
+        />
+        <StageSelect
+          aria-label="From stage"
+          value={d.fromStage}
+          disabled={!canEdit}
+          onChange={(fromStage) => update({ fromStage })}
+          stageLabel={label}
+          prefix="from "
+        >
+          <option value="">from any earlier stage</option>
+          <option value="none">from no stage yet</option>
+        </StageSelect>
+        <EnumSelect
+          aria-label="When"
+          options={triggerKinds}
+          labels={triggerKindLabels}
+          value={d.kind}
+          disabled={!canEdit}
+          onChange={(kind) => update({ kind })}
+        />
+      </div>
+      {d.kind === 'event' ? (
+        <div className="rt-lc-grid">
+          {text('event', 'Event', 'Demo Requested')}
+          {text('withinDays', 'Within days', 'within days (any time)', 'numeric')}
         </div>
+      ) : d.kind === 'score' ? (
+        <div className="rt-lc-grid">
+          <select
+            className="input select"
+            aria-label="Scoring model"
+            value={d.modelId}
+            disabled={!canEdit}
+            onChange={(e) => update({ modelId: e.target.value })}
+          >
+            <option value="">Pick a scoring model…</option>
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+          {text('gte', 'Score at least', 'score at least', 'decimal')}
+          {text('bands', 'Bands', 'or bands: A, B')}
+        </div>
+      ) : (
+        <ConditionBuilder
+          root={d.root}
+          onChange={(root) => update({ root })}
+          catalogs={catalogs}
+          problems={new Map()}
+          selfId={undefined}
+          canReadTracking={can('tracking.read')}
+        />
       )}
-    </form>
+    </div>
   );
 }

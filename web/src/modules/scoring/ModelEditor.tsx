@@ -1,33 +1,31 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { api } from '../../lib/api.js';
 import { useDebounced } from '../../lib/use-debounced.js';
 import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
 import { Combobox } from '../../ui/Combobox.js';
+import { EnumSelect, TextInput, type TextInputProps } from '../../ui/Controls.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { Spinner } from '../../ui/Spinner.js';
 import { searchRecords } from '../records/FieldInput.js';
 import { contactKind } from '../records/record-kinds.js';
 import { ConditionBuilder } from '../segments/ConditionBuilder.js';
 import type { Catalogs } from '../segments/definition.js';
-import { touchpointFieldLabels } from '../segments/segment-fields.js';
+import { touchpointFieldLabels, touchpointOpLabels } from '../segments/segment-fields.js';
 import { touchpointFields } from '../../../../src/modules/segments/segments.schema.js';
 import {
   engagementDraft,
   fitDraft,
   newBand,
   touchpointOps,
+  type BandDraft,
   type DraftProblems,
   type EngagementDraft,
   type FitDraft,
   type ModelDraft,
-  type TouchpointField,
-  type TouchpointOp,
 } from './rule-drafts.js';
 import { pointsLabel, previewResultSchema, type ModelDefinition } from './scoring-queries.js';
-
-const tpOpLabels: Record<TouchpointOp, string> = { eq: 'is', neq: 'is not', contains: 'contains', starts_with: 'starts with' };
 
 /**
  * The model editor's rules: fit rules (a condition in the segment builder and points), engagement
@@ -54,52 +52,30 @@ export function ModelEditor({
   readOnly: boolean;
 }) {
   const can = useCan();
-  const setFit = (key: string, f: FitDraft | null) =>
-    onChange({ ...draft, fit: draft.fit.flatMap((x) => (x.key === key ? (f ? [f] : []) : [x])) });
-  const setEng = (key: string, e: EngagementDraft | null) =>
-    onChange({ ...draft, engagement: draft.engagement.flatMap((x) => (x.key === key ? (e ? [e] : []) : [x])) });
+  const setFit = (key: string, f: FitDraft | null) => onChange({ ...draft, fit: replaceKeyed(draft.fit, key, f) });
+  const setEng = (key: string, e: EngagementDraft | null) => onChange({ ...draft, engagement: replaceKeyed(draft.engagement, key, e) });
+  const setBand = (b: BandDraft | null, key: string) => onChange({ ...draft, bands: replaceKeyed(draft.bands, key, b) });
 
   return (
     <div className="scoring-editor">
       <fieldset className="scoring-rules" disabled={readOnly}>
-        <section className="card scoring-section" aria-labelledby="fit-title">
-          <div className="scoring-section-head">
-            <div>
-              <h2 className="section-title" id="fit-title">
-                Fit rules
-              </h2>
-              <p className="section-description">
-                Who the contact is: points when the condition holds (contact and account fields, lists, segments).
-              </p>
-            </div>
-            <Button size="sm" onClick={() => onChange({ ...draft, fit: [...draft.fit, fitDraft(null, catalogs)] })} icon="plus">
-              Fit rule
-            </Button>
-          </div>
+        <RuleSection
+          id="fit-title"
+          title="Fit rules"
+          description="Who the contact is: points when the condition holds (contact and account fields, lists, segments)."
+          addLabel="Fit rule"
+          onAdd={() => onChange({ ...draft, fit: [...draft.fit, fitDraft(null, catalogs)] })}
+        >
           {draft.fit.length === 0 && <p className="scoring-none muted">No fit rules: every contact gets 0 fit points.</p>}
           {draft.fit.map((f, i) => (
-            <div key={f.key} className="scoring-rule" data-rule={f.name || `fit-${i}`}>
-              <div className="scoring-rule-head">
-                <input
-                  className="input scoring-rule-name"
-                  aria-label="Rule name"
-                  placeholder="Rule name, e.g. VP title"
-                  value={f.name}
-                  onChange={(e) => setFit(f.key, { ...f, name: e.target.value })}
-                />
-                <PointsInput
-                  value={f.points}
-                  onChange={(points) => setFit(f.key, { ...f, points })}
-                  label={`Points for ${f.name || 'this rule'}`}
-                />
-                <Button
-                  variant="ghost"
-                  size="sm"
-                  aria-label={`Remove ${f.name || 'rule'}`}
-                  onClick={() => setFit(f.key, null)}
-                  icon="trash"
-                />
-              </div>
+            <RuleRow
+              key={f.key}
+              rule={f}
+              dataRule={f.name || `fit-${i}`}
+              placeholder="Rule name, e.g. VP title"
+              onChange={(x) => setFit(f.key, x)}
+              problem={problems.get(f.key)}
+            >
               {f.raw !== null ? (
                 <p className="muted">
                   This condition was written through the API and is kept as it is: {JSON.stringify(f.raw).slice(0, 160)}
@@ -114,69 +90,35 @@ export function ModelEditor({
                   canReadTracking={can('tracking.read')}
                 />
               )}
-              {problems.get(f.key) && <p className="field-error">{problems.get(f.key)}</p>}
-            </div>
+            </RuleRow>
           ))}
-        </section>
+        </RuleSection>
 
-        <section className="card scoring-section" aria-labelledby="eng-title">
-          <div className="scoring-section-head">
-            <div>
-              <h2 className="section-title" id="eng-title">
-                Engagement rules
-              </h2>
-              <p className="section-description">
-                What the contact did: points per event, page visit or visit from a traffic source, with caps and decay.
-              </p>
-            </div>
-            <Button size="sm" onClick={() => onChange({ ...draft, engagement: [...draft.engagement, engagementDraft(null)] })} icon="plus">
-              Engagement rule
-            </Button>
-          </div>
+        <RuleSection
+          id="eng-title"
+          title="Engagement rules"
+          description="What the contact did: points per event, page visit or visit from a traffic source, with caps and decay."
+          addLabel="Engagement rule"
+          onAdd={() => onChange({ ...draft, engagement: [...draft.engagement, engagementDraft(null)] })}
+        >
           {draft.engagement.length === 0 && <p className="scoring-none muted">No engagement rules yet.</p>}
           {draft.engagement.map((e, i) => (
             <EngagementEditor key={e.key} rule={e} index={i} onChange={(x) => setEng(e.key, x)} problem={problems.get(e.key)} />
           ))}
           <div className="scoring-model-decay">
             <span className="field-label">Decay for rules without their own</span>
-            <label>
-              halve every{' '}
-              <input
-                className="input input-xs"
-                inputMode="numeric"
-                aria-label="Model half-life in days"
-                value={draft.halfLife}
-                onChange={(ev) => onChange({ ...draft, halfLife: ev.target.value })}
-              />{' '}
-              days
-            </label>
-            <label>
-              forget after{' '}
-              <input
-                className="input input-xs"
-                inputMode="numeric"
-                aria-label="Model expiry in days"
-                value={draft.expire}
-                onChange={(ev) => onChange({ ...draft, expire: ev.target.value })}
-              />{' '}
-              days
-            </label>
+            <DecayInputs value={draft} onChange={onChange} labels={['Model half-life in days', 'Model expiry in days']} />
             {problems.get('model') && <p className="field-error">{problems.get('model')}</p>}
           </div>
-        </section>
+        </RuleSection>
 
-        <section className="card scoring-section" aria-labelledby="bands-title">
-          <div className="scoring-section-head">
-            <div>
-              <h2 className="section-title" id="bands-title">
-                Bands
-              </h2>
-              <p className="section-description">A score at or above a band’s minimum gets the highest such band.</p>
-            </div>
-            <Button size="sm" onClick={() => onChange({ ...draft, bands: [...draft.bands, newBand()] })} icon="plus">
-              Band
-            </Button>
-          </div>
+        <RuleSection
+          id="bands-title"
+          title="Bands"
+          description="A score at or above a band’s minimum gets the highest such band."
+          addLabel="Band"
+          onAdd={() => onChange({ ...draft, bands: [...draft.bands, newBand()] })}
+        >
           <table className="table scoring-bands" aria-label="Bands">
             <thead>
               <tr>
@@ -191,24 +133,20 @@ export function ModelEditor({
               {draft.bands.map((b) => (
                 <tr key={b.key}>
                   <td>
-                    <input
+                    <TextInput
                       className="input input-sm"
                       aria-label="Band name"
                       value={b.name}
-                      onChange={(ev) =>
-                        onChange({ ...draft, bands: draft.bands.map((x) => (x.key === b.key ? { ...x, name: ev.target.value } : x)) })
-                      }
+                      onChange={(name) => setBand({ ...b, name }, b.key)}
                     />
                   </td>
                   <td>
-                    <input
+                    <TextInput
                       className="input input-sm"
                       inputMode="decimal"
                       aria-label={`Minimum score of band ${b.name}`}
                       value={b.min}
-                      onChange={(ev) =>
-                        onChange({ ...draft, bands: draft.bands.map((x) => (x.key === b.key ? { ...x, min: ev.target.value } : x)) })
-                      }
+                      onChange={(min) => setBand({ ...b, min }, b.key)}
                     />
                   </td>
                   <td className="col-actions">
@@ -216,7 +154,7 @@ export function ModelEditor({
                       variant="ghost"
                       size="sm"
                       aria-label={`Remove band ${b.name}`}
-                      onClick={() => onChange({ ...draft, bands: draft.bands.filter((x) => x.key !== b.key) })}
+                      onClick={() => setBand(null, b.key)}
                       icon="trash"
                     />
                   </td>
@@ -224,11 +162,11 @@ export function ModelEditor({
               ))}
               <tr>
                 <td>
-                  <input
+                  <TextInput
                     className="input input-sm"
                     aria-label="Band below all others"
                     value={draft.otherwise}
-                    onChange={(ev) => onChange({ ...draft, otherwise: ev.target.value })}
+                    onChange={(otherwise) => onChange({ ...draft, otherwise })}
                   />
                 </td>
                 <td className="muted">below every band</td>
@@ -237,21 +175,143 @@ export function ModelEditor({
             </tbody>
           </table>
           {problems.get('bands') && <p className="field-error">{problems.get('bands')}</p>}
-        </section>
+        </RuleSection>
       </fieldset>
       <ScorePreview modelId={modelId} definition={definition} />
     </div>
   );
 }
 
-function PointsInput({ value, onChange, label }: { value: string; onChange: (v: string) => void; label: string }) {
+/** The list with the item of that key replaced, or left out when `next` is null. */
+function replaceKeyed<T extends { key: string }>(list: readonly T[], key: string, next: T | null): T[] {
+  return list.flatMap((x) => (x.key === key ? (next ? [next] : []) : [x]));
+}
+
+/** A card of the editor: its title and what it is for, the button that adds one more, and the rows. */
+function RuleSection({
+  id,
+  title,
+  description,
+  addLabel,
+  onAdd,
+  children,
+}: {
+  id: string;
+  title: string;
+  description: string;
+  addLabel: string;
+  onAdd: () => void;
+  children: ReactNode;
+}) {
   return (
-    <label className="scoring-points">
-      <input className="input input-xs" inputMode="decimal" aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} />
-      <span className="muted">points</span>
+    <section className="card scoring-section" aria-labelledby={id}>
+      <div className="scoring-section-head">
+        <div>
+          <h2 className="section-title" id={id}>
+            {title}
+          </h2>
+          <p className="section-description">{description}</p>
+        </div>
+        <Button size="sm" onClick={onAdd} icon="plus">
+          {addLabel}
+        </Button>
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * One fit or engagement rule: its name, its points and the button that removes it; below them what
+ * the rule counts (the children) and what is wrong with it.
+ */
+function RuleRow<R extends { name: string; points: string }>({
+  rule,
+  dataRule,
+  placeholder,
+  onChange,
+  problem,
+  children,
+}: {
+  rule: R;
+  /** Tests find a rule by this: its name, or its kind and place while it has none. */
+  dataRule: string;
+  placeholder: string;
+  onChange: (r: R | null) => void;
+  problem: string | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <div className="scoring-rule" data-rule={dataRule}>
+      <div className="scoring-rule-head">
+        <TextInput
+          className="input scoring-rule-name"
+          aria-label="Rule name"
+          placeholder={placeholder}
+          value={rule.name}
+          onChange={(name) => onChange({ ...rule, name })}
+        />
+        <label className="scoring-points">
+          <SmallNumber
+            inputMode="decimal"
+            aria-label={`Points for ${rule.name || 'this rule'}`}
+            value={rule.points}
+            onChange={(points) => onChange({ ...rule, points })}
+          />
+          <span className="muted">points</span>
+        </label>
+        <Button variant="ghost" size="sm" aria-label={`Remove ${rule.name || 'rule'}`} onClick={() => onChange(null)} icon="trash" />
+      </div>
+      {children}
+      {problem && <p className="field-error">{problem}</p>}
+    </div>
+  );
+}
+
+/** The narrow number box of the rule lines (points, caps, days). */
+function SmallNumber(props: Omit<TextInputProps, 'className'>) {
+  return <TextInput {...props} className="input input-xs" />;
+}
+
+/** A number inside a sentence, named by `aria-label`: "halve every [14] days". */
+function NumberInLine({ before, after, ...input }: Omit<TextInputProps, 'className'> & { before: string; after: string }) {
+  return (
+    <label>
+      {before} <SmallNumber {...input} /> {after}
     </label>
   );
 }
+
+/** Decay of a rule, or of the model for rules without their own: the half-life and when points are forgotten. */
+function DecayInputs<D extends { halfLife: string; expire: string }>({
+  value,
+  onChange,
+  labels: [halfLifeLabel, expireLabel],
+}: {
+  value: D;
+  onChange: (d: D) => void;
+  labels: [halfLife: string, expire: string];
+}) {
+  const days = (field: 'halfLife' | 'expire', before: string, label: string) => (
+    <NumberInLine
+      before={before}
+      after="days"
+      inputMode="numeric"
+      aria-label={label}
+      value={value[field]}
+      onChange={(v) => onChange({ ...value, [field]: v })}
+    />
+  );
+  return (
+    <>
+      {days('halfLife', 'halve every', halfLifeLabel)}
+      {days('expire', 'forget after', expireLabel)}
+    </>
+  );
+}
+
+const engagementKinds = ['event', 'page', 'touchpoint'] as const satisfies ReadonlyArray<EngagementDraft['kind']>;
+const engagementKindLabels: Record<EngagementDraft['kind'], string> = { event: 'event', page: 'page visit', touchpoint: 'visit from' };
 
 function EngagementEditor({
   rule: e,
@@ -265,150 +325,87 @@ function EngagementEditor({
   problem: string | undefined;
 }) {
   const set = (patch: Partial<EngagementDraft>) => onChange({ ...e, ...patch });
+  /** What the rule counts is one text box per kind (an event name, a URL pattern, a traffic value). */
+  const what = (field: 'event' | 'url' | 'tpValue', label: string, placeholder: string) => (
+    <TextInput
+      className="input input-sm"
+      aria-label={label}
+      placeholder={placeholder}
+      value={e[field]}
+      onChange={(v) => set({ [field]: v })}
+    />
+  );
   return (
-    <div className="scoring-rule" data-rule={e.name || `engagement-${index}`}>
-      <div className="scoring-rule-head">
-        <input
-          className="input scoring-rule-name"
-          aria-label="Rule name"
-          placeholder="Rule name, e.g. Demo requested"
-          value={e.name}
-          onChange={(ev) => set({ name: ev.target.value })}
-        />
-        <PointsInput value={e.points} onChange={(points) => set({ points })} label={`Points for ${e.name || 'this rule'}`} />
-        <Button variant="ghost" size="sm" aria-label={`Remove ${e.name || 'rule'}`} onClick={() => onChange(null)} icon="trash" />
-      </div>
+    <RuleRow
+      rule={e}
+      dataRule={e.name || `engagement-${index}`}
+      placeholder="Rule name, e.g. Demo requested"
+      onChange={onChange}
+      problem={problem}
+    >
       <div className="scoring-rule-line">
         <span className="muted">per</span>
-        <select
+        <EnumSelect
           className="input select input-sm"
           aria-label="What counts"
+          options={engagementKinds}
+          labels={engagementKindLabels}
           value={e.kind}
-          onChange={(ev) => set({ kind: ev.target.value as EngagementDraft['kind'] })}
-        >
-          <option value="event">event</option>
-          <option value="page">page visit</option>
-          <option value="touchpoint">visit from</option>
-        </select>
-        {e.kind === 'event' && (
-          <input
-            className="input input-sm"
-            aria-label="Event name"
-            placeholder="Demo Requested"
-            value={e.event}
-            onChange={(ev) => set({ event: ev.target.value })}
-          />
-        )}
+          onChange={(kind) => set({ kind })}
+        />
+        {e.kind === 'event' && what('event', 'Event name', 'Demo Requested')}
         {e.kind === 'event' && e.where.length > 0 && <span className="muted">with {e.where.length} property filter(s)</span>}
-        {e.kind === 'page' && (
-          <input
-            className="input input-sm"
-            aria-label="Page URL pattern"
-            placeholder="*/pricing*"
-            value={e.url}
-            onChange={(ev) => set({ url: ev.target.value })}
-          />
-        )}
+        {e.kind === 'page' && what('url', 'Page URL pattern', '*/pricing*')}
         {e.kind === 'touchpoint' && (
           <>
-            <select
+            <EnumSelect
               className="input select input-sm"
               aria-label="Traffic field"
+              options={touchpointFields}
+              labels={touchpointFieldLabels}
               value={e.tpField}
-              onChange={(ev) => set({ tpField: ev.target.value as TouchpointField })}
-            >
-              {touchpointFields.map((f) => (
-                <option key={f} value={f}>
-                  {touchpointFieldLabels[f]}
-                </option>
-              ))}
-            </select>
-            <select
+              onChange={(tpField) => set({ tpField })}
+            />
+            <EnumSelect
               className="input select input-sm"
               aria-label="Comparison"
+              options={touchpointOps}
+              labels={touchpointOpLabels}
               value={e.tpOp}
-              onChange={(ev) => set({ tpOp: ev.target.value as TouchpointOp })}
-            >
-              {touchpointOps.map((o) => (
-                <option key={o} value={o}>
-                  {tpOpLabels[o]}
-                </option>
-              ))}
-            </select>
-            <input
-              className="input input-sm"
-              aria-label="Traffic value"
-              placeholder="linkedin"
-              value={e.tpValue}
-              onChange={(ev) => set({ tpValue: ev.target.value })}
+              onChange={(tpOp) => set({ tpOp })}
             />
+            {what('tpValue', 'Traffic value', 'linkedin')}
           </>
         )}
       </div>
       <div className="scoring-rule-line scoring-rule-limits">
+        <NumberInLine
+          before="at most"
+          after="points"
+          inputMode="decimal"
+          aria-label="Cap"
+          placeholder="no cap"
+          value={e.cap}
+          onChange={(cap) => set({ cap })}
+        />
         <label>
           at most{' '}
-          <input
-            className="input input-xs"
-            inputMode="decimal"
-            aria-label="Cap"
-            placeholder="no cap"
-            value={e.cap}
-            onChange={(ev) => set({ cap: ev.target.value })}
-          />{' '}
-          points
-        </label>
-        <label>
-          at most{' '}
-          <input
-            className="input input-xs"
+          <SmallNumber
             inputMode="decimal"
             aria-label="Window cap points"
             value={e.windowMax}
-            onChange={(ev) => set({ windowMax: ev.target.value })}
+            onChange={(windowMax) => set({ windowMax })}
           />{' '}
           per{' '}
-          <input
-            className="input input-xs"
-            inputMode="numeric"
-            aria-label="Window days"
-            value={e.windowDays}
-            onChange={(ev) => set({ windowDays: ev.target.value })}
-          />{' '}
+          <SmallNumber inputMode="numeric" aria-label="Window days" value={e.windowDays} onChange={(windowDays) => set({ windowDays })} />{' '}
           days
         </label>
         <label className="scoring-own-decay">
           <input type="checkbox" checked={e.ownDecay} onChange={(ev) => set({ ownDecay: ev.target.checked })} /> own decay
         </label>
-        {e.ownDecay && (
-          <>
-            <label>
-              halve every{' '}
-              <input
-                className="input input-xs"
-                inputMode="numeric"
-                aria-label="Half-life in days"
-                value={e.halfLife}
-                onChange={(ev) => set({ halfLife: ev.target.value })}
-              />{' '}
-              days
-            </label>
-            <label>
-              forget after{' '}
-              <input
-                className="input input-xs"
-                inputMode="numeric"
-                aria-label="Expiry in days"
-                value={e.expire}
-                onChange={(ev) => set({ expire: ev.target.value })}
-              />{' '}
-              days
-            </label>
-          </>
-        )}
+        {e.ownDecay && <DecayInputs value={e} onChange={onChange} labels={['Half-life in days', 'Expiry in days']} />}
       </div>
-      {problem && <p className="field-error">{problem}</p>}
-    </div>
+    </RuleRow>
   );
 }
 

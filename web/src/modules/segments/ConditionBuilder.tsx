@@ -3,6 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { createContext, useContext, useId, type ReactNode } from 'react';
 import { useCan } from '../../lib/session.js';
 import { Button } from '../../ui/Button.js';
+import { EnumSelect } from '../../ui/Controls.js';
 import { Icon } from '../../ui/Icon.js';
 import { Popover } from '../../ui/Popover.js';
 import { isKnownPurpose, knownPurposes, purposeLabels } from '../consent/consent-queries.js';
@@ -544,21 +545,14 @@ function EventEditor({ node, onChange }: { node: EventNode; onChange: (n: Builde
             value={w.property}
             onChange={(e) => set({ where: node.where.map((x) => (x.id === w.id ? { ...x, property: e.target.value } : x)) })}
           />
-          <select
+          <EnumSelect
             aria-label="Property operator"
             className="input select seg-input-op"
+            options={whereOps}
+            labels={whereOpLabels}
             value={w.op}
-            onChange={(e) => {
-              const op = whereOps.find((o) => o === e.target.value);
-              if (op) set({ where: node.where.map((x) => (x.id === w.id ? { ...x, op } : x)) });
-            }}
-          >
-            {whereOps.map((o) => (
-              <option key={o} value={o}>
-                {whereOpLabels[o]}
-              </option>
-            ))}
-          </select>
+            onChange={(op) => set({ where: node.where.map((x) => (x.id === w.id ? { ...x, op } : x)) })}
+          />
           <input
             className="input seg-input-value"
             aria-label={w.op === 'in' ? 'Property values, separated by commas' : 'Property value'}
@@ -597,21 +591,14 @@ function EventEditor({ node, onChange }: { node: EventNode; onChange: (n: Builde
 function CountInputs({ node, set }: { node: EventNode | PageNode; set: (p: { countOp?: CountOp; count?: string }) => void }) {
   return (
     <>
-      <select
+      <EnumSelect
         aria-label="How often"
         className="input select seg-input-op"
+        options={countOps}
+        labels={countOpLabels}
         value={node.countOp}
-        onChange={(e) => {
-          const op = countOps.find((o) => o === e.target.value);
-          if (op) set({ countOp: op });
-        }}
-      >
-        {countOps.map((o) => (
-          <option key={o} value={o}>
-            {countOpLabels[o]}
-          </option>
-        ))}
-      </select>
+        onChange={(countOp) => set({ countOp })}
+      />
       <input
         className="input seg-input-num seg-input-tiny"
         aria-label="Times"
@@ -681,36 +668,22 @@ function TouchpointEditor({ node, onChange }: { node: TouchpointNode; onChange: 
           <option value="first">the first visit's</option>
           <option value="last">the last visit's</option>
         </select>
-        <select
+        <EnumSelect
           aria-label="Source field"
           className="input select seg-input-op"
+          options={touchpointFields}
+          labels={touchpointFieldLabels}
           value={node.field}
-          onChange={(e) => {
-            const f = touchpointFields.find((x) => x === e.target.value);
-            if (f) set({ field: f });
-          }}
-        >
-          {touchpointFields.map((f) => (
-            <option key={f} value={f}>
-              {touchpointFieldLabels[f]}
-            </option>
-          ))}
-        </select>
-        <select
+          onChange={(field) => set({ field })}
+        />
+        <EnumSelect
           aria-label="Operator"
           className="input select seg-input-op"
+          options={touchpointOps}
+          labels={touchpointOpLabels}
           value={node.op}
-          onChange={(e) => {
-            const op = touchpointOps.find((o) => o === e.target.value);
-            if (op) set({ op });
-          }}
-        >
-          {touchpointOps.map((o) => (
-            <option key={o} value={o}>
-              {touchpointOpLabels[o]}
-            </option>
-          ))}
-        </select>
+          onChange={(op) => set({ op })}
+        />
         {needsValue && (
           <input
             className="input seg-input-value"
@@ -772,21 +745,14 @@ function ConsentEditor({ node, onChange }: { node: ConsentNode; onChange: (n: Bu
         />
       )}
       <span className="muted">is</span>
-      <select
+      <EnumSelect
         aria-label="Consent state"
         className="input select seg-input-op"
+        options={consentStates}
+        labels={consentStateLabels}
         value={node.state}
-        onChange={(e) => {
-          const state = consentStates.find((x) => x === e.target.value);
-          if (state) set({ state });
-        }}
-      >
-        {consentStates.map((st) => (
-          <option key={st} value={st}>
-            {consentStateLabels[st]}
-          </option>
-        ))}
-      </select>
+        onChange={(state) => set({ state })}
+      />
     </span>
   );
 }
