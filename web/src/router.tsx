@@ -152,7 +152,9 @@ const contactsRoute = createRoute({
 });
 
 /** Which part of a contact's page is open: its history (the default), its tracked activity, its segments and lists, or its consent. */
-const contactSearch = z.object({ tab: z.enum(['timeline', 'activity', 'segments', 'consent', 'privacy']).optional().catch(undefined) });
+const contactSearch = z.object({
+  tab: z.enum(['timeline', 'activity', 'segments', 'lifecycle', 'consent', 'privacy']).optional().catch(undefined),
+});
 export type ContactSearch = z.infer<typeof contactSearch>;
 
 const contactRoute = createRoute({

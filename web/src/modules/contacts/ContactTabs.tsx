@@ -4,6 +4,7 @@ import type { ContactSearch } from '../../router.js';
 import { useCan } from '../../lib/session.js';
 import { ContactConsent } from '../consent/ContactConsent.js';
 import { ContactPrivacy } from '../privacy/ContactPrivacy.js';
+import { ContactLifecycle } from '../routing/ContactLifecycle.js';
 import { ContactActivity } from '../tracking/ContactActivity.js';
 import { ContactSegments } from './ContactSegments.js';
 import './contacts.css';
@@ -15,16 +16,17 @@ const tabs: Array<{ id: Tab; label: string; permission?: string }> = [
   { id: 'timeline', label: 'Timeline' },
   { id: 'activity', label: 'Activity', permission: 'tracking.read' },
   { id: 'segments', label: 'Segments & lists', permission: 'segments.read' },
+  { id: 'lifecycle', label: 'Lifecycle', permission: 'lifecycle.read' },
   { id: 'consent', label: 'Consent', permission: 'consent.read' },
   { id: 'privacy', label: 'Privacy', permission: 'privacy.export' },
 ];
 
 /**
  * The contact page's main column as tabs: its history (the CRM timeline, the default), its
- * tracked activity, the segments and lists it is in, its consent per purpose and (for roles that
- * may) subject access and erasure. The open tab is
- * in the URL (?tab=activity, ?tab=segments, ?tab=consent, ?tab=privacy) so other screens can link straight to
- * it; a role that may read none of the others sees the timeline alone.
+ * tracked activity, the segments and lists it is in, its lifecycle stage history and routing log,
+ * its consent per purpose and (for roles that may) subject access and erasure. The open tab is in
+ * the URL (?tab=activity, ?tab=segments, ?tab=lifecycle, ?tab=consent, ?tab=privacy) so other
+ * screens can link straight to it; a role that may read none of the others sees the timeline alone.
  */
 export function ContactTabs({ contactId, timeline }: { contactId: string; timeline: ReactNode }) {
   const can = useCan();
@@ -68,6 +70,8 @@ export function ContactTabs({ contactId, timeline }: { contactId: string; timeli
           <ContactActivity contactId={contactId} />
         ) : active === 'segments' ? (
           <ContactSegments contactId={contactId} />
+        ) : active === 'lifecycle' ? (
+          <ContactLifecycle contactId={contactId} />
         ) : active === 'consent' ? (
           <ContactConsent contactId={contactId} />
         ) : active === 'privacy' ? (
