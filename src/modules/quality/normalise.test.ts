@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emailFacts, normaliseCountry, normaliseDomain, normaliseName, normalisePhone } from './normalise.js';
+import { normaliseRecordInput } from './record-normalise.js';
 
 describe('normalisation', () => {
   it('reads countries from codes and names in several languages', () => {
@@ -103,5 +104,36 @@ describe('job titles', () => {
     ] as const) {
       expect(classifyTitle(title), title).toEqual({ seniority, department });
     }
+  });
+});
+
+describe('lifecycle stages as other tools export them', () => {
+  it('maps keys, labels and HubSpot, Salesforce, Marketo names to stage keys, keeping the raw value', () => {
+    const cases: Array<[string, string]> = [
+      ['mql', 'mql'],
+      ['MQL', 'mql'],
+      ['marketingqualifiedlead', 'mql'],
+      ['Marketing Qualified Lead', 'mql'],
+      ['Sales Accepted Lead', 'sal'],
+      ['salesqualifiedlead', 'sql'],
+      [' Opportunity ', 'opportunity'],
+      ['Closed Won', 'customer'],
+      ['Recycled', 'recycle'],
+      ['subscriber', 'subscriber'],
+    ];
+    for (const [given, key] of cases) {
+      const n = normaliseRecordInput('contact', { email: 'a@example.com', lifecycleStage: given });
+      expect(n.input.lifecycleStage, given).toBe(key);
+      expect(n.raw.lifecycleStage, given).toBe(given === key ? null : given);
+      expect(n.quality.stageProblem, given).toBeNull();
+    }
+  });
+
+  it('stores a value that names no stage as given, flagged; clearing the stage clears the flag', () => {
+    const n = normaliseRecordInput('contact', { email: 'a@example.com', lifecycleStage: 'Hot prospect!' });
+    expect(n.input.lifecycleStage).toBe('Hot prospect!');
+    expect(n.quality.stageProblem).toBe('"Hot prospect!" is not a lifecycle stage');
+    expect(normaliseRecordInput('contact', { lifecycleStage: null }).quality.stageProblem).toBeNull();
+    expect(normaliseRecordInput('account', { name: 'Acme', lifecycleStage: 'MQL' }).input.lifecycleStage).toBe('MQL');
   });
 });

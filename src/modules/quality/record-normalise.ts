@@ -1,5 +1,6 @@
 import { emailFacts, normaliseCountry, normaliseName, normalisePhone } from './normalise.js';
 import { DEFAULT_NORMALISE_RULES, type NormaliseRules } from './normalise-rules.js';
+import { stageFromText } from '../routing/lifecycle.schema.js';
 import { classifyTitle } from './title-rules.js';
 
 /**
@@ -15,6 +16,8 @@ export interface Quality {
   disposableEmail?: boolean;
   phoneProblem?: string | null;
   countryProblem?: string | null;
+  /** The lifecycle stage given names no stage (stored as given). */
+  stageProblem?: string | null;
 }
 
 export interface NormalisedInput<T extends Record<string, unknown>> {
@@ -77,6 +80,16 @@ export function normaliseRecordInput<T extends Record<string, unknown>>(
       const c = title ? classifyTitle(title, rules.titles) : { seniority: null, department: null };
       const given = (input.traits as Record<string, unknown> | undefined) ?? {};
       out.traits = { seniority: c.seniority, department: c.department, ...given };
+    }
+    // Lifecycle stages as other tools export them ("Marketing Qualified Lead") to their keys.
+    const stage = str('lifecycleStage');
+    if (stage !== null) {
+      const key = stageFromText(stage);
+      take('lifecycleStage', { value: key ?? stage.trim(), changed: (key ?? stage.trim()) !== stage });
+      quality.stageProblem = key ? null : `"${stage.trim()}" is not a lifecycle stage`;
+    } else if (input.lifecycleStage === null || input.lifecycleStage === '') {
+      raw.lifecycleStage = null;
+      quality.stageProblem = null;
     }
     const email = str('email');
     if (email !== null) {

@@ -143,3 +143,43 @@ export const contactLifecycleSchema = z.object({
   label: z.string().nullable(),
   data: z.array(historyEntrySchema),
 });
+
+/**
+ * A stage written as other tools export it, to its key: the key itself or its default label in any
+ * case, and the names HubSpot (`marketingqualifiedlead`), Salesforce, Marketo and Mautic use ("Sales
+ * Accepted Lead", "Recycled", "Closed Won"...). Compared without case, spaces or punctuation. Null
+ * when it names no stage (the value is then stored as given, and flagged).
+ */
+const STAGE_NAMES: Record<string, StageKey> = {
+  subscriber: 'subscriber',
+  newslettersubscriber: 'subscriber',
+  lead: 'lead',
+  newlead: 'lead',
+  rawlead: 'lead',
+  inquiry: 'lead',
+  prospect: 'lead',
+  mql: 'mql',
+  marketingqualifiedlead: 'mql',
+  marketingqualified: 'mql',
+  sal: 'sal',
+  salesacceptedlead: 'sal',
+  salesaccepted: 'sal',
+  sql: 'sql',
+  salesqualifiedlead: 'sql',
+  salesqualified: 'sql',
+  opportunity: 'opportunity',
+  opp: 'opportunity',
+  customer: 'customer',
+  closedwon: 'customer',
+  evangelist: 'customer',
+  recycle: 'recycle',
+  recycled: 'recycle',
+  nurture: 'recycle',
+  disqualified: 'disqualified',
+  unqualified: 'disqualified',
+  closedlost: 'disqualified',
+};
+
+export function stageFromText(text: string): StageKey | null {
+  return STAGE_NAMES[text.toLowerCase().replace(/[^a-z]/g, '')] ?? null;
+}

@@ -292,11 +292,15 @@ export async function applyStage(
         : `${label(from)} -> ${label(to)} is a backward move, and no allowed transition permits it`;
     throw new AppError('conflict', message, [{ path: 'stage', message }]);
   }
+  // This module writes its own history (with rule and reason): the triggers for stage changes made
+  // elsewhere (migration 0024) stand aside for this update.
+  await sql`select set_config('keel.lifecycle_writer', 'on', true)`.execute(trx);
   await trx
     .updateTable('contacts')
     .set((eb) => ({ lifecycle_stage: to, updated_at: now, version: eb('version', '+', 1) }))
     .where('id', '=', contact.id)
     .execute();
+  await sql`select set_config('keel.lifecycle_writer', 'off', true)`.execute(trx);
   await rdb(trx)
     .insertInto('lifecycle_history')
     .values({

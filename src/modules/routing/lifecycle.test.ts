@@ -124,6 +124,46 @@ describe('lifecycle stages', () => {
     expect(audit.data.filter((a) => a.action === 'contact.lifecycle_changed').length).toBe(6);
   });
 
+  it('records stages set through the contacts API and any other write in the history, and routes MQLs', async () => {
+    const db = t.db.handle.db;
+    const routingQueue = async (id: string) =>
+      (await sql<{ cause: string }>`select cause from routing_queue where contact_id = ${id} order by id`.execute(db)).rows.map(
+        (r) => r.cause,
+      );
+    const id = await newContact({ email: 'outside@example.com', lifecycleStage: 'lead' });
+    clock.advance(60_000);
+    expect((await call('PATCH', `/api/v1/contacts/${id}`, { lifecycleStage: 'mql' })).statusCode).toBe(200);
+    clock.advance(60_000);
+    // Unchanged stage, other fields: no history row.
+    expect((await call('PATCH', `/api/v1/contacts/${id}`, { lifecycleStage: 'mql', city: 'Leeds' })).statusCode).toBe(200);
+    // The module's own move: one row, with its reason (the trigger stands aside).
+    expect((await setStage(id, 'sal', 'accepted by Sam')).statusCode).toBe(200);
+    clock.advance(60_000);
+    // Any other writer (here plain SQL, as a sync script would): still recorded.
+    await sql`update contacts set lifecycle_stage = 'lead', updated_at = ${clock.now()} where id = ${id}`.execute(db);
+    const h = await history(id);
+    expect(h.stage).toBe('lead');
+    expect(h.data.map((x) => [x.fromStage, x.toStage])).toEqual([
+      ['sal', 'lead'],
+      ['mql', 'sal'],
+      ['lead', 'mql'],
+      [null, 'lead'],
+    ]);
+    expect(h.data[1]?.reason).toBe('accepted by Sam');
+    expect(h.data[2]?.reason).toMatch(/contact record/);
+    expect(h.data[0]?.actor).toBe('contact record');
+    // Who: the API key that made the change, as in the audit log.
+    const audit = json<{ data: Array<{ action: string; actorLabel: string }> }>(await call('GET', `/api/v1/audit?entityId=${id}`));
+    const apiActor = audit.data.find((a) => a.action === 'contact.updated')?.actorLabel;
+    expect(apiActor).toBeTruthy();
+    expect(h.data[2]?.actor).toBe(apiActor);
+    expect(h.data[3]?.actor).toBe(apiActor);
+    expect(h.data.map((x) => x.timeInStageMs)).toEqual([0, 60_000, 60_000, 60_000]);
+    // Entering MQL from the record queued it for routing, once.
+    expect(await routingQueue(id)).toEqual(['stage:mql']);
+    await sql`delete from routing_queue where contact_id = ${id}`.execute(db);
+  });
+
   it('refuses bad input and unknown contacts', async () => {
     const id = await newContact({ email: 'bad-life@example.com' });
     for (const body of [

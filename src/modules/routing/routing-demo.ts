@@ -17,6 +17,10 @@ import { putSlaSettings, runSlaChecks } from './sla.service.js';
  */
 export async function seedRoutingDemo(ctx: { db: Db; clock: Clock }, actor: Actor, repIds: readonly string[]): Promise<void> {
   if (repIds.length === 0) return;
+  // The demo's earlier contacts came in already at MQL and beyond (an imported database, before
+  // routing was set up): the stage triggers queued them for routing. They are not routed; the
+  // leads below are the ones that become MQLs now.
+  await sql`delete from routing_queue where workspace_id = ${actor.workspaceId}`.execute(ctx.db);
   const [first] = repIds;
   await putReps(
     ctx,

@@ -1,5 +1,6 @@
 import type { Actor } from '../actor.js';
 import type { Clock } from '../clock.js';
+import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { newId } from '../ids.js';
@@ -44,6 +45,14 @@ export interface AuditInput {
 }
 
 /** Writes one audit row. Call it with the transaction that makes the change. */
+/**
+ * Names the actor, for the rest of the transaction, to database triggers that write history of
+ * their own (lifecycle stage changes, migration 0024): they read `keel.actor`.
+ */
+export async function actorForTriggers(trx: DbOrTx, actor: Pick<Actor, 'label'>): Promise<void> {
+  await sql`select set_config('keel.actor', ${actor.label}, true)`.execute(trx);
+}
+
 export async function recordAudit(db: DbOrTx, clock: Clock, actor: Actor, input: AuditInput): Promise<void> {
   const changes = diff(input.before, input.after);
   if (input.meta) changes._meta = input.meta;
