@@ -141,6 +141,26 @@ describe('matching', () => {
     expect(score(m, non).probability).toBeLessThan(0.01);
     expect(m.fields.email?.m.exact).toBeGreaterThan(0.9);
   });
+
+  it('EM started upside down (its classes swapped) still ends with agreement counting for a match', () => {
+    const dup = { email: 'exact', firstName: 'exact', lastName: 'exact', company: 'exact' } as const;
+    const non = { email: 'diff', firstName: 'diff', lastName: 'exact', company: 'diff' } as const;
+    const vectors = [...Array.from({ length: 30 }, () => ({ ...dup })), ...Array.from({ length: 270 }, () => ({ ...non }))];
+    // m and u swapped in the start, and a prior of 0.9: EM alone converges to the mirror image.
+    const base = DEFAULT_MODELS.contact;
+    const flipped = {
+      prior: 0.9,
+      fields: Object.fromEntries(Object.entries(base.fields).map(([f, fm]) => [f, { m: { ...fm.u }, u: { ...fm.m } }])),
+    };
+    const m = estimateModel(vectors, flipped);
+    expect(m.prior).toBeGreaterThan(0.07);
+    expect(m.prior).toBeLessThan(0.13);
+    expect(score(m, dup).probability).toBeGreaterThan(0.99);
+    expect(score(m, non).probability).toBeLessThan(0.01);
+    // Levels these pairs never showed keep their starting values (here the flipped ones).
+    expect(m.fields.email?.m.close).toBe(flipped.fields.email?.m.close);
+    expect(m.fields.phone).toEqual(flipped.fields.phone);
+  });
 });
 
 describe('duplicates: a known-answer set', () => {

@@ -532,7 +532,37 @@ export function estimateModel(
     }
     model = next;
   }
-  return model;
+  return orient(model, seen);
+}
+
+/**
+ * EM's two classes are symmetric: from a poor start, or on a small workspace, it can converge with
+ * "duplicates" and "different people" swapped, so exact agreement would count against a match.
+ * Duplicates agree exactly more often than other pairs: when the estimated levels say the opposite
+ * on balance (the sum over fields of log(m/u) at `exact`), the classes are swapped back: m and u
+ * of the levels estimated from these pairs, and the prior. Levels not seen keep their starting
+ * values (swapping them would turn the built-in weights upside down).
+ */
+function orient(model: MatchModel, seen: ReadonlySet<string>): MatchModel {
+  let balance = 0;
+  for (const [field, fm] of Object.entries(model.fields)) {
+    const m = fm.m.exact;
+    const u = fm.u.exact;
+    if (seen.has(`${field}:exact`) && m !== undefined && u !== undefined) balance += Math.log(m / u);
+  }
+  if (balance >= 0) return model;
+  const fields: Record<string, FieldModel> = {};
+  for (const [field, fm] of Object.entries(model.fields)) {
+    const m: Partial<Record<Level, number>> = { ...fm.m };
+    const u: Partial<Record<Level, number>> = { ...fm.u };
+    for (const l of Object.keys(fm.m) as Level[]) {
+      if (!seen.has(`${field}:${l}`)) continue;
+      m[l] = fm.u[l];
+      u[l] = fm.m[l];
+    }
+    fields[field] = { m, u };
+  }
+  return { prior: 1 - model.prior, fields };
 }
 
 /**
