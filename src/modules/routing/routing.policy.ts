@@ -10,7 +10,10 @@ export const lifecyclePolicy = definePolicy('lifecycle', {
 });
 
 export const routingPolicy = definePolicy('routing', {
-  'routing.read': { roles: everyone, description: "See routing rules, reps, the routing log and reps' lead queues" },
+  'routing.read': {
+    roles: everyone,
+    description: "See routing rules, reps, the routing log, a contact's current assignment and reps' lead queues",
+  },
   'routing.configure': { roles: managers, description: 'Edit routing rules, reps (weights, capacity, hours) and routing settings' },
   'routing.route': { roles: ['admin', 'mops_manager', 'automation_specialist'], description: 'Route or re-route a lead on demand' },
   'routing.decide': { roles: ['admin', 'mops_manager', 'sales'], description: 'Accept or reject a lead assigned to you' },

@@ -8,6 +8,7 @@ import { idParamsSchema } from '../crm/records.schema.js';
 import {
   acceptSchema,
   assignmentSchema,
+  contactAssignmentResponseSchema,
   createRoutingRuleSchema,
   decisionParamsSchema,
   logQuerySchema,
@@ -24,6 +25,7 @@ import {
   updateRoutingRuleSchema,
 } from './routing.schema.js';
 import {
+  contactAssignment,
   createRoutingRule,
   decideLead,
   deleteRoutingRule,
@@ -179,6 +181,19 @@ export async function routingRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => routingLog(ctx.db, requireAuth(req).actor.workspaceId, req.query),
+  );
+  r.get(
+    '/api/v1/contacts/:id/assignment',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: "A contact's live assignment (rep or queue, open or accepted, with its SLA), or null when nobody has the lead",
+        params: idParamsSchema,
+        response: { 200: contactAssignmentResponseSchema },
+      },
+    },
+    async (req) => contactAssignment(ctx.db, ctx.clock, requireAuth(req).actor.workspaceId, req.params.id),
   );
   r.get(
     '/api/v1/routing/queue',

@@ -213,10 +213,23 @@ export const routeResultSchema = z.object({
   skipped: z.array(skippedSchema),
 });
 
+/**
+ * What a routing log entry records: a rule gave the lead to a rep (`routed`) or a queue rule or the
+ * fallback queue took it (`queued`); the rep accepted or rejected it; it was taken from its rep or
+ * queue (`released`: reassigned, or the rep was disabled); the SLA job reminded the rep or escalated.
+ */
+export const routingLogKinds = ['routed', 'queued', 'accepted', 'rejected', 'released', 'sla_reminder', 'sla_escalation'] as const;
+export type RoutingLogKind = (typeof routingLogKinds)[number];
+
 export const routingLogEntrySchema = z
   .object({
     id: z.string(),
     contactId: z.string(),
+    kind: z
+      .enum(routingLogKinds)
+      .describe(
+        'routed (to a rep), queued (a queue rule or the fallback queue), accepted, rejected, released, sla_reminder, sla_escalation',
+      ),
     ruleId: z.string().nullable(),
     rule: z.string().nullable().describe('The name of the rule that fired (null: fallback, release or a rep decision)'),
     assignedTo: z.string().nullable(),
@@ -230,6 +243,7 @@ export const routingLogEntrySchema = z
 export const logQuerySchema = z
   .object({
     contactId: z.uuid().optional(),
+    kind: z.enum(routingLogKinds).optional().describe('Only entries of this kind'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
   })
@@ -244,6 +258,12 @@ export const decisionParamsSchema = z.object({ contactId: z.uuid('Not a valid id
 export const rejectSchema = z.object({ reason: z.string().trim().min(1).max(100), note: z.string().max(1000).optional() }).strict();
 export const acceptSchema = z.object({ note: z.string().max(1000).optional() }).strict();
 
+/** A lead's SLA as the SLA service computes it when read (sla.service.ts, `slaDueFor`). */
+export const leadSlaSchema = z.object({
+  dueAt: z.string().nullable(),
+  state: z.enum(['on_track', 'at_risk', 'breached']),
+});
+
 export const queueEntrySchema = z.object({
   assignment: assignmentSchema,
   contact: z.object({
@@ -257,9 +277,27 @@ export const queueEntrySchema = z.object({
     .object({ model: z.string(), score: z.number(), band: z.string() })
     .nullable()
     .describe("The contact's score in the chosen published scoring model (default: the workspace's oldest published one)"),
-  sla: z
-    .object({ dueAt: z.string().nullable(), state: z.enum(['on_track', 'at_risk', 'breached']) })
-    .nullable()
-    .describe('When the rep must accept or reject the lead (null: no SLA for its stage, or already accepted)'),
+  sla: leadSlaSchema.nullable().describe('When the rep must accept or reject the lead (null: no SLA for its stage, or already accepted)'),
 });
 export type QueueEntry = z.infer<typeof queueEntrySchema>;
+
+/** A contact's live assignment (`GET /api/v1/contacts/:id/assignment`). */
+export const contactAssignmentSchema = assignmentSchema
+  .pick({ id: true, contactId: true, ownerId: true, queue: true, ruleId: true, assignedAt: true, acceptedAt: true })
+  .extend({
+    status: z.enum(['open', 'accepted']),
+    ownerName: z.string().nullable().describe("The rep's name (null: a queue)"),
+    rule: z.string().nullable().describe('The name of the rule that assigned the lead (null: the fallback queue)'),
+    stage: z
+      .string()
+      .nullable()
+      .describe("The lead's lifecycle stage when assigned, which decides its SLA (older assignments: the contact's stage now)"),
+    sla: leadSlaSchema
+      .nullable()
+      .describe('When the rep must accept or reject the lead (null: accepted, in a queue, no SLA for its stage, or a deleted contact)'),
+  })
+  .meta({ id: 'ContactAssignment' });
+export type ContactAssignment = z.infer<typeof contactAssignmentSchema>;
+export const contactAssignmentResponseSchema = z.object({
+  assignment: contactAssignmentSchema.nullable().describe('null: nobody has the lead (never routed, or no live assignment)'),
+});

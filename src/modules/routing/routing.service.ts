@@ -14,11 +14,13 @@ import {
   defaultRejectReasons,
   regions,
   type Assignment,
+  type ContactAssignment,
   type CreateRoutingRuleInput,
   type QueueEntry,
   type Rep,
   type RepInput,
   type RoutingAction,
+  type RoutingLogKind,
   type RoutingRule,
   type RoutingSettings,
   type Skipped,
@@ -581,6 +583,7 @@ export async function routeInTx(trx: DbOrTx, now: Date, ws: string, contactId: s
       reason,
       skipped: JSON.stringify(skipped),
       at: now,
+      kind: decision.owner ? 'routed' : 'queued',
     })
     .execute();
   await recordAudit(trx, { now: () => now }, opts.actor, {
@@ -616,6 +619,7 @@ async function release(trx: DbOrTx, now: Date, ws: string, a: Selectable<LeadAss
       reason: `released from ${a.owner_id ?? a.queue ?? ''}: ${why}`,
       skipped: '[]',
       at: now,
+      kind: 'released',
     })
     .execute();
 }
@@ -730,6 +734,7 @@ export async function decideLead(
           reason: `accepted by ${actor.label}`,
           skipped: '[]',
           at: now,
+          kind: 'accepted',
         })
         .execute();
       await recordAudit(trx, ctx.clock, actor, {
@@ -771,6 +776,7 @@ export async function decideLead(
         reason: `rejected by ${actor.label}: ${decision.reason}`,
         skipped: '[]',
         at: now,
+        kind: 'rejected',
       })
       .execute();
     await recordAudit(trx, ctx.clock, actor, {
@@ -786,14 +792,15 @@ export async function decideLead(
 
 // ---------- reading ----------
 
-export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string; limit: number; cursor?: string }) {
+export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string; kind?: RoutingLogKind; limit: number; cursor?: string }) {
   const before = decodeCursor(q.cursor);
   let query = rdb(db)
     .selectFrom('routing_log as l')
     .leftJoin('routing_rules as r', 'r.id', 'l.rule_id')
-    .select(['l.id', 'l.contact_id', 'l.rule_id', 'r.name as rule', 'l.assigned_to', 'l.queue', 'l.reason', 'l.skipped', 'l.at'])
+    .select(['l.id', 'l.contact_id', 'l.kind', 'l.rule_id', 'r.name as rule', 'l.assigned_to', 'l.queue', 'l.reason', 'l.skipped', 'l.at'])
     .where('l.workspace_id', '=', ws);
   if (q.contactId) query = query.where('l.contact_id', '=', q.contactId);
+  if (q.kind) query = query.where('l.kind', '=', q.kind);
   if (before) query = query.where('l.id', '<', before);
   const rows = await query
     .orderBy('l.id', 'desc')
@@ -802,6 +809,7 @@ export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string
   const data = rows.slice(0, q.limit).map((r) => ({
     id: r.id,
     contactId: r.contact_id,
+    kind: r.kind,
     ruleId: r.rule_id,
     rule: r.rule ?? (r.rule_id ? '(deleted rule)' : null),
     assignedTo: r.assigned_to,
@@ -812,6 +820,56 @@ export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string
   }));
   const last = data[data.length - 1];
   return { data, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null } satisfies Page<{ id: string }>;
+}
+
+/**
+ * A contact's live assignment (open or accepted; at most one, by the unique partial index), with the
+ * rep's name, the rule, the stage it was assigned in and its SLA as `slaDueFor` computes it now;
+ * null when nobody has the lead. An unknown contact, or another workspace's, is not found. A
+ * soft-deleted contact keeps answering, as its stage history does (its lead has no SLA running).
+ */
+export async function contactAssignment(
+  db: DbOrTx,
+  clock: Clock,
+  ws: string,
+  contactId: string,
+): Promise<{ assignment: ContactAssignment | null }> {
+  const c = await db
+    .selectFrom('contacts')
+    .select(['id', 'lifecycle_stage'])
+    .where('workspace_id', '=', ws)
+    .where('id', '=', contactId)
+    .executeTakeFirst();
+  if (!c) throw notFound('Contact');
+  const a = await rdb(db)
+    .selectFrom('lead_assignments as a')
+    .leftJoin('users as u', 'u.id', 'a.owner_id')
+    .leftJoin('routing_rules as r', 'r.id', 'a.rule_id')
+    .selectAll('a')
+    .select(['u.name as owner_name', 'r.name as rule_name'])
+    .where('a.workspace_id', '=', ws)
+    .where('a.contact_id', '=', contactId)
+    .where('a.status', 'in', ['open', 'accepted'])
+    .executeTakeFirst();
+  if (!a) return { assignment: null };
+  const view = assignmentView(a);
+  const sla = a.status === 'open' && a.owner_id ? ((await slaDueFor(db, clock, ws, [a.id])).get(a.id) ?? null) : null;
+  return {
+    assignment: {
+      id: view.id,
+      contactId: view.contactId,
+      ownerId: view.ownerId,
+      ownerName: a.owner_id ? (a.owner_name ?? null) : null,
+      queue: view.queue,
+      ruleId: view.ruleId,
+      rule: a.rule_name ?? (a.rule_id ? '(deleted rule)' : null),
+      status: a.status === 'accepted' ? 'accepted' : 'open',
+      stage: a.stage ?? c.lifecycle_stage,
+      assignedAt: view.assignedAt,
+      acceptedAt: view.acceptedAt,
+      sla,
+    },
+  };
 }
 
 /** A rep's live leads (open first, then accepted), for the sales queue, with score and SLA. */

@@ -1,6 +1,7 @@
 import type { ColumnType, Kysely } from 'kysely';
 import type { DbOrTx } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
+import type { RoutingLogKind } from './routing.schema.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -113,6 +114,8 @@ export interface RoutingLogTable {
   reason: string;
   skipped: Json<unknown[]>;
   at: Timestamp;
+  /** Migration 0025: what the entry records (set by every writer). */
+  kind: RoutingLogKind;
 }
 
 export interface RoutingQueueTable {

@@ -234,6 +234,7 @@ async function checkWorkspace(trx: Tx, ws: string, now: Date): Promise<{ reminde
               : `SLA breached (${row.stage} lead due ${due.toISOString()}): escalated${recipient ? '' : ' (no manager set)'}`,
           skipped: '[]',
           at: now,
+          kind: kind === 'reminder' ? 'sla_reminder' : 'sla_escalation',
         })
         .execute();
       return true;

@@ -41,6 +41,12 @@ describe('route x role', () => {
     for (const r of apiRoutes()) expect(r.permission, `${r.method} ${r.url}`).toBeTruthy();
   });
 
+  it("reads a contact's assignment with routing.read, as the routing log", () => {
+    const permissionOf = (url: string) => apiRoutes().find((r) => r.method === 'GET' && r.url === url)?.permission;
+    expect(permissionOf('/api/v1/contacts/:id/assignment')).toBe('routing.read');
+    expect(permissionOf('/api/v1/contacts/:id/assignment')).toBe(permissionOf('/api/v1/routing/log'));
+  });
+
   it('a route without a permission cannot be registered', async () => {
     const { buildApp } = await import('./app.js');
     await expect(

@@ -185,7 +185,9 @@ describe('workspace isolation', () => {
       .orderBy('contact_id')
       .execute();
     let checked = 0;
+    const walked: string[] = [];
     for (const route of t.app.keelRoutes.filter((r) => r.url.startsWith('/api/v1/') && r.url.includes(':id'))) {
+      walked.push(`${route.method} ${route.url}`);
       const id = idFor(route.url);
       expect(id, `no B record for ${route.url}`).toBeTruthy();
       const resource = /\/api\/v1\/([a-z-]+)/.exec(route.url)?.[1] ?? '';
@@ -226,6 +228,8 @@ describe('workspace isolation', () => {
       checked += 1;
     }
     expect(checked).toBeGreaterThanOrEqual(4);
+    // B's contact has a live assignment (routed above): A is told it does not exist.
+    expect(walked).toContain('GET /api/v1/contacts/:id/assignment');
     expect(await enrichmentRows()).toEqual(enrichmentBefore);
     expect(await routingRows()).toEqual(routingBefore);
     expect(await scoringRows()).toEqual(scoringBefore);

@@ -18,22 +18,23 @@ import { useToast } from '../../ui/Toast.js';
 import { contactKind } from '../records/record-kinds.js';
 import { recordQuery, userLabel, useUsers } from '../records/record-queries.js';
 import {
+  contactAssignmentQuery,
   contactLifecycleQuery,
   contactRoutingLogKey,
   durationLabel,
   fetchContactRoutingLog,
   lifecycleRulesQuery,
-  logKind,
   logKindLabel,
   logKindTone,
   setContactStage,
   setStageSchema,
   stagesQuery,
-  type LogKind,
+  type ContactAssignment,
   type RoutingLogEntry,
+  type RoutingLogKind,
   type StageChange,
 } from './contact-lifecycle-queries.js';
-import { ageOf, dueIn, fetchQueue, fetchReps, slaStateLabel, slaTone } from './routing-queries.js';
+import { ageOf, dueIn, fetchReps, slaStateLabel, slaTone } from './routing-queries.js';
 import './contact-lifecycle.css';
 
 const HISTORY_PAGE = 10;
@@ -285,6 +286,7 @@ function ChangeStageDialog({
         qc.invalidateQueries({ queryKey: recordQuery(contactKind, contactId).queryKey }),
         qc.invalidateQueries({ queryKey: [contactKind.plural, 'timeline', contactId] }),
         qc.invalidateQueries({ queryKey: contactRoutingLogKey(contactId) }),
+        qc.invalidateQueries({ queryKey: contactAssignmentQuery(contactId).queryKey }),
       ]);
     },
     // A refused move names the stage too; it is said once, above the form, not again at the field.
@@ -365,23 +367,24 @@ function ChangeStageDialog({
   );
 }
 
-const decisionKinds = new Set(['routed', 'accepted', 'rejected', 'released']);
-
 function RoutingSection({ contactId, watchUntil }: { contactId: string; watchUntil: number }) {
   const stages = useQuery(stagesQuery);
   const label = useStageLabel();
   const log = useCursorList(contactRoutingLogKey(contactId), (cursor) => fetchContactRoutingLog(contactId, cursor, LOG_PAGE));
+  const assignment = useQuery(contactAssignmentQuery(contactId));
   const { refetch } = log;
+  const { refetch: refetchAssignment } = assignment;
 
-  // A stage change that starts routing is decided in the background: read the log again until it shows.
+  // A stage change that starts routing is decided in the background: read the log and the
+  // assignment again until it shows.
   useEffect(() => {
     if (Date.now() >= watchUntil) return;
     const timer = setInterval(() => {
       if (Date.now() >= watchUntil) clearInterval(timer);
-      else void refetch();
+      else void Promise.all([refetch(), refetchAssignment()]);
     }, 2_000);
     return () => clearInterval(timer);
-  }, [watchUntil, refetch]);
+  }, [watchUntil, refetch, refetchAssignment]);
 
   const routeOn = (stages.data?.routeOn ?? []).map((s) => label(s)).join(' or ');
   return (
@@ -390,7 +393,7 @@ function RoutingSection({ contactId, watchUntil }: { contactId: string; watchUnt
         <h2 className="record-section-title" id="contact-lifecycle-routing">
           Lead routing
         </h2>
-        {(log.isRefetching || log.isLoadingMore) && <Spinner size={15} />}
+        {(log.isRefetching || log.isLoadingMore || assignment.isRefetching) && <Spinner size={15} />}
       </div>
       {log.isPending ? (
         <LoadingState label="Loading the routing log…" />
@@ -403,7 +406,11 @@ function RoutingSection({ contactId, watchUntil }: { contactId: string; watchUnt
         </EmptyState>
       ) : (
         <>
-          <CurrentAssignment contactId={contactId} latest={log.items.find((e) => decisionKinds.has(logKind(e)))} />
+          {assignment.isError ? (
+            <ErrorState error={assignment.error} onRetry={() => void assignment.refetch()} />
+          ) : (
+            assignment.isSuccess && <CurrentAssignment assignment={assignment.data} />
+          )}
           <h3 className="lc-subtitle">Routing log, newest first</h3>
           <ol className="lc-log" aria-label="Routing log">
             {log.items.map((e) => (
@@ -424,83 +431,65 @@ function RoutingSection({ contactId, watchUntil }: { contactId: string; watchUnt
 }
 
 /**
- * Who has the lead now. The API has no per-contact assignment: a rep's assignment (open or
- * accepted, with its SLA) is found in the owner's queue; otherwise the newest decision in the log
- * says whether it sits in a queue, was rejected or released.
+ * Who has the lead now (`GET /contacts/:id/assignment`): a rep or a queue, open (with the SLA as
+ * the API computes it) or accepted; nobody when the contact has no live assignment.
  */
-function CurrentAssignment({ contactId, latest }: { contactId: string; latest: RoutingLogEntry | undefined }) {
+function CurrentAssignment({ assignment: a }: { assignment: ContactAssignment | null }) {
   const people = usePeople();
-  const contact = useQuery({ ...recordQuery(contactKind, contactId), enabled: false });
-  const ownerId = typeof contact.data?.ownerId === 'string' ? contact.data.ownerId : undefined;
-  const queue = useQuery({
-    queryKey: ['routing', 'queue', ownerId],
-    queryFn: () => fetchQueue(ownerId),
-    enabled: Boolean(ownerId),
-    staleTime: 10_000,
-  });
-  const live = queue.data?.data.find((e) => e.contact.id === contactId);
-  if (!latest && !live) return null;
-
-  let who: string;
-  let status: { label: string; tone: 'success' | 'warning' | 'danger' | 'neutral'; state: string };
-  let since: string | undefined;
-  if (live) {
-    who = people.byId(live.assignment.ownerId ?? ownerId ?? '');
-    since = live.assignment.assignedAt;
-    status =
-      live.assignment.status === 'accepted'
-        ? { label: 'Accepted', tone: 'success', state: 'accepted' }
-        : { label: 'Open: waiting for the rep', tone: 'warning', state: 'open' };
-  } else if (latest) {
-    const kind = logKind(latest);
-    who = latest.assignedTo ? people.byId(latest.assignedTo) : latest.queue ? `the ${latest.queue} queue` : 'nobody';
-    since = latest.at;
-    status =
-      kind === 'accepted'
-        ? { label: 'Accepted', tone: 'success', state: 'accepted' }
-        : kind === 'rejected'
-          ? { label: 'Rejected', tone: 'danger', state: 'rejected' }
-          : kind === 'released'
-            ? { label: 'Released', tone: 'neutral', state: 'released' }
-            : { label: latest.queue ? 'Open: in a queue' : 'Open', tone: 'warning', state: 'open' };
-  } else return null;
-
+  const stageLabel = useStageLabel();
+  if (!a) {
+    return (
+      <div className="lc-assignment" data-assignment="none">
+        <span className="lc-assignment-label muted">Assigned to</span>
+        <span className="lc-assignment-who">Nobody now</span>
+      </div>
+    );
+  }
+  const who = a.ownerId ? (a.ownerName ? a.ownerName : people.byId(a.ownerId)) : `the ${a.queue ?? ''} queue`;
+  const status =
+    a.status === 'accepted'
+      ? { label: 'Accepted', tone: 'success' as const }
+      : { label: a.ownerId ? 'Open: waiting for the rep' : 'Open: in a queue', tone: 'warning' as const };
   return (
-    <div className="lc-assignment" data-assignment={status.state}>
+    <div className="lc-assignment" data-assignment={a.status}>
       <span className="lc-assignment-label muted">Assigned to</span>
-      <span className="lc-assignment-who">{status.state === 'released' || status.state === 'rejected' ? 'Nobody now' : who}</span>
+      <span className="lc-assignment-who">{who}</span>
       <Badge tone={status.tone} dot>
         {status.label}
       </Badge>
-      {since && (
-        <time className="muted" dateTime={since} title={formatDateTime(since, true)}>
-          {status.state === 'open' || status.state === 'accepted' ? `assigned ${ageOf(since)}` : formatRelative(since)}
+      <time className="muted" dateTime={a.assignedAt} title={formatDateTime(a.assignedAt, true)}>
+        assigned {ageOf(a.assignedAt)}
+        {a.stage ? ` as ${stageLabel(a.stage)}` : ''}
+      </time>
+      {a.acceptedAt && (
+        <time className="muted" dateTime={a.acceptedAt} title={formatDateTime(a.acceptedAt, true)}>
+          · accepted {formatRelative(a.acceptedAt)}
         </time>
       )}
-      {live?.sla && live.assignment.status === 'open' && (
-        <span className="lc-assignment-sla" title={live.sla.dueAt ? `Due ${formatDateTime(live.sla.dueAt)}` : undefined}>
-          <Badge tone={slaTone[live.sla.state]}>SLA {slaStateLabel[live.sla.state].toLowerCase()}</Badge>{' '}
-          <span className="muted">{dueIn(live.sla.dueAt)}</span>
+      {a.sla && (
+        <span className="lc-assignment-sla" title={a.sla.dueAt ? `Due ${formatDateTime(a.sla.dueAt)}` : undefined}>
+          <Badge tone={slaTone[a.sla.state]}>SLA {slaStateLabel[a.sla.state].toLowerCase()}</Badge>{' '}
+          <span className="muted">{dueIn(a.sla.dueAt)}</span>
         </span>
       )}
     </div>
   );
 }
 
-const logHeads: Record<Exclude<LogKind, 'routed'>, string> = {
+const logHeads: Record<Exclude<RoutingLogKind, 'routed' | 'queued'>, string> = {
   accepted: 'The rep accepted the lead',
   rejected: 'The rep rejected the lead',
   released: 'Released from its rep or queue',
-  reminder: 'SLA reminder sent',
-  escalation: 'SLA breached, escalated',
-  note: 'Routing note',
+  sla_reminder: 'SLA reminder sent',
+  sla_escalation: 'SLA breached, escalated',
 };
 
 function LogEntry({ entry: e }: { entry: RoutingLogEntry }) {
   const people = usePeople();
-  const kind = logKind(e);
+  const kind = e.kind;
+  const decision = kind === 'routed' || kind === 'queued';
   const target = e.assignedTo ? people.byId(e.assignedTo) : e.queue ? `queue ${e.queue}` : null;
-  const head = kind === 'routed' ? (e.rule ? `Rule “${e.rule}” fired` : 'No rule assigned the lead: fallback queue') : logHeads[kind];
+  const head = decision ? (e.rule ? `Rule “${e.rule}” fired` : 'No rule assigned the lead: fallback queue') : logHeads[kind];
   // Rules passed over as a whole (condition not met, no account, no rep left) and reps passed over within a rule.
   const rulesSkipped = new Set(e.skipped.filter((s) => !s.repId).map((s) => s.ruleId ?? s.rule)).size;
   const repsSkipped = e.skipped.filter((s) => s.repId).length;
@@ -517,7 +506,7 @@ function LogEntry({ entry: e }: { entry: RoutingLogEntry }) {
         <Badge tone={logKindTone[kind]}>{logKindLabel[kind]}</Badge>
         <span className="lc-log-title">
           {head}
-          {target && kind === 'routed' && (
+          {target && decision && (
             <>
               {' '}
               <span className="lc-arrow" aria-label="to">

@@ -1,14 +1,20 @@
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { contactLifecycleSchema, historyEntrySchema, setStageSchema } from '../../../../src/modules/routing/lifecycle.schema.js';
-import { routingLogEntrySchema, type Skipped } from '../../../../src/modules/routing/routing.schema.js';
+import {
+  contactAssignmentResponseSchema,
+  routingLogEntrySchema,
+  type ContactAssignment,
+  type RoutingLogKind,
+  type Skipped,
+} from '../../../../src/modules/routing/routing.schema.js';
 import { api } from '../../lib/api.js';
 import type { Page } from '../../lib/use-cursor-list.js';
 import { lifecycleRulesSchema, stagesSettingsSchema } from './routing-queries.js';
 
 // A contact's Lifecycle tab reads the API's own schemas (lifecycle.schema.ts, routing.schema.ts are zod alone).
 export { setStageSchema };
-export type { Skipped };
+export type { ContactAssignment, RoutingLogKind, Skipped };
 export type ContactLifecycle = z.infer<typeof contactLifecycleSchema>;
 export type StageChange = z.infer<typeof historyEntrySchema>;
 export type RoutingLogEntry = z.infer<typeof routingLogEntrySchema>;
@@ -39,44 +45,36 @@ export const contactRoutingLogKey = (contactId: string) => ['routing', 'log', co
 export const fetchContactRoutingLog = (contactId: string, cursor: string | undefined, limit: number): Promise<Page<RoutingLogEntry>> =>
   api.get('/routing/log', logPageSchema, { contactId, limit, cursor });
 
+/** The contact's live assignment (null: nobody has the lead), under 'routing' like the log. */
+export const contactAssignmentQuery = (contactId: string) =>
+  queryOptions({
+    queryKey: ['routing', 'assignment', contactId],
+    queryFn: async () => (await api.get(`/contacts/${contactId}/assignment`, contactAssignmentResponseSchema)).assignment,
+  });
+
 export const setContactStage = (contactId: string, input: z.infer<typeof setStageSchema>) =>
   api.post(`/contacts/${contactId}/lifecycle`, contactLifecycleSchema, input);
 
-/**
- * What a routing log entry records. The API gives each entry's reason as text only, so the kind is
- * read from the start of it (the wording routing.service.ts writes); anything else is a note.
- */
-export type LogKind = 'routed' | 'accepted' | 'rejected' | 'released' | 'reminder' | 'escalation' | 'note';
-
-export function logKind(e: RoutingLogEntry): LogKind {
-  if (e.reason.startsWith('accepted by ')) return 'accepted';
-  if (e.reason.startsWith('rejected by ')) return 'rejected';
-  if (e.reason.startsWith('released from ')) return 'released';
-  if (e.reason.startsWith('SLA reminder')) return 'reminder';
-  if (e.reason.startsWith('SLA breached')) return 'escalation';
-  if (e.reason.startsWith('rule "') || e.reason.startsWith('fallback queue ') || e.skipped.length > 0) return 'routed';
-  return 'note';
-}
-
-export const logKindLabel: Record<LogKind, string> = {
+/** Each routing log entry's `kind` (set by the API) as a badge. */
+export const logKindLabel: Record<RoutingLogKind, string> = {
   routed: 'Routed',
+  queued: 'Queued',
   accepted: 'Accepted',
   rejected: 'Rejected',
   released: 'Released',
-  reminder: 'SLA reminder',
-  escalation: 'SLA breached',
-  note: 'Note',
+  sla_reminder: 'SLA reminder',
+  sla_escalation: 'SLA breached',
 };
 
 export const logKindTone = {
   routed: 'accent',
+  queued: 'accent',
   accepted: 'success',
   rejected: 'danger',
   released: 'neutral',
-  reminder: 'warning',
-  escalation: 'danger',
-  note: 'neutral',
-} as const;
+  sla_reminder: 'warning',
+  sla_escalation: 'danger',
+} as const satisfies Record<RoutingLogKind, string>;
 
 /** "3d 4h", "2h 10m", "12m", "under a minute": how long a contact stayed in a stage. */
 export function durationLabel(ms: number): string {
