@@ -286,7 +286,7 @@ const channelRulesRoute = createRoute({
 
 /** The Data quality screen: its tab, whose duplicates (contacts when left out), and the queue's status (open when left out). */
 const dataQualitySearch = z.object({
-  tab: z.enum(['overview', 'duplicates', 'merges', 'settings']).optional().catch(undefined),
+  tab: z.enum(['overview', 'duplicates', 'merges', 'settings', 'retention']).optional().catch(undefined),
   object: matchObjectSchema.optional().catch(undefined),
   status: z
     .union([pairStatusSchema, z.literal('all')])

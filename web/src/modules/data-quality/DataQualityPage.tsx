@@ -5,6 +5,7 @@ import { DedupeSettingsPanel } from './DedupeSettingsPanel.js';
 import { DuplicatesQueue } from './DuplicatesQueue.js';
 import { MergeHistory } from './MergeHistory.js';
 import { QualityOverview } from './QualityOverview.js';
+import { RetentionPanel } from './RetentionPanel.js';
 import './data-quality.css';
 
 const route = getRouteApi('/_app/data-quality');
@@ -15,12 +16,14 @@ const tabs: Array<PageTab<Tab>> = [
   { id: 'duplicates', label: 'Duplicates', permission: 'dedupe.read' },
   { id: 'merges', label: 'Merge history', permission: 'dedupe.read' },
   { id: 'settings', label: 'Duplicate settings', permission: 'dedupe.read' },
+  { id: 'retention', label: 'Retention', permission: 'quality.read' },
 ];
 
 /**
  * Data quality: the workspace's score, trend, problems and fill rates (Overview); the review queue
  * of likely duplicates with a full scan (Duplicates); merges with their undo (Merge history); and
- * how duplicates are found and merged (Duplicate settings). The tab, the object and the queue's
+ * how duplicates are found and merged (Duplicate settings); how long each kind of data is kept and
+ * what the daily retention runs deleted (Retention). The tab, the object and the queue's
  * status are in the URL so a link opens the same view.
  */
 export function DataQualityPage() {
@@ -29,7 +32,7 @@ export function DataQualityPage() {
   return (
     <TabbedPage
       title="Data quality"
-      description="How complete and valid your contacts are, what to fix first, and the records that look like the same person or company twice."
+      description="How complete and valid your contacts are, what to fix first, the records that look like the same person or company twice, and how long data is kept."
       className="dq-page"
       tabs={tabs}
       current={search.tab}
@@ -42,8 +45,10 @@ export function DataQualityPage() {
           <DuplicatesQueue object={object} status={search.status ?? 'open'} />
         ) : tab === 'merges' ? (
           <MergeHistory object={object} />
-        ) : (
+        ) : tab === 'settings' ? (
           <DedupeSettingsPanel object={object} />
+        ) : (
+          <RetentionPanel />
         )
       }
     </TabbedPage>
