@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
-import { recordAudit } from '../../platform/audit/audit.service.js';
+import { recordAudit, triggerContext } from '../../platform/audit/audit.service.js';
 import { newId } from '../../platform/ids.js';
 import { createCustomField } from './custom-fields.service.js';
 import { contactDef } from './crm-objects.js';
@@ -219,12 +219,17 @@ export async function seedCrmDemo(ctx: Ctx, actor: Actor, ownerIds: readonly str
     });
   }
   const col = (k: string) => contacts.map((c) => c[k]);
-  await sql`insert into contacts (id, workspace_id, email, first_name, last_name, phone, title, company, country, city, lifecycle_stage, source, owner_id, account_id, custom, created_at, updated_at)
+  // The demo's people come in as an import of an older database would: their stages go to the
+  // lifecycle history, and the MQLs among them are not routed.
+  await ctx.db.transaction().execute(async (trx) => {
+    await triggerContext(trx, { actor, reason: 'demo data (imported)', route: false });
+    await sql`insert into contacts (id, workspace_id, email, first_name, last_name, phone, title, company, country, city, lifecycle_stage, source, owner_id, account_id, custom, created_at, updated_at)
     select id, ${actor.workspaceId}, email, first, last, phone, title, company, country, city, stage, source, owner, account, custom, created, created
     from unnest(${col('id')}::uuid[], ${col('email')}::text[], ${col('first')}::text[], ${col('last')}::text[], ${col('phone')}::text[],
       ${col('title')}::text[], ${col('company')}::text[], ${col('country')}::text[], ${col('city')}::text[], ${col('stage')}::text[],
       ${col('source')}::text[], ${col('owner')}::uuid[], ${col('account')}::uuid[], ${col('custom')}::jsonb[], ${col('created')}::timestamptz[])
-      as u(id, email, first, last, phone, title, company, country, city, stage, source, owner, account, custom, created)`.execute(ctx.db);
+      as u(id, email, first, last, phone, title, company, country, city, stage, source, owner, account, custom, created)`.execute(trx);
+  });
   await ctx.db.transaction().execute((trx) =>
     recordAudit(trx, ctx.clock, actor, {
       action: 'demo.seeded',

@@ -4,7 +4,7 @@ import { namesConflict } from '../dedupe/matching.js';
 import { normaliseRulesFor } from '../quality/normalise-rules.js';
 import { mergeQuality, mergeRaw, normaliseRecordInput } from '../quality/record-normalise.js';
 import { erasureLock, isSuppressed, SUPPRESSED_MESSAGE } from '../privacy/suppression.js';
-import { actorForTriggers, recordAudit } from '../../platform/audit/audit.service.js';
+import { recordAudit, triggerContext } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -125,7 +125,7 @@ export async function createRecord(ctx: Ctx, actor: Actor, def: ObjectDef, given
     );
     await checkRefs(trx, def, actor.workspaceId, input);
     // A stage given on creation is written to the lifecycle history by a trigger, naming the actor.
-    if (def.object === 'contact' && input.lifecycleStage) await actorForTriggers(trx, actor);
+    if (def.object === 'contact' && input.lifecycleStage) await triggerContext(trx, { actor });
     const now = ctx.clock.now();
     const values: Record<string, unknown> = {
       id: newId(),
@@ -192,7 +192,7 @@ async function applyUpdate(
   const customIn = validateCustomValues(fields, input.custom ?? {}, 'update');
   await checkRefs(trx, def, actor.workspaceId, input);
   if (def.object === 'contact' && input.lifecycleStage !== undefined && !sameValue(before.lifecycle_stage, input.lifecycleStage)) {
-    await actorForTriggers(trx, actor);
+    await triggerContext(trx, { actor });
   }
   const set: Record<string, unknown> = {};
   for (const [col, v] of Object.entries(coreColumns(def, input))) {

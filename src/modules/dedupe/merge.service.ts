@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
-import { recordAudit } from '../../platform/audit/audit.service.js';
+import { recordAudit, triggerContext } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
@@ -410,6 +410,8 @@ export async function mergeRecords(
     const { survivor, losers } = checkMergeable(def, rows, survivorId, from);
     const settings = await getSettings(trx, ws, object);
     const plan = await planMerge(trx, def, settings, survivor, losers, body.fields ?? {});
+    // A stage the survivor takes from a loser is history, not a new lead to route.
+    if (object === 'contact') await triggerContext(trx, { actor, reason: 'merged with a duplicate', route: false });
     const now = ctx.clock.now();
     const mergeId = newId();
     for (const l of losers)
@@ -538,6 +540,7 @@ export async function undoMerge(ctx: Ctx, actor: Actor, mergeId: string): Promis
       throw new AppError('conflict', `A merge can be undone for ${UNDO_DAYS} days; this one is older`);
     const def = objectDefs[m.object];
     const rows = await lockRows(trx, def, ws, [m.survivor_id, ...m.loser_ids]);
+    if (m.object === 'contact') await triggerContext(trx, { actor, reason: 'merge undone', route: false });
     const survivor = rows.get(m.survivor_id);
     if (!survivor) throw new AppError('conflict', 'The surviving record no longer exists (erased): this merge cannot be undone');
     if (survivor.merged_into)

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
-import { actorForTriggers, recordAudit } from '../../platform/audit/audit.service.js';
+import { recordAudit, triggerContext } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { DbOrTx } from '../../platform/db/database.js';
 import { newId } from '../../platform/ids.js';
@@ -300,7 +300,9 @@ export async function writeBatch(
   const cols = columnsOf(c.def).filter((x) => x !== 'deleted_at');
   const ids = new Map<Outcome, string>();
   // Stages set by the import go to the lifecycle history through a trigger, naming the importer.
-  if (c.def.object === 'contact' && (creates.length || updates.length)) await actorForTriggers(trx, actor);
+  // They do not route: a first import of a CRM's MQLs must not fill reps' queues (route on demand).
+  if (c.def.object === 'contact' && (creates.length || updates.length))
+    await triggerContext(trx, { actor, reason: 'import', route: false });
 
   if (creates.length) {
     const arrays = cols.map(() => [] as unknown[]);

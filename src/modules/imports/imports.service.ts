@@ -10,7 +10,7 @@ import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { stringify } from 'csv-stringify/sync';
 import type { Actor } from '../../platform/actor.js';
-import { recordAudit } from '../../platform/audit/audit.service.js';
+import { recordAudit, triggerContext } from '../../platform/audit/audit.service.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
 import type { ImportsTable } from '../../platform/db/schema.js';
@@ -857,6 +857,7 @@ async function undoChanges(ctx: ImportCtx, row: Row): Promise<{ deleted: number;
         .execute();
       if (changes.length === 0) return true;
       after = changes[changes.length - 1]?.record_id ?? after;
+      if (def.object === 'contact') await triggerContext(trx, { actor, reason: 'import undone', route: false });
       const now = ctx.clock.now();
       const created = changes.filter((c) => c.op === 'created').map((c) => c.record_id);
       if (created.length) {

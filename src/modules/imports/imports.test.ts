@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../platform/actor.js';
 import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
@@ -377,6 +378,40 @@ describe('resume and undo', () => {
     expect(timeline.data.map((e) => e.action)).toEqual(
       expect.arrayContaining(['contact.updated', 'contact.updated_by_import', 'contact.created_by_import']),
     );
+  });
+});
+
+describe('lifecycle stages by import', () => {
+  it('writes stage history (the raw names as stage keys) without routing, and its undo writes the way back', async () => {
+    const db = t.db.handle.db;
+    await run(file('s0.csv', 'Email,Lifecycle Stage\nstage-old@example.com,Lead\n'));
+    const r = await run(
+      file('s1.csv', 'Email,Lifecycle Stage\nstage-old@example.com,Marketing Qualified Lead\nstage-new@example.com,salesqualifiedlead\n'),
+    );
+    expect(r).toMatchObject({ created: 1, updated: 1 });
+    const old = await contact('stage-old@example.com');
+    const created = await contact('stage-new@example.com');
+    expect(old?.lifecycleStage).toBe('mql');
+    expect(created?.lifecycleStage).toBe('sql');
+    const history = async (id: string) =>
+      (
+        await sql<{ from_stage: string | null; to_stage: string; reason: string; actor: string }>`
+          select from_stage, to_stage, reason, actor from lifecycle_history where contact_id = ${id} order by at, to_stage`.execute(db)
+      ).rows.map((h) => [h.from_stage, h.to_stage, h.reason, h.actor]);
+    expect(await history(old?.id ?? '')).toEqual([
+      [null, 'lead', 'import', actor().label],
+      ['lead', 'mql', 'import', actor().label],
+    ]);
+    expect(await history(created?.id ?? '')).toEqual([[null, 'sql', 'import', actor().label]]);
+    // An import does not route: MQLs of an older database must not fill reps' queues.
+    const queued = await sql`select 1 from routing_queue where contact_id = any(${[old?.id, created?.id]}::uuid[])`.execute(db);
+    expect(queued.rows).toHaveLength(0);
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/imports/${r.id}/undo`, headers: bearer(key) });
+    expect(res.statusCode, res.body).toBe(202);
+    await runUndo(ctx(), r.id);
+    expect((await contact('stage-old@example.com'))?.lifecycleStage).toBe('lead');
+    expect((await history(old?.id ?? '')).at(-1)).toEqual(['mql', 'lead', 'import undone', actor().label]);
+    expect((await sql`select 1 from routing_queue where contact_id = ${old?.id ?? ''}`.execute(db)).rows).toHaveLength(0);
   });
 });
 

@@ -17,9 +17,8 @@ import { putSlaSettings, runSlaChecks } from './sla.service.js';
  */
 export async function seedRoutingDemo(ctx: { db: Db; clock: Clock }, actor: Actor, repIds: readonly string[]): Promise<void> {
   if (repIds.length === 0) return;
-  // The demo's earlier contacts came in already at MQL and beyond (an imported database, before
-  // routing was set up): the stage triggers queued them for routing. They are not routed; the
-  // leads below are the ones that become MQLs now.
+  // Contacts the CRM demo moved to MQL by hand before routing was set up are not routed: the demo's
+  // routed leads are the ones below, so its queues and SLA states come out the same every time.
   await sql`delete from routing_queue where workspace_id = ${actor.workspaceId}`.execute(ctx.db);
   const [first] = repIds;
   await putReps(

@@ -46,11 +46,14 @@ export interface AuditInput {
 
 /** Writes one audit row. Call it with the transaction that makes the change. */
 /**
- * Names the actor, for the rest of the transaction, to database triggers that write history of
- * their own (lifecycle stage changes, migration 0024): they read `keel.actor`.
+ * Describes the rest of the transaction's writes to database triggers that keep history of their
+ * own (lifecycle stage changes, migration 0024): who (`keel.actor`), why (`keel.stage_reason`;
+ * default "set on the contact record"), and whether entering a routing stage routes the contact
+ * (`keel.stage_routing`; imports, merges and undos say no). Transaction-local.
  */
-export async function actorForTriggers(trx: DbOrTx, actor: Pick<Actor, 'label'>): Promise<void> {
-  await sql`select set_config('keel.actor', ${actor.label}, true)`.execute(trx);
+export async function triggerContext(trx: DbOrTx, ctx: { actor: Pick<Actor, 'label'>; reason?: string; route?: boolean }): Promise<void> {
+  await sql`select set_config('keel.actor', ${ctx.actor.label}, true), set_config('keel.stage_reason', ${ctx.reason ?? ''}, true),
+    set_config('keel.stage_routing', ${ctx.route === false ? 'off' : 'on'}, true)`.execute(trx);
 }
 
 export async function recordAudit(db: DbOrTx, clock: Clock, actor: Actor, input: AuditInput): Promise<void> {

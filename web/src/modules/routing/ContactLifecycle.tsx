@@ -197,7 +197,7 @@ function StageHistory({ history, stage }: { history: StageChange[]; stage: strin
     return (
       <EmptyState icon="target" title="No stage changes yet">
         {stage
-          ? `The stage (${label(stage)}) was set by an import or an edit of the contact, which the stage history does not record. Changes from now on will show here.`
+          ? `The stage (${label(stage)}) was set before Keel kept a history of stage changes. Changes from now on will show here, whoever makes them: by hand, a stage rule, an edit of the contact or an import.`
           : 'Every change of stage will show here: by hand with a reason, or by a stage rule, with who made it and how long the contact stayed.'}
       </EmptyState>
     );
