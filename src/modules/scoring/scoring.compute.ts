@@ -87,16 +87,22 @@ const aggTable = (runId: string) => sql.table(`scoring_recompute_agg_${BigInt(ru
  * Ends a run: drops its aggregate table, forgets it, and queues again the contacts the queue noted
  * while it ran (see `recomputeModel`); the notes go once no run of the workspace is left.
  */
-async function endRun(db: DbOrTx, ws: string, runId: string): Promise<void> {
-  await sql`drop table if exists ${aggTable(runId)}`.execute(db);
-  await db.transaction().execute(async (trx) => {
+async function endRun(db: Db, ws: string, runId: string, opts: { ifStale?: boolean } = {}): Promise<boolean> {
+  const ended = await db.transaction().execute(async (trx) => {
     await lockWorkspace(trx, ws);
-    await sql`delete from scoring_recompute_runs where id = ${runId}::bigint`.execute(trx);
+    // Another process's run is ended only if it is still silent now, under the workspace lock.
+    const gone = await sql`delete from scoring_recompute_runs where id = ${runId}::bigint
+      ${opts.ifStale ? sql`and heartbeat_at < clock_timestamp() - ${STALE_RUN}::interval` : sql``} returning id`.execute(trx);
+    if (opts.ifStale && gone.rows.length === 0) return false;
     await sql`insert into scoring_queue (workspace_id, contact_id)
       select workspace_id, contact_id from scoring_rescored where workspace_id = ${ws}`.execute(trx);
     await sql`delete from scoring_rescored r where r.workspace_id = ${ws}
       and not exists (select 1 from scoring_recompute_runs x where x.workspace_id = ${ws})`.execute(trx);
+    return true;
   });
+  // A slow run whose row was taken meanwhile finds it gone at its next chunk and stops.
+  if (ended) await sql`drop table if exists ${aggTable(runId)}`.execute(db);
+  return ended;
 }
 
 /**
@@ -107,8 +113,9 @@ async function endRun(db: DbOrTx, ws: string, runId: string): Promise<void> {
 export async function endStaleRuns(db: Db): Promise<number> {
   const stale = await sql<{ id: string; workspace_id: string }>`select id::text as id, workspace_id from scoring_recompute_runs
     where heartbeat_at < clock_timestamp() - ${STALE_RUN}::interval order by id`.execute(db);
-  for (const r of stale.rows) await endRun(db, r.workspace_id, r.id);
-  return stale.rows.length;
+  let n = 0;
+  for (const r of stale.rows) if (await endRun(db, r.workspace_id, r.id, { ifStale: true })) n++;
+  return n;
 }
 
 /**
@@ -160,6 +167,7 @@ export async function recomputeModel(
         await sql`create unlogged table ${table} as ${aggSql}`.execute(trx);
         await sql`create index on ${table} (contact_id)`.execute(trx);
         await sql`analyze ${table}`.execute(trx);
+        await sql`update scoring_recompute_runs set heartbeat_at = clock_timestamp() where id = ${runId}::bigint`.execute(trx);
       });
     }
     return await scoreInChunks(db, ws, modelId, model.published_version, compiled, now, runId, aggSql !== null, opts);
@@ -185,7 +193,9 @@ async function scoreInChunks(
     if (opts.stop?.aborted) return { scored, completed: false };
     const done: boolean | 'stale' = await db.transaction().execute(async (trx) => {
       await lockWorkspace(trx, ws);
-      await sql`update scoring_recompute_runs set heartbeat_at = clock_timestamp() where id = ${runId}::bigint`.execute(trx);
+      const beat = await sql`update scoring_recompute_runs set heartbeat_at = clock_timestamp() where id = ${runId}::bigint`.execute(trx);
+      // Taken for dead by another process (silent too long): its table may be gone; stop.
+      if (Number(beat.numAffectedRows ?? 0) === 0) return 'stale';
       const current = await sdb(trx)
         .selectFrom('scoring_models')
         .select('published_version')

@@ -133,7 +133,9 @@ describe('full recompute from one pass', () => {
       finished = true;
       return r;
     });
-    // Counted from outside while the run writes: some chunks stored and others not yet.
+    // Counted from outside while the run writes: some chunks stored and others not yet. This proves
+    // something on the embedded database only (one connection: the old temporary-table run held it
+    // to the end, and this saw 0 and 7 alone); on PostgreSQL other pool connections answer anyway.
     const seen = new Set<number>();
     while (!finished) {
       const n = await sql<{ n: number }>`select count(*)::int as n from contact_scores where model_id = ${modelId}`.execute(db());
