@@ -67,7 +67,7 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
   }>`with l as (${leads})
     select l.owner_id as key, coalesce(u.name, '(deleted user)') as label, count(*)::int as assigned,
       count(l.accepted_at)::int as accepted, count(l.rejected_at)::int as rejected,
-      (count(*) filter (where l.converted and l.rejected_at is null))::int as converted,
+      (count(*) filter (where l.converted and l.rejected_at is null and l.status <> 'released'))::int as converted,
       (percentile_cont(0.5) within group (order by l.touch))::float8 as median
     from l left join users u on u.id = l.owner_id
     group by l.owner_id, u.name order by count(*) desc, u.name`.execute(db);

@@ -150,6 +150,26 @@ describe('routing feedback report', () => {
     ]);
   });
 
+  it('credits a conversion to the rep who kept the lead, not to one it was released from', async () => {
+    const db = t.db.handle.db;
+    // June: c6 goes to r1, who accepts it and leaves (released); r2 gets it, accepts, and it converts.
+    const rows: Array<[string, string, string, string | null]> = [
+      [r1.id, 'released', '2026-06-01T09:00:00Z', '2026-06-03T09:00:00Z'],
+      [r2.id, 'accepted', '2026-06-03T09:00:00Z', null],
+    ];
+    for (const [owner, status, assigned, released] of rows) {
+      await sql`insert into lead_assignments (id, workspace_id, contact_id, owner_id, status, assigned_at, accepted_at, released_at)
+        values (${newId()}, ${w.id}, ${c.c6 ?? ''}, ${owner}, ${status}, ${new Date(assigned)}, ${new Date(assigned)},
+          ${released ? new Date(released) : null})`.execute(db);
+    }
+    await sql`insert into lifecycle_history (id, workspace_id, contact_id, from_stage, to_stage, reason, actor, at)
+      values (${newId()}, ${w.id}, ${c.c6 ?? ''}, null, 'sql', 'test', 'test', ${new Date('2026-06-10T09:00:00Z')})`.execute(db);
+    const res = await call('/api/v1/routing/report?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z');
+    expect(res.statusCode, res.body).toBe(200);
+    const byRep = json<{ byRep: Array<{ key: string; converted: number }> }>(res).byRep;
+    expect(Object.fromEntries(byRep.map((r) => [r.key, r.converted]))).toEqual({ [r1.id]: 0, [r2.id]: 1 });
+  });
+
   it('answers zeros for an empty period, 404 for another model and 400 for a model not published', async () => {
     const res = await call('/api/v1/routing/report?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z');
     expect(res.statusCode, res.body).toBe(200);

@@ -211,6 +211,8 @@ async function checkWorkspace(trx: Tx, ws: string, now: Date): Promise<{ reminde
   for (const row of await openRows(trx, ws, [...rules.keys()], { forJob: true })) {
     const t = timeOf(settings, rules, row, now);
     if (!t?.dueAt || !t.remindAt || now < t.remindAt) continue;
+    // Reminded already and not due yet: nothing to record, no lock to take.
+    if (row.reminded_at && now < t.dueAt) continue;
     if (!(await lockLead(trx, row))) continue;
     const due = t.dueAt;
     const record = async (kind: 'reminder' | 'escalation', recipient: string | null): Promise<boolean> => {
