@@ -9,8 +9,9 @@ const link = z.object({ profileId: z.uuid(), traits: z.record(z.string(), z.unkn
 const linkWorkSchema = z
   .object({
     workspaceId: z.uuid(),
-    links: z.array(link.extend({ email: z.string().max(1000) }).strict()).max(10_000),
-    groups: z.array(link.extend({ groupId: z.string().max(1000) }).strict()).max(10_000),
+    // Bounds far above what one request can carry (500 KB): the job must take whatever ingest queued.
+    links: z.array(link.extend({ email: z.string().max(1_000_000) }).strict()).max(100_000),
+    groups: z.array(link.extend({ groupId: z.string().max(1_000_000) }).strict()).max(100_000),
   })
   .strict();
 

@@ -60,7 +60,13 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
         { err, workspaceId: work.workspaceId, links: work.links.length, groups: work.groups.length },
         'linking failed after the events were stored; queued for the tracking.link job',
       );
-      await app.keel.jobs.enqueue('tracking.link', work);
+      try {
+        await app.keel.jobs.enqueue('tracking.link', work);
+      } catch (queueErr) {
+        // The events are stored and a retry would be deduped: answering 500 would not bring the
+        // links back. The profiles stay anonymous until their next identify links them.
+        app.log.error({ err: queueErr, workspaceId: work.workspaceId, links: work.links.length }, 'could not queue the deferred links');
+      }
     },
   };
   const count = (outcome: string, n = 1) => {

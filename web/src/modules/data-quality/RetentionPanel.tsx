@@ -57,7 +57,8 @@ interface Choice {
 type Draft = Record<RetentionDataType, Choice>;
 
 function draftOf(policies: RetentionPolicy[]): Draft {
-  const d = {} as Draft;
+  // Every type has a choice, even one the API left out (kept for good until set).
+  const d = Object.fromEntries(retentionDataTypes.map((t) => [t, { forever: true, days: '' }])) as Draft;
   for (const p of policies) d[p.dataType] = { forever: p.keepDays === null, days: p.keepDays === null ? '' : String(p.keepDays) };
   return d;
 }
@@ -123,7 +124,7 @@ function PoliciesForm({
   const errors: FieldErrors = { ...problemFieldErrors(save.error), ...checked.errors };
   const dirty = saved.some((p) => {
     const c = draft[p.dataType];
-    return c.forever ? p.keepDays !== null : c.days.trim() !== String(p.keepDays);
+    return c.forever ? p.keepDays !== null : Number(c.days.trim()) !== p.keepDays;
   });
   const shorter = checked.body ? shortened(saved, checked.body) : [];
 
