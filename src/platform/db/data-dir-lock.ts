@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { AppError } from '../errors.js';
@@ -19,9 +19,15 @@ const UPDATE_MS = 3000;
 export async function lockDataDir(dataDir: string, opts: { waitForStaleMs?: number } = {}): Promise<Release> {
   await mkdir(dataDir, { recursive: true });
   const lockPath = path.join(dataDir, 'keel.lock');
+  const ownerPath = path.join(dataDir, 'keel.lock.pid');
   const deadline = Date.now() + (opts.waitForStaleMs ?? 0);
   for (;;) {
     try {
+      // A lock whose holder is alive is never taken over, however old its refresh: the embedded
+      // database runs in the holder's event loop, and on a loaded machine a long statement can
+      // hold the refresh back past the stale limit (a CLI then took the folder from a busy
+      // server). Only a lock whose process is gone goes stale.
+      if (await holderAlive(ownerPath, lockPath)) throw Object.assign(new Error('locked'), { code: 'ELOCKED' });
       const release = await lockfile.lock(dataDir, {
         lockfilePath: lockPath,
         realpath: false,
@@ -33,7 +39,9 @@ export async function lockDataDir(dataDir: string, opts: { waitForStaleMs?: numb
           process.exit(70);
         },
       });
+      await writeFile(ownerPath, String(process.pid));
       return async () => {
+        await rm(ownerPath, { force: true });
         try {
           await release();
         } catch {
@@ -51,6 +59,30 @@ export async function lockDataDir(dataDir: string, opts: { waitForStaleMs?: numb
       }
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+}
+
+/** Whether the lock is there and the process that took it (its pid, this one included) still runs. */
+async function holderAlive(ownerPath: string, lockPath: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(ownerPath, 'utf8')).trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    // Is the lock there at all (however old its refresh)?
+    if (!(await lockfile.check(lockPath, { lockfilePath: lockPath, realpath: false, stale: Number.MAX_SAFE_INTEGER }))) return false;
+  } catch {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
