@@ -62,35 +62,41 @@ export function callLocalSocket(
   onProgress?: (p: unknown) => void,
 ): Promise<{ answered: false } | { answered: true; result: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: '/rpc', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let buffered = '';
-      let final: string | null = null;
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buffered += c;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (line.startsWith('{"progress":')) onProgress?.((JSON.parse(line) as { progress: unknown }).progress);
-          else if (line.trim()) final = line;
-        }
-      });
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(final ?? buffered) as {
-            ok: boolean;
-            result?: unknown;
-            code?: ErrorCode;
-            detail?: string;
-          };
-          if (body.ok) resolve({ answered: true, result: body.result });
-          else reject(new AppError(body.code ?? 'internal', body.detail));
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
+    // agent: false, a connection of its own: Node 20's global agent keeps sockets alive and reuses
+    // them, and a reused socket the server is just closing (its 5 s keep-alive timeout) answers
+    // ECONNRESET, which made a CLI import through a busy server fail now and then.
+    const req = http.request(
+      { socketPath, path: '/rpc', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let buffered = '';
+        let final: string | null = null;
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buffered += c;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.startsWith('{"progress":')) onProgress?.((JSON.parse(line) as { progress: unknown }).progress);
+            else if (line.trim()) final = line;
+          }
+        });
+        res.on('end', () => {
+          try {
+            const body = JSON.parse(final ?? buffered) as {
+              ok: boolean;
+              result?: unknown;
+              code?: ErrorCode;
+              detail?: string;
+            };
+            if (body.ok) resolve({ answered: true, result: body.result });
+            else reject(new AppError(body.code ?? 'internal', body.detail));
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve({ answered: false });
       else reject(err);
