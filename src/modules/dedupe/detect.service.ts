@@ -13,8 +13,12 @@ import {
   blockingKeysPrepared,
   compare,
   comparePrepared,
+  countFrequencies,
+  frequencyBonus,
+  frequencyValues,
   prepare,
   probability,
+  type Frequencies,
   type Prepared,
   estimateModel,
   score,
@@ -84,10 +88,77 @@ export interface Scored {
   reasons: Reason[];
 }
 
-function scorePair(model: MatchModel, object: MatchObject, x: MatchRecord, y: MatchRecord): Scored {
+function scorePair(model: MatchModel, object: MatchObject, x: MatchRecord, y: MatchRecord, freq?: Frequencies): Scored {
   const [a, b] = x.id < y.id ? [x, y] : [y, x];
-  const s = score(model, compare(object, a, b));
+  const pa = prepare(a);
+  const pb = prepare(b);
+  const levels = comparePrepared(object, pa, pb);
+  const s = score(model, levels, frequencyBonus(object, freq, pa, pb, levels));
   return { a: a.id, b: b.id, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons };
+}
+
+/**
+ * Stores a full scan's term frequencies, replacing the previous ones (values as 64-bit hashes, as
+ * the blocking keys are). Fields with too few values to count are left without.
+ */
+export async function saveFrequencies(db: DbOrTx, ws: string, object: MatchObject, freq: Frequencies, now: Date): Promise<void> {
+  await db.deleteFrom('dedupe_value_counts').where('workspace_id', '=', ws).where('object', '=', object).execute();
+  await db.deleteFrom('dedupe_field_stats').where('workspace_id', '=', ws).where('object', '=', object).execute();
+  for (const [field, f] of Object.entries(freq)) {
+    if (!f) continue;
+    await db
+      .insertInto('dedupe_field_stats')
+      .values({ workspace_id: ws, object, field, total: f.total, agree: f.agree, counted_at: now })
+      .execute();
+    const values = [...f.counts.keys()];
+    for (let k = 0; k < values.length; k += 10_000) {
+      const vs = values.slice(k, k + 10_000);
+      // Two values may share a 64-bit hash (as blocking keys may): their counts add up.
+      await sql`insert into dedupe_value_counts (workspace_id, object, field, value_hash, count)
+        select ${ws}, ${object}, ${field}, hashtextextended(t.v, 0), sum(t.n)
+          from unnest(${vs}::text[], ${vs.map((v) => f.counts.get(v) ?? 0)}::int[]) as t(v, n)
+          group by hashtextextended(t.v, 0)
+        on conflict (workspace_id, object, field, value_hash) do update set count = dedupe_value_counts.count + excluded.count`.execute(db);
+    }
+  }
+}
+
+/**
+ * The term frequencies of the last full scan, for `values` only (what the incremental matcher
+ * compares). Undefined before the first scan: the built-in weights alone, as before.
+ */
+export async function loadFrequencies(
+  db: DbOrTx,
+  ws: string,
+  object: MatchObject,
+  values: Record<string, string[]>,
+): Promise<Frequencies | undefined> {
+  const stats = await db
+    .selectFrom('dedupe_field_stats')
+    .select(['field', 'total', 'agree'])
+    .where('workspace_id', '=', ws)
+    .where('object', '=', object)
+    .execute();
+  if (!stats.length) return undefined;
+  const fields: string[] = [];
+  const vals: string[] = [];
+  for (const s of stats)
+    for (const v of values[s.field] ?? []) {
+      fields.push(s.field);
+      vals.push(v);
+    }
+  const rows = vals.length
+    ? (
+        await sql<{ field: string; v: string; count: number }>`select t.f as field, t.v, c.count
+          from unnest(${fields}::text[], ${vals}::text[]) as t(f, v)
+          join dedupe_value_counts c on c.workspace_id = ${ws} and c.object = ${object} and c.field = t.f
+            and c.value_hash = hashtextextended(t.v, 0)`.execute(db)
+      ).rows
+    : [];
+  const out: Frequencies = {};
+  for (const s of stats) out[s.field] = { total: s.total, agree: s.agree, counts: new Map() };
+  for (const r of rows) out[r.field]?.counts.set(r.v, Number(r.count));
+  return out;
 }
 
 /**
@@ -153,6 +224,7 @@ export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: Matc
   const byId = new Map(recs.map((r) => [r.id, r]));
   const others = [...new Set(cands.map((c) => c.y))].filter((id) => !byId.has(id));
   for (const r of others.length ? await loadMatchRecords(db, ws, object, { ids: others }) : []) byId.set(r.id, r);
+  const freq = await loadFrequencies(db, ws, object, frequencyValues(object, [...byId.values()].map(prepare)));
   const seen = new Set<string>();
   const keep: Scored[] = [];
   for (const c of cands) {
@@ -162,7 +234,7 @@ export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: Matc
     const k = c.x < c.y ? `${c.x}|${c.y}` : `${c.y}|${c.x}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    const s = scorePair(model, object, x, y);
+    const s = scorePair(model, object, x, y, freq);
     if (s.probability >= settings.reviewThreshold) keep.push(s);
   }
   const now = clock.now();
@@ -505,6 +577,9 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       await progress('keys', ids.length, total);
     }
     const records = ids.length;
+    // How common each name and city is, from every record just read: weighs agreement on them.
+    const freq = countFrequencies(object, prepared);
+    await saveFrequencies(ctx.db, ws, object, freq, startedAt);
 
     // Candidates: pairs of records in one block of 2..maxBlockSize records, each pair once.
     await progress('candidates', 0, 0);
@@ -526,11 +601,14 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       const code = pairCodes[n] as number;
       const i = Math.floor(code / records);
       const j = code - i * records;
-      const levels = comparePrepared(object, prepared[i] as Prepared, prepared[j] as Prepared);
+      const pi = prepared[i] as Prepared;
+      const pj = prepared[j] as Prepared;
+      const levels = comparePrepared(object, pi, pj);
+      const extra = frequencyBonus(object, freq, pi, pj, levels);
       // Reasons are built only for pairs that are kept. Records are in id order and i < j, so
       // a < b as the pairs table wants.
-      if (Math.round(probability(model, levels) * 1e6) / 1e6 >= settings.reviewThreshold) {
-        const s = score(model, levels);
+      if (Math.round(probability(model, levels, extra) * 1e6) / 1e6 >= settings.reviewThreshold) {
+        const s = score(model, levels, extra);
         keep.push({ a: ids[i] as string, b: ids[j] as string, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons });
       }
       scored++;

@@ -232,13 +232,28 @@ export interface Prepared {
 
 export function prepare(r: MatchRecord): Prepared {
   const e = emailParts(r.email);
-  const firstFolded = fold(r.firstName);
+  let firstFolded = fold(r.firstName);
+  let last = fold(r.lastName);
+  // A record with one name field empty and a mailbox of two names, one of them the name it has
+  // (∅ Chen, maria.chen84@): the other word is the missing name. Compared as if given, so the record
+  // matches Maria Chen's other records on the name rather than on the last name alone.
+  if (e && !firstFolded !== !last) {
+    const words = e.local
+      .split(/[._-]+/)
+      .map((w) => w.replace(/\d+/g, ''))
+      .filter((w) => w);
+    if (words.length === 2 && words.every((w) => w.length >= 2)) {
+      const [x, y] = words as [string, string];
+      if (!firstFolded && (x === last || y === last) && x !== y) firstFolded = x === last ? y : x;
+      else if (!last && (x === firstFolded || y === firstFolded) && x !== y) last = x === firstFolded ? y : x;
+    }
+  }
   return {
     email: e,
     emailFull: e ? `${e.local}@${e.domain}` : '',
     first: canonicalFirstName(firstFolded),
     firstFolded,
-    last: fold(r.lastName),
+    last,
     phone: phoneKey(r.phone),
     company: companyKey(r.company),
     city: fold(r.city),
@@ -339,6 +354,9 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
   if (a.emailFull === b.emailFull) return 'exact';
   const la = a.email.local;
   const lb = b.email.local;
+  // The same mailbox at a domain one letter off (gmail.com and gnail.com, .co and .com): one address
+  // mistyped, not a names mailbox at another provider.
+  if (la === lb && la.length >= 3 && !ROLE_MAILBOXES.has(la) && levenshtein(a.email.domain, b.email.domain) <= 1) return 'close';
   if (la.replace(/\./g, '') === lb.replace(/\./g, '') && la.length >= 3 && !ROLE_MAILBOXES.has(la)) {
     // A mailbox that is only the person's names (maria.garcia@) at another domain says no more
     // than the name fields do: namesakes have such mailboxes at their employers and at every
@@ -351,7 +369,9 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
   if (levenshtein(a.emailFull, b.emailFull) > 2) return 'diff';
   // Two mailboxes that are each their own record's names (james.baker@, james.bakker@): the typo is
   // the names' own, already counted by the name fields.
-  if (la !== lb && mailboxOfNames(la, a) && mailboxOfNames(lb, b)) return 'missing';
+  // Unless the names themselves differ (kimberlym@ and kimberlyt@ for Kimberly Marez and Kimberly
+  // Takahashi): then the mailboxes are two colleagues' and say so.
+  if (la !== lb && mailboxOfNames(la, a) && mailboxOfNames(lb, b)) return namesDiffer(a, b) ? 'diff' : 'missing';
   if (la !== lb) {
     const da = la.replace(/\d+/g, '');
     const db = lb.replace(/\d+/g, '');
@@ -361,6 +381,15 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
     if (numberedOrInitialled || levenshtein(la, lb) * 4 > Math.min(la.length, lb.length)) return 'diff';
   }
   return 'close';
+}
+
+/** Whether two records' first or last names differ outright (not a typo, nickname or initial), also crosswise. */
+function namesDiffer(a: Prepared, b: Prepared): boolean {
+  const direct =
+    (!!a.last && !!b.last && strLevel(a.last, b.last, 0.92) === 'diff') ||
+    (!!a.first && !!b.first && firstLevel(a.first, b.first) === 'diff');
+  if (!direct || !a.first || !a.last || !b.first || !b.last) return direct;
+  return strLevel(a.firstFolded, b.last, 0.92) === 'diff' || firstLevel(canonicalFirstName(a.last), b.first) === 'diff';
 }
 
 /** First names (after the nickname table): partial when one is the other's initial. */
@@ -438,10 +467,14 @@ const OVERLAPPING: ReadonlyArray<readonly [string, string]> = [
   ['city', 'country'],
 ];
 
-/** The match probability and why: each field's level and weight. */
-export function score(model: MatchModel, levels: Record<string, Level | 'missing'>): { probability: number; reasons: Reason[] } {
+/** The match probability and why: each field's level and weight (with `extra`, see `frequencyBonus`). */
+export function score(
+  model: MatchModel,
+  levels: Record<string, Level | 'missing'>,
+  extra?: Readonly<Record<string, number>>,
+): { probability: number; reasons: Reason[] } {
   const fields = Object.keys(levels);
-  const weights = fieldWeights(model, fields, levels);
+  const weights = fieldWeights(model, fields, levels, extra);
   let w = log2(model.prior / (1 - model.prior));
   const reasons: Reason[] = [];
   for (let i = 0; i < fields.length; i++) {
@@ -457,17 +490,26 @@ export function score(model: MatchModel, levels: Record<string, Level | 'missing
 }
 
 /** The match probability alone (what `score` gives, without building the reasons): a full scan's inner loop. */
-export function probability(model: MatchModel, levels: Record<string, Level | 'missing'>): number {
+export function probability(
+  model: MatchModel,
+  levels: Record<string, Level | 'missing'>,
+  extra?: Readonly<Record<string, number>>,
+): number {
   const fields = Object.keys(levels);
-  const weights = fieldWeights(model, fields, levels);
+  const weights = fieldWeights(model, fields, levels, extra);
   let w = log2(model.prior / (1 - model.prior));
   for (const x of weights) w += x;
   return 1 / (1 + Math.pow(2, -w));
 }
 
-/** Each field's weight, overlapping fields counted once (see OVERLAPPING). */
-function fieldWeights(model: MatchModel, fields: readonly string[], levels: Record<string, Level | 'missing'>): number[] {
-  const weights = fields.map((f) => levelWeight(model, f, levels[f] ?? 'missing'));
+/** Each field's weight plus its `extra` bits, overlapping fields counted once (see OVERLAPPING). */
+function fieldWeights(
+  model: MatchModel,
+  fields: readonly string[],
+  levels: Record<string, Level | 'missing'>,
+  extra?: Readonly<Record<string, number>>,
+): number[] {
+  const weights = fields.map((f) => levelWeight(model, f, levels[f] ?? 'missing') + (extra?.[f] ?? 0));
   for (const [x, y] of OVERLAPPING) {
     const ix = fields.indexOf(x);
     const iy = fields.indexOf(y);
@@ -477,6 +519,142 @@ function fieldWeights(model: MatchModel, fields: readonly string[], levels: Reco
     if (wx > 0 && wy > 0) weights[wx >= wy ? iy : ix] = 0;
   }
   return weights;
+}
+
+// ---- how common a value is (term frequencies) ----------------------------------------------------
+
+/**
+ * How often each value of a field occurs among a workspace's live records. Agreement on a common
+ * value says less than on a rare one: two "Maria Rossi"s in San Francisco are often two people.
+ * This is the term-frequency adjustment of Fellegi-Sunter as in Splink and fastLink (Enamorado,
+ * Fifield & Imai 2019): for exact agreement on value v, u becomes the share of records with v
+ * instead of the field's average, so the weight moves by log2(average / share(v)), the average
+ * being Σ share², how often two random records agree on the field. Counted by the full scan from
+ * the workspace's own records (`countFrequencies`); only values of two or more records are kept.
+ *
+ * Only the downward half is applied (common values count less; rare ones keep the built-in
+ * weight): names cluster by country and script, so a name rare in the whole workspace is often
+ * common among the records it is compared with (blocking brings those together). Measured at 100k
+ * (BENCHMARKS.md, dedupe): bonuses up to +4 bits for rare names made false pairs triple.
+ */
+export interface ValueFrequencies {
+  /** Records with a value in this field. */
+  total: number;
+  /** Records per value (as compared: folded, first names through the nickname table); two or more only. */
+  counts: Map<string, number>;
+  /** Σ share²: how often two random records with values agree on this field. */
+  agree: number;
+}
+export type Frequencies = Partial<Record<string, ValueFrequencies>>;
+
+/**
+ * The fields weighed by how common their value is, and the value compared. `fullName` is not a
+ * field of its own: when first and last name both agree exactly, the full name's frequency is used
+ * in place of each part's (a common given name with a common surname is not twice as weak when
+ * the two go together: people named for their country have both).
+ */
+const FREQUENCY_FIELDS: Record<MatchObject, Record<string, (p: Prepared) => string>> = {
+  contact: {
+    firstName: (p) => p.first,
+    lastName: (p) => p.last,
+    city: (p) => p.city,
+    fullName: (p) => (p.first && p.last ? `${p.first} ${p.last}` : ''),
+  },
+  account: { name: (p) => p.name, city: (p) => p.city },
+};
+
+/** The strongest adjustment, in bits: the commonest values keep some weight. */
+export const FREQUENCY_WEIGHT_MIN = -4;
+/** Fewer records with a value than this in a field and its frequencies are not used (too few to tell common from rare). */
+export const FREQUENCY_MIN_RECORDS = 1000;
+
+/** The fields `countFrequencies` counts for an object. */
+export function frequencyFields(object: MatchObject): string[] {
+  return Object.keys(FREQUENCY_FIELDS[object]);
+}
+
+/** Each frequency field's values of prepared records (for loading their counts). */
+export function frequencyValues(object: MatchObject, records: Iterable<Prepared>): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const p of records)
+    for (const [field, get] of Object.entries(FREQUENCY_FIELDS[object])) {
+      const v = get(p);
+      if (v) (out[field] ??= new Set()).add(v);
+    }
+  return Object.fromEntries(Object.entries(out).map(([f, vs]) => [f, [...vs]]));
+}
+
+/** Counts each frequency field's values over prepared records (a full scan's: the whole workspace). */
+export function countFrequencies(object: MatchObject, records: Iterable<Prepared>): Frequencies {
+  const fields = Object.entries(FREQUENCY_FIELDS[object]);
+  const all = fields.map(() => new Map<string, number>());
+  const totals = fields.map(() => 0);
+  for (const p of records)
+    for (let k = 0; k < fields.length; k++) {
+      const v = (fields[k] as [string, (p: Prepared) => string])[1](p);
+      if (!v) continue;
+      totals[k] = (totals[k] as number) + 1;
+      const m = all[k] as Map<string, number>;
+      m.set(v, (m.get(v) ?? 0) + 1);
+    }
+  const out: Frequencies = {};
+  for (let k = 0; k < fields.length; k++) {
+    const total = totals[k] as number;
+    if (total < FREQUENCY_MIN_RECORDS) continue;
+    const counts = new Map<string, number>();
+    let agree = 0;
+    for (const [v, n] of all[k] as Map<string, number>) {
+      agree += (n / total) ** 2;
+      if (n >= 2) counts.set(v, n);
+    }
+    out[(fields[k] as [string, unknown])[0]] = { total, counts, agree };
+  }
+  return out;
+}
+
+/** The adjustment, in bits, for exact agreement on `value`: 0 for values no commoner than average, down to FREQUENCY_WEIGHT_MIN. */
+export function frequencyWeight(f: ValueFrequencies, value: string): number {
+  // Two records agree on it, so at least two have it.
+  const share = Math.max(2, f.counts.get(value) ?? 2) / f.total;
+  return Math.min(0, Math.max(FREQUENCY_WEIGHT_MIN, log2(f.agree / share)));
+}
+
+/**
+ * Extra bits per field for a compared pair (for `score` and `probability`): the frequency
+ * adjustment of each frequency field that agrees exactly; with both names exact, the full name's,
+ * split between the two. Undefined when there is nothing to add.
+ */
+export function frequencyBonus(
+  object: MatchObject,
+  freq: Frequencies | undefined,
+  a: Prepared,
+  b: Prepared,
+  levels: Record<string, Level | 'missing'>,
+): Record<string, number> | undefined {
+  if (!freq) return undefined;
+  let out: Record<string, number> | undefined;
+  const fields = FREQUENCY_FIELDS[object];
+  const fullName = fields.fullName;
+  const full = !!fullName && levels.firstName === 'exact' && levels.lastName === 'exact';
+  if (fullName && full) {
+    const f = freq.fullName;
+    const v = fullName(a);
+    // Swapped names agree crosswise, not as one full name: no adjustment.
+    if (f && v === fullName(b)) {
+      const w = frequencyWeight(f, v);
+      if (w) out = { firstName: w / 2, lastName: w / 2 };
+    }
+  }
+  for (const [field, get] of Object.entries(fields)) {
+    if (field === 'fullName' || (full && (field === 'firstName' || field === 'lastName'))) continue;
+    const f = freq[field];
+    if (!f || levels[field] !== 'exact') continue;
+    const va = get(a);
+    // A swapped name agrees crosswise: the value is b's.
+    const w = frequencyWeight(f, va === get(b) ? va : get(b));
+    if (w) (out ??= {})[field] = w;
+  }
+  return out;
 }
 
 // ---- estimating weights from the data (EM) -------------------------------------------------------

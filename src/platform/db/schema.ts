@@ -530,6 +530,24 @@ export interface DedupeKeysTable {
   record_id: string;
 }
 
+/** Term frequencies of matched fields, written by full duplicate scans (migration 0026). */
+export interface DedupeFieldStatsTable {
+  workspace_id: string;
+  object: 'contact' | 'account';
+  field: string;
+  total: number;
+  agree: number;
+  counted_at: Timestamp;
+}
+
+export interface DedupeValueCountsTable {
+  workspace_id: string;
+  object: 'contact' | 'account';
+  field: string;
+  value_hash: string;
+  count: number;
+}
+
 export interface DuplicatePairsTable {
   workspace_id: string;
   object: 'contact' | 'account';
@@ -659,5 +677,7 @@ export interface DB {
   dedupe_queue: DedupeQueueTable;
   dedupe_candidates: DedupeCandidatesTable;
   dedupe_scans: DedupeScansTable;
+  dedupe_field_stats: DedupeFieldStatsTable;
+  dedupe_value_counts: DedupeValueCountsTable;
   normalisation_rules: NormalisationRulesTable;
 }
