@@ -120,6 +120,13 @@ describe('email and names rules', () => {
     ).toBe('missing');
   });
 
+  it('compares first names as written when that agrees better than through the nickname table', () => {
+    // Hannah goes to johanna through the table; its typo Hannnah is not in it.
+    expect(c({ firstName: 'Hannah', lastName: 'Torham' }, { firstName: 'Hannnah', lastName: 'Torham' }).firstName).toBe('close');
+    expect(c({ firstName: 'Bob', lastName: 'Smith' }, { firstName: 'Robert', lastName: 'Smith' }).firstName).toBe('exact');
+    expect(c({ firstName: 'Hannah', lastName: 'Torham' }, { firstName: 'Oliver', lastName: 'Torham' }).firstName).toBe('diff');
+  });
+
   it('reads a missing name from a mailbox of two names, one of them the name the record has', () => {
     expect(prepare({ id: 'a', email: 'maria.chen84@outlook.com', lastName: 'Chen' }).first).toBe('maria');
     expect(prepare({ id: 'a', email: 'harris.anna@gmail.com', firstName: 'Anna' }).last).toBe('harris');

@@ -419,7 +419,13 @@ export function comparePrepared(object: MatchObject, a: Prepared, b: Prepared): 
     else out.emailDomain = levenshtein(a.email.domain, b.email.domain) <= 1 ? 'close' : 'diff';
     // Swapped names (first in the last-name field and back): compared crosswise when that agrees
     // better, also with a typo in one of them.
+    // Through the nickname table, or as written when that agrees better: a typo in a name the table
+    // knows (Hannnah) misses its canonical form (Hannah -> johanna) but not the name as written.
     let first: Level | 'missing' = firstLevel(a.first, b.first);
+    if (first !== 'exact' && (a.first !== a.firstFolded || b.first !== b.firstFolded)) {
+      const written = firstLevel(a.firstFolded, b.firstFolded);
+      if (AGREEMENT[written] > AGREEMENT[first]) first = written;
+    }
     let last: Level | 'missing' = !a.last || !b.last ? 'missing' : strLevel(a.last, b.last, 0.92);
     if (a.first && a.last && b.first && b.last && (first !== 'exact' || last !== 'exact')) {
       const crossFirst = firstLevel(canonicalFirstName(a.last), b.first);
