@@ -22,9 +22,10 @@ import type { Jobs } from '../../platform/jobs/jobs.js';
 import { objectDefs, type ObjectDef } from '../crm/crm-objects.js';
 import { activeFields } from '../crm/custom-fields.service.js';
 import type { ObjectName } from '../crm/field-types.js';
-import { planBatch, writeBatch, type BatchContext, type Outcome, type PreparedRow } from './import-batch.js';
+import { planBatch, prenormalise, writeBatch, type BatchContext, type Outcome, type PreparedRow } from './import-batch.js';
 import { importTargets, parseCell, suggestTargets, READ_ONLY_COLUMNS, type ImportTarget } from './import-targets.js';
 import { readCsv, readHead, sniffFormat, type FileFormat } from './csv-reader.js';
+import { SeenKeys } from './seen-keys.js';
 import type { DryRun, ImportView, UpdateImportInput } from './imports.schema.js';
 import { detectDateFormat, type DateFormat } from './value-parsers.js';
 
@@ -531,7 +532,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     else await rm(errorFile, { force: true });
   }
   // Keys seen earlier in the file: a second row for the same email is a duplicate, not an update.
-  const seen = new Map<string, number>();
+  const seen = new SeenKeys();
   if (resume) {
     for (const k of await keysWrittenBy(ctx, row, c.def)) seen.set(k, 0);
   }
@@ -559,6 +560,8 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     pending = [];
     pendingErrors = [];
     blank = 0;
+    // Done while the batch before is still in its transaction, so that transaction waits less for Node.
+    if (!dryRun) prenormalise(batchCtx, batch.rows);
     await settle();
     const write = writeOne(batch);
     // Settled by the next flush (or at the end); the error is kept until then, never unhandled.
@@ -634,7 +637,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
       if (r.index === 0) continue;
       // Rows of a read chunk arrive as microtasks: let the batch in flight hear from its database
       // now and then, or its transaction would wait for the next chunk (the two sides took turns).
-      if (inflight && (r.index & 63) === 0) await yieldToIo();
+      if (inflight && (r.index & 15) === 0) await yieldToIo();
       rowsDone = r.index;
       bytesDone = r.bytes;
       if (r.cells.every((x) => x.trim() === '')) {
