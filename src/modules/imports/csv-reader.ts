@@ -132,7 +132,7 @@ export async function* readCsv(path: string, format: FileFormat, skip = 0): Asyn
     info: true,
     raw: true,
   });
-  const source = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const source = createReadStream(path, { highWaterMark: 64 * 1024 });
   source.on('error', (e) => parser.destroy(e));
   const decoder = createDecoder(format.encoding, format.bomLength);
   source.pipe(bytes).pipe(decoder).pipe(chars).pipe(parser);

@@ -21,6 +21,11 @@ export interface PreparedRow {
   custom: Record<string, unknown>;
   traits: Record<string, unknown>;
   ext: Record<string, string>;
+  /**
+   * The row as a new record (normalised with no record to read a country from), its id and its
+   * JSON for the insert: worked out before the batch's transaction, used if the row is a create.
+   */
+  created?: { id: string; values: Record<string, unknown>; json: string };
 }
 
 export type Outcome =
@@ -86,6 +91,41 @@ function same(a: unknown, b: unknown): boolean {
  * The same normalisation as the API's (phone to E.164 in the row's or the record's country,
  * country to ISO, names): core values by column, the raw values that changed, quality facts.
  */
+/**
+ * Prepares the batch's rows as new records ahead of its transaction (the import does this while
+ * the batch before is being written); a row that turns out to match a record is normalised again with it.
+ */
+export function prenormalise(c: BatchContext, rows: PreparedRow[]): void {
+  for (const row of rows) row.created = asCreate(c, row);
+}
+
+/** The columns an import's insert takes from each row; the rest are the same for the whole batch. */
+const SHARED_COLUMNS = new Set(['id', 'workspace_id', 'version', 'created_at', 'updated_at', 'deleted_at']);
+const ownColumns = new Map<ObjectDef, string[]>();
+function rowColumns(def: ObjectDef): string[] {
+  let cols = ownColumns.get(def);
+  if (!cols) {
+    cols = columnsOf(def).filter((col) => !SHARED_COLUMNS.has(col));
+    ownColumns.set(def, cols);
+  }
+  return cols;
+}
+
+function asCreate(c: BatchContext, row: PreparedRow): NonNullable<PreparedRow['created']> {
+  const n = normaliseCore(c.def, row.core, undefined, c.rules);
+  const values: Record<string, unknown> = {
+    ...n.core,
+    custom: row.custom,
+    raw: mergeRaw({}, n.raw),
+    ...(c.def.object === 'contact' && { quality: mergeQuality({}, n.quality) }),
+    ...(c.def.hasTraits && { traits: { ...(n.derived ?? {}), ...row.traits } }),
+  };
+  const id = newId();
+  const record: Record<string, unknown> = { id };
+  for (const col of rowColumns(c.def)) record[col] = values[col] ?? (pgType(c.def, col) === 'jsonb' ? {} : null);
+  return { id, values, json: JSON.stringify(record) };
+}
+
 function normaliseCore(def: ObjectDef, core: Record<string, unknown>, before?: RecordRow, rules?: NormaliseRules) {
   const byKey: Record<string, unknown> = {};
   for (const f of def.fields) if (f.column in core) byKey[f.key] = core[f.column];
@@ -176,18 +216,8 @@ export async function planBatch(db: DbOrTx, c: BatchContext, rows: PreparedRow[]
         out.push({ action: 'error', row, reason: `Missing required ${[...missing, ...missingCustom].join(', ')}` });
         continue;
       }
-      const n = normaliseCore(c.def, row.core, undefined, c.rules);
-      out.push({
-        action: 'create',
-        row,
-        values: {
-          ...n.core,
-          custom: row.custom,
-          raw: mergeRaw({}, n.raw),
-          ...(c.def.object === 'contact' && { quality: mergeQuality({}, n.quality) }),
-          ...(c.def.hasTraits && { traits: { ...(n.derived ?? {}), ...row.traits } }),
-        },
-      });
+      row.created ??= asCreate(c, row);
+      out.push({ action: 'create', row, values: row.created.values });
     }
   }
   await markConflicts(db, c, out);
@@ -275,12 +305,6 @@ function pgType(def: ObjectDef, column: string): string {
   return 'text';
 }
 
-function asParam(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return JSON.stringify(v);
-  return v;
-}
-
 /**
  * Writes a planned batch in the caller's transaction with a few set-based statements (unnest of
  * arrays: one round trip per statement whatever the batch size — the reason this is SQL by hand),
@@ -297,7 +321,6 @@ export async function writeBatch(
   const creates = plan.filter((o): o is Extract<Outcome, { action: 'create' }> => o.action === 'create');
   const updates = plan.filter((o): o is Extract<Outcome, { action: 'update' }> => o.action === 'update');
   const table = sql.table(c.def.table);
-  const cols = columnsOf(c.def).filter((x) => x !== 'deleted_at');
   const ids = new Map<Outcome, string>();
   // Stages set by the import go to the lifecycle history through a trigger, naming the importer.
   // They do not route: a first import of a CRM's MQLs must not fill reps' queues (route on demand).
@@ -305,35 +328,35 @@ export async function writeBatch(
     await triggerContext(trx, { actor, reason: 'import', route: false });
 
   if (creates.length) {
-    const arrays = cols.map(() => [] as unknown[]);
+    // One JSON parameter for the batch (jsonb_to_recordset), the values every row shares as scalars:
+    // node-postgres escaping 2,000-element arrays was the import's largest cost in Node.
+    const own = rowColumns(c.def);
+    let json = '[';
     for (const o of creates) {
-      const id = newId();
-      ids.set(o, id);
-      const full: Record<string, unknown> = {
-        ...o.values,
-        id,
-        workspace_id: c.workspaceId,
-        version: 1,
-        created_at: c.now,
-        updated_at: c.now,
-      };
-      cols.forEach((col, i) => arrays[i]?.push(asParam(full[col] ?? (pgType(c.def, col) === 'jsonb' ? {} : null))));
+      const made = (o.row.created ??= asCreate(c, o.row));
+      ids.set(o, made.id);
+      json += json.length > 1 ? `,${made.json}` : made.json;
     }
-    await sql`insert into ${table} (${sql.join(cols.map((x) => sql.id(x)))})
-      select * from unnest(${sql.join(cols.map((col, i) => sql`${arrays[i]}::${sql.raw(pgType(c.def, col))}[]`))})`.execute(trx);
+    json += ']';
+    await sql`insert into ${table} (${sql.join(['id', ...own, 'workspace_id', 'version', 'created_at', 'updated_at'].map((x) => sql.id(x)))})
+      select u.id, ${sql.join(own.map((col) => sql`u.${sql.id(col)}`))}, ${c.workspaceId}::uuid, 1, ${c.now}::timestamptz, ${c.now}::timestamptz
+      from jsonb_to_recordset(${json}::jsonb) as u(${sql.join(['id', ...own].map((col) => sql`${sql.id(col)} ${sql.raw(pgType(c.def, col))}`))})`.execute(
+      trx,
+    );
   }
 
   if (updates.length) {
     const setCols = [...new Set(updates.flatMap((o) => Object.keys(o.values)))];
     const all = ['id', ...setCols];
-    const arrays = all.map(() => [] as unknown[]);
-    for (const o of updates) {
+    const rows = updates.map((o) => {
       const merged: Record<string, unknown> = { ...o.before, ...o.values };
-      all.forEach((col, i) => arrays[i]?.push(asParam(merged[col])));
-    }
+      const r: Record<string, unknown> = {};
+      for (const col of all) r[col] = merged[col] ?? null;
+      return r;
+    });
     await sql`update ${table} t set ${sql.join(setCols.map((col) => sql`${sql.id(col)} = u.${sql.id(col)}`))},
         version = t.version + 1, updated_at = ${c.now}
-      from unnest(${sql.join(all.map((col, i) => sql`${arrays[i]}::${sql.raw(pgType(c.def, col))}[]`))}) as u(${sql.join(all.map((x) => sql.id(x)))})
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as u(${sql.join(all.map((col) => sql`${sql.id(col)} ${sql.raw(pgType(c.def, col))}`))})
       where t.id = u.id`.execute(trx);
   }
 

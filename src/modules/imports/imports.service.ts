@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { createWriteStream } from 'node:fs';
 import type { Selectable } from 'kysely';
@@ -21,9 +22,10 @@ import type { Jobs } from '../../platform/jobs/jobs.js';
 import { objectDefs, type ObjectDef } from '../crm/crm-objects.js';
 import { activeFields } from '../crm/custom-fields.service.js';
 import type { ObjectName } from '../crm/field-types.js';
-import { planBatch, writeBatch, type BatchContext, type Outcome, type PreparedRow } from './import-batch.js';
+import { planBatch, prenormalise, writeBatch, type BatchContext, type Outcome, type PreparedRow } from './import-batch.js';
 import { importTargets, parseCell, suggestTargets, READ_ONLY_COLUMNS, type ImportTarget } from './import-targets.js';
 import { readCsv, readHead, sniffFormat, type FileFormat } from './csv-reader.js';
+import { SeenKeys } from './seen-keys.js';
 import type { DryRun, ImportView, UpdateImportInput } from './imports.schema.js';
 import { detectDateFormat, type DateFormat } from './value-parsers.js';
 
@@ -530,7 +532,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     else await rm(errorFile, { force: true });
   }
   // Keys seen earlier in the file: a second row for the same email is a duplicate, not an update.
-  const seen = new Map<string, number>();
+  const seen = new SeenKeys();
   if (resume) {
     for (const k of await keysWrittenBy(ctx, row, c.def)) seen.set(k, 0);
   }
@@ -541,15 +543,47 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
   let rowsDone = skip;
   let bytesDone = Number(row.bytes_done);
   let batches = 0;
+  /** Blank rows since the last batch: counted as skipped with it (the counts belong to the batch in flight). */
+  let blank = 0;
   const headerCount = row.headers.length;
 
+  // Node reads and checks batch N+1 while PostgreSQL writes batch N: one write in flight at a time,
+  // so batches still commit in file order and each plan sees every earlier batch's records.
+  let inflight: Promise<unknown> | null = null;
+  const settle = async () => {
+    const result = await inflight;
+    inflight = null;
+    if (result) throw result;
+  };
   const flush = async () => {
+    const batch = { rows: pending, errors: pendingErrors, blank, rowsDone, bytesDone };
+    pending = [];
+    pendingErrors = [];
+    blank = 0;
+    // Done while the batch before is still in its transaction, so that transaction waits less for Node.
+    if (!dryRun) prenormalise(batchCtx, batch.rows);
+    await settle();
+    const write = writeOne(batch);
+    // Settled by the next flush (or at the end); the error is kept until then, never unhandled.
+    inflight =
+      dryRun || opts.stopAfterBatches !== undefined
+        ? null
+        : write.then(
+            () => null,
+            (err: unknown) => err ?? new Error('import batch failed'),
+          );
+    if (!inflight) await write;
+  };
+  const writeOne = async (b: { rows: PreparedRow[]; errors: typeof pendingErrors; blank: number; rowsDone: number; bytesDone: number }) => {
+    const pending = b.rows;
+    const pendingErrors = b.errors;
+    const { rowsDone, bytesDone } = b;
     if (dryRun) {
       const plan = pending.length ? await planBatch(ctx.db, batchCtx, pending, false) : [];
       for (const o of plan) if (o.action === 'error') pendingErrors.push({ cells: o.row.cells, line: o.row.line, reason: o.reason });
       for (const o of plan) if (o.action === 'create') counts.created++;
       for (const o of plan) if (o.action === 'update') counts.updated++;
-      counts.skipped += plan.filter((o) => o.action === 'skip').length;
+      counts.skipped += b.blank + plan.filter((o) => o.action === 'skip').length;
       counts.errors += pendingErrors.length;
       collectPreview(c.def, preview, plan, pendingErrors);
       for (const e of pendingErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
@@ -567,7 +601,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
         const next = {
           created: counts.created + done.created,
           updated: counts.updated + done.updated,
-          skipped: counts.skipped + plan.filter((o) => o.action === 'skip').length,
+          skipped: counts.skipped + b.blank + plan.filter((o) => o.action === 'skip').length,
           errors: counts.errors + errors.length,
         };
         const beat = nextBeat(lease);
@@ -593,8 +627,6 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
         Object.assign(counts, next);
       });
     }
-    pending = [];
-    pendingErrors = [];
     batches++;
     if (!dryRun && (batches & (batches - 1)) === 0) await refreshStatistics(ctx.db, c.def);
     opts.onProgress?.({ rowsDone, bytesDone, fileSize: Number(row.file_size), ...counts });
@@ -603,10 +635,13 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
   try {
     for await (const r of readCsv(row.file_path, formatOf(row), skip)) {
       if (r.index === 0) continue;
+      // Rows of a read chunk arrive as microtasks: let the batch in flight hear from its database
+      // now and then, or its transaction would wait for the next chunk (the two sides took turns).
+      if (inflight && (r.index & 15) === 0) await yieldToIo();
       rowsDone = r.index;
       bytesDone = r.bytes;
       if (r.cells.every((x) => x.trim() === '')) {
-        counts.skipped++;
+        blank++;
         continue;
       }
       const p = prepare(c, r.cells, r.line, headerCount);
@@ -635,7 +670,10 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     }
     bytesDone = Number(row.file_size);
     await flush();
+    await settle();
   } catch (err) {
+    // A write still in flight finishes (or fails) before the import is failed and undone.
+    await inflight;
     if (err instanceof LeaseLost) return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
     return fail(ctx, row, err, dryRun);
   }

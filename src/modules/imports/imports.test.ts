@@ -357,6 +357,48 @@ describe('resume and undo', () => {
     expect(errorFile.trim().split('\n')).toHaveLength(6);
   });
 
+  it('a batch that fails while the next is read stops the import at the last commit, and it resumes from there', async () => {
+    // Batches are written while the next one is read: a failure of the one in flight must stop
+    // everything after it, leave the checkpoint at the batch before, and reach the caller.
+    await t.db.handle.executeSql(`create function keel_test_boom() returns trigger language plpgsql as $$
+      begin if exists (select 1 from keel_new where email = 'inflight-boom@example.com') then raise exception 'boom in batch 2'; end if; return null; end $$`);
+    await t.db.handle.executeSql(`create trigger keel_test_boom after insert on contacts referencing new table as keel_new
+      for each statement execute function keel_test_boom()`);
+    const rows = Array.from({ length: 7000 }, (_, i) => `${i === 3000 ? 'inflight-boom' : `inflight${i}`}@example.com,I${i}`);
+    const p = file('inflight.csv', `Email,First Name\n${rows.join('\n')}\n`);
+    try {
+      await expect(run(p)).rejects.toThrow(/boom in batch 2/);
+    } finally {
+      await t.db.handle.executeSql('drop trigger keel_test_boom on contacts');
+      await t.db.handle.executeSql('drop function keel_test_boom()');
+    }
+    const written = async () =>
+      Number(
+        (
+          await t.db.handle.db
+            .selectFrom('contacts')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('email', 'like', 'inflight%')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // Only the first batch (rows 1-2,000) committed; the third, read meanwhile, was never written.
+    expect(await written()).toBe(2000);
+    const imp = await t.db.handle.db.selectFrom('imports').selectAll().where('file_name', '=', 'inflight.csv').executeTakeFirstOrThrow();
+    expect({ status: imp.status, rowsDone: Number(imp.rows_done), created: Number(imp.created_count) }).toEqual({
+      status: 'running',
+      rowsDone: 2000,
+      created: 2000,
+    });
+    await t.db.handle.db
+      .updateTable('imports')
+      .set({ heartbeat_at: new Date(Date.now() - 120_000) })
+      .where('id', '=', imp.id)
+      .execute();
+    expect(await run(p)).toMatchObject({ created: 7000, errors: 0 });
+    expect(await written()).toBe(7000);
+  });
+
   it('undoes an import: created records to the trash, updated ones restored, edited ones kept', async () => {
     await run(file('u0.csv', 'Email,First Name\nundo-existing@example.com,Before\nundo-edited@example.com,Before\n'));
     const r = await run(

@@ -181,9 +181,21 @@ function fold(s: string): string {
     .trim()} `;
 }
 
+/** Each table's phrases folded once (a workspace's tables live as long as its settings object). */
+const foldedTables = new WeakMap<readonly TitleRule[], Array<{ value: string; phrases: string[] }>>();
+
+function folded(rules: readonly TitleRule[]): Array<{ value: string; phrases: string[] }> {
+  let out = foldedTables.get(rules);
+  if (!out) {
+    out = rules.map((r) => ({ value: r.value, phrases: r.phrases.map(fold) }));
+    foldedTables.set(rules, out);
+  }
+  return out;
+}
+
 function firstMatch(title: string, rules: readonly TitleRule[]): string | null {
   const t = fold(title);
-  for (const r of rules) if (r.phrases.some((p) => t.includes(fold(p)))) return r.value;
+  for (const r of folded(rules)) if (r.phrases.some((p) => t.includes(p))) return r.value;
   return null;
 }
 
