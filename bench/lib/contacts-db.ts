@@ -144,8 +144,9 @@ export class PgCpu {
 /** What a sampled PostgreSQL backend was doing, as a short label. */
 function statementLabel(query: string): string {
   const q = query.replace(/\s+/g, ' ').trim().toLowerCase();
-  if (q.startsWith('insert into "contacts"')) return 'INSERT INTO contacts ... SELECT FROM unnest (writeBatch)';
-  if (q.startsWith('update "contacts"')) return 'UPDATE contacts FROM unnest (writeBatch)';
+  if (q.startsWith('insert into "contacts"'))
+    return 'INSERT INTO contacts ... SELECT FROM jsonb_to_recordset (writeBatch; unnest before 7e82d4f)';
+  if (q.startsWith('update "contacts"')) return 'UPDATE contacts FROM jsonb_to_recordset (writeBatch)';
   if (/^select .* from "contacts" r .*for update of r$/.test(q))
     return 'SELECT contacts WHERE email = any(...) FOR UPDATE (planBatch, in the transaction)';
   if (/^select .* from "contacts" r /.test(q)) return 'SELECT contacts WHERE email = any(...) (planBatch, before the transaction)';
