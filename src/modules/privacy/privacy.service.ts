@@ -16,6 +16,7 @@ import { contactDef } from '../crm/crm-objects.js';
 import { activeFields } from '../crm/custom-fields.service.js';
 import { externalIdsFor, selectList, toRecordView, type RecordRow } from '../crm/records.repo.js';
 import { contactSegments, membershipHistory } from '../segments/segments.history.js';
+import { forgetDeferredLinks } from '../tracking/tracking.jobs.js';
 import { emailHash, erasureLock } from './suppression.js';
 
 export interface Ctx {
@@ -267,6 +268,7 @@ async function eraseOne(
   contactId: string,
   removed: Record<string, number>,
   found: string[],
+  foundProfiles: string[],
 ): Promise<boolean> {
   const row = await contactRow(trx, ws, contactId);
   const raw = (row.raw as Record<string, string> | undefined) ?? {};
@@ -275,6 +277,7 @@ async function eraseOne(
   found.push(...needles);
   const like = needles.map((n) => `%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   const profiles = await profilesOf(trx, contactId);
+  foundProfiles.push(...profiles);
   const del = async (name: string, r: Promise<unknown>) => {
     const out = (await r) as
       | { numDeletedRows?: bigint; numUpdatedRows?: bigint; numAffectedRows?: bigint }
@@ -430,8 +433,17 @@ export async function eraseContact(ctx: Ctx, actor: Actor, contactId: string): P
     const removed: Record<string, number> = {};
     let suppressed = false;
     const needles: string[] = [];
-    for (const m of merged.rows) suppressed = (await eraseOne(trx, ctx, ws, m.id, removed, needles)) || suppressed;
-    suppressed = (await eraseOne(trx, ctx, ws, contactId, removed, needles)) || suppressed;
+    const profiles: string[] = [];
+    for (const m of merged.rows) suppressed = (await eraseOne(trx, ctx, ws, m.id, removed, needles, profiles)) || suppressed;
+    suppressed = (await eraseOne(trx, ctx, ws, contactId, removed, needles, profiles)) || suppressed;
+    // Links of their events still waiting in the job queue carry the email and traits too.
+    const jobs = await forgetDeferredLinks(
+      trx,
+      ws,
+      needles.filter((n) => n.includes('@')),
+      profiles,
+    );
+    if (jobs > 0) removed['queued tracking links (jobs)'] = jobs;
     if (ctx.filesDir) {
       const n = await removeImportFilesHolding(trx, ctx, ws, needles);
       if (n > 0) removed['import files'] = n;

@@ -65,6 +65,8 @@ beforeAll(async () => {
   ws = w.id;
   key = await makeApiKey(t, w, 'admin');
   writeKey = json<{ writeKey: string }>(await call('POST', '/api/v1/sources', { name: 'Site' })).writeKey;
+  // pg-boss's tables exist, so the search for traces covers queued job payloads too.
+  await t.jobs.start({ worker: false });
 });
 afterAll(async () => t?.close());
 
@@ -185,12 +187,32 @@ describe('subject access and erasure', () => {
       .where('id', '=', json<{ id: string }>(up).id)
       .executeTakeFirstOrThrow();
     expect(existsSync(upload.file_path)).toBe(true);
+    // Links of tracked events that failed and wait in the queue (one by profile, one by email) and another person's.
+    const [profile] = await t.db.handle.db.selectFrom('profiles').select('id').where('contact_id', '=', id).execute();
+    const other = { profileId: '0190a000-0000-7000-8000-000000000001', email: 'keep.me@example.com', traits: { firstName: 'Keep' } };
+    await t.jobs.enqueue('tracking.link', {
+      workspaceId: ws,
+      links: [{ profileId: profile?.id, email: 'zq-alias@example.org', traits: { lastName: 'Quattlebaum' } }, other],
+      groups: [{ profileId: profile?.id, groupId: 'acme', traits: { name: 'Zebulon Works' } }],
+    });
+    await t.jobs.enqueue('tracking.link', {
+      workspaceId: ws,
+      links: [{ profileId: '0190a000-0000-7000-8000-000000000002', email: EMAIL.toUpperCase(), traits: { firstName: 'Zebulon' } }],
+      groups: [],
+    });
     expect((await traces()).length).toBeGreaterThan(5);
     const res = await call('POST', `/api/v1/contacts/${id}/erase`);
     expect(res.statusCode, res.body).toBe(200);
     const report = json<{ removed: Record<string, number>; suppressed: boolean }>(res);
     expect(report.suppressed).toBe(true);
     expect(report.removed['import files']).toBe(1);
+    expect(report.removed['queued tracking links (jobs)']).toBe(2);
+    const queued = await sql<{
+      data: { links: unknown[]; groups: unknown[] };
+    }>`select data from pgboss.job where name = 'tracking.link'`.execute(t.db.handle.db);
+    // The other person's link stays queued, to be linked as before.
+    expect(queued.rows.map((r) => r.data.links)).toEqual(expect.arrayContaining([[other], []]));
+    expect(queued.rows.flatMap((r) => r.data.groups)).toEqual([]);
     expect(existsSync(upload.file_path)).toBe(false);
     expect(report.removed).toMatchObject({
       // The person, and the two records merged into it (one in the export test above).

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { Db } from '../../platform/db/database.js';
-import type { Jobs } from '../../platform/jobs/jobs.js';
+import type { Db, DbOrTx } from '../../platform/db/database.js';
+import { JOB_PAYLOAD_TABLES, type Jobs } from '../../platform/jobs/jobs.js';
 import { policyDays, runRetentionPass } from '../quality/retention-runs.js';
 import { linkAll } from './ingest.service.js';
 
@@ -14,6 +14,31 @@ const linkWorkSchema = z
     groups: z.array(link.extend({ groupId: z.string().max(1_000_000) }).strict()).max(100_000),
   })
   .strict();
+
+/**
+ * Erasure: takes a person's entries (by email or by profile) out of the `tracking.link` jobs still
+ * queued or archived, in the caller's transaction; the job's other people are linked as before.
+ * Returns the number of jobs rewritten. Where pg-boss has not created its tables there is nothing.
+ */
+export async function forgetDeferredLinks(db: DbOrTx, workspaceId: string, emails: string[], profileIds: string[]): Promise<number> {
+  if (emails.length === 0 && profileIds.length === 0) return 0;
+  const lower = emails.map((e) => e.toLowerCase());
+  const matches = (alias: string) =>
+    sql`(${sql.ref(`${alias}.value`)}->>'profileId' = any(${profileIds}::text[]) or lower(${sql.ref(`${alias}.value`)}->>'email') = any(${lower}::text[]))`;
+  let n = 0;
+  for (const table of JOB_PAYLOAD_TABLES) {
+    const exists = await sql<{ t: string | null }>`select to_regclass(${table})::text as t`.execute(db);
+    if (!exists.rows[0]?.t) continue;
+    const r = await sql`update ${sql.table(table)} j set data = j.data
+        || jsonb_build_object('links', coalesce((select jsonb_agg(l.value) from jsonb_array_elements(j.data->'links') l where not ${matches('l')}), '[]'::jsonb))
+        || jsonb_build_object('groups', coalesce((select jsonb_agg(g.value) from jsonb_array_elements(j.data->'groups') g where not ${matches('g')}), '[]'::jsonb))
+      where j.name = 'tracking.link' and j.data->>'workspaceId' = ${workspaceId}
+        and (exists (select 1 from jsonb_array_elements(j.data->'links') l where ${matches('l')})
+          or exists (select 1 from jsonb_array_elements(j.data->'groups') g where ${matches('g')}))`.execute(db);
+    n += Number(r.numAffectedRows ?? 0);
+  }
+  return n;
+}
 
 export function trackingJobs(jobs: Jobs): void {
   // Contact and account links whose events were stored and acknowledged, but whose linking failed

@@ -65,6 +65,8 @@ export interface QueueStats {
 
 // pg-boss's own schema: created and migrated by pg-boss itself on start.
 const SCHEMA = 'pgboss';
+/** The tables pg-boss keeps job payloads in (queued and running, then archived), for erasure. */
+export const JOB_PAYLOAD_TABLES = [`${SCHEMA}.job`, `${SCHEMA}.archive`] as const;
 const START_LOCK = 7_411_020_033;
 
 /**
