@@ -29,6 +29,7 @@ import {
   type Reason,
 } from './matching.js';
 import { getSettings, modelOf } from './settings.js';
+import { cyrb64 } from '../../platform/hash.js';
 
 export interface Ctx {
   db: Db;
@@ -380,18 +381,12 @@ const SCAN_PAGE = 10_000;
 /** A full scan keeps each record's index in 24 bits of its packed keys. */
 const MAX_SCAN_RECORDS = 2 ** 24;
 
+const hashOut = new Uint32Array(2);
+
 /** A 40-bit hash of a blocking key (cyrb53's mixing), to group blocks in memory. */
 export function hash40(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0) * 256 + ((h1 >>> 0) & 0xff);
+  cyrb64(s, hashOut);
+  return (hashOut[1] ?? 0) * 256 + ((hashOut[0] ?? 0) & 0xff);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { cyrb64 } from '../../platform/hash.js';
+
 /**
  * The match keys an import has already read, with the line each was first read on: the in-file
  * duplicate check. A million emails in a `Map<string, number>` kept 100 to 200 MB live until the
@@ -15,6 +17,7 @@ export class SeenKeys {
   private count = 0;
   private h1 = 0;
   private h2 = 0;
+  private readonly out = new Uint32Array(2);
 
   constructor(capacity = 1 << 12) {
     this.alloc(capacity);
@@ -47,19 +50,9 @@ export class SeenKeys {
   }
 
   private hash(s: string): void {
-    let h1 = 0xdeadbeef;
-    let h2 = 0x41c6ce57;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 2654435761);
-      h2 = Math.imul(h2 ^ c, 1597334677);
-    }
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-    this.h1 = h1 >>> 0;
-    this.h2 = h2 >>> 0;
+    cyrb64(s, this.out);
+    this.h1 = this.out[0] ?? 0;
+    this.h2 = this.out[1] ?? 0;
   }
 
   /** The slot holding the current hash, or the empty slot where it would go (linear probing). */
