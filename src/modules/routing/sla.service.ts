@@ -76,7 +76,7 @@ export async function putSlaSettings(ctx: Ctx, actor: Actor, input: SlaSettingsI
 
 // ---------- timing ----------
 
-interface OpenRow {
+export interface OpenRow {
   id: string;
   contact_id: string;
   owner_id: string;
@@ -163,14 +163,23 @@ async function openRows(
  * lead being routed, accepted or rejected right now is passed over and seen next run if still
  * open, so the job never waits for anyone. `for key share` is the lock the foreign keys take
  * anyway; it conflicts with the `for update` of routing and deciding, not with contact edits.
+ *
+ * The candidates were read before these locks, so what they say may be stale by now: the rep may
+ * have accepted or rejected the lead, it may have been reassigned or merged into another contact,
+ * or the contact may have moved on from the SLA's stage. Both rows are read again under the locks
+ * and the lead is passed over unless it is still open, with the same rep, on the same contact, and
+ * the contact is still in the stage whose SLA is being applied.
  */
 async function lockLead(trx: DbOrTx, row: OpenRow): Promise<boolean> {
-  const c = await sql`select id from contacts where id = ${row.contact_id} and deleted_at is null
+  const c = await sql<{ lifecycle_stage: string | null }>`select lifecycle_stage from contacts
+    where id = ${row.contact_id} and deleted_at is null
     for key share skip locked`.execute(trx);
-  if (c.rows.length === 0) return false;
-  const a = await sql`select id from lead_assignments where id = ${row.id} and status = 'open'
+  const contact = c.rows[0];
+  if (!contact || contact.lifecycle_stage !== row.stage) return false;
+  const a = await sql<{ owner_id: string | null }>`select owner_id from lead_assignments
+    where id = ${row.id} and contact_id = ${row.contact_id} and status = 'open'
     for update skip locked`.execute(trx);
-  return a.rows.length > 0;
+  return a.rows[0]?.owner_id === row.owner_id;
 }
 
 // ---------- the job ----------
@@ -204,17 +213,46 @@ export async function runSlaChecks(
 }
 
 async function checkWorkspace(trx: Tx, ws: string, now: Date): Promise<{ reminders: number; escalations: number }> {
-  let reminders = 0;
-  let escalations = 0;
-  const settings = await slaSettings(trx, ws);
+  return actOnSlaCandidates(trx, ws, now, await slaCandidates(trx, ws, now));
+}
+
+/** A lead the job may have to remind or escalate about, as read before any lock is taken. */
+export interface SlaCandidate {
+  row: OpenRow;
+  rule: SlaRule;
+  dueAt: Date;
+  escalateTo: string | null;
+}
+
+/** The job's first step: the open leads whose remind or due time has passed, read without locks. */
+export async function slaCandidates(db: DbOrTx, ws: string, now: Date): Promise<SlaCandidate[]> {
+  const settings = await slaSettings(db, ws);
   const rules = new Map(settings.slas.map((r) => [r.stage, r]));
-  for (const row of await openRows(trx, ws, [...rules.keys()], { forJob: true })) {
+  const out: SlaCandidate[] = [];
+  for (const row of await openRows(db, ws, [...rules.keys()], { forJob: true })) {
     const t = timeOf(settings, rules, row, now);
     if (!t?.dueAt || !t.remindAt || now < t.remindAt) continue;
     // Reminded already and not due yet: nothing to record, no lock to take.
     if (row.reminded_at && now < t.dueAt) continue;
+    out.push({ row, rule: t.rule, dueAt: t.dueAt, escalateTo: t.rule.escalateTo ?? settings.escalateTo });
+  }
+  return out;
+}
+
+/**
+ * The job's second step: locks each candidate (`lockLead`, which reads it again) and records its
+ * reminder and escalation. Candidates that went stale since they were read are passed over.
+ */
+export async function actOnSlaCandidates(
+  trx: DbOrTx,
+  ws: string,
+  now: Date,
+  candidates: readonly SlaCandidate[],
+): Promise<{ reminders: number; escalations: number }> {
+  let reminders = 0;
+  let escalations = 0;
+  for (const { row, dueAt: due, escalateTo } of candidates) {
     if (!(await lockLead(trx, row))) continue;
-    const due = t.dueAt;
     const record = async (kind: 'reminder' | 'escalation', recipient: string | null): Promise<boolean> => {
       const ins = await sql<{ id: string }>`
         insert into routing_sla_events (id, workspace_id, assignment_id, contact_id, kind, recipient_id, stage, due_at, at)
@@ -242,7 +280,7 @@ async function checkWorkspace(trx: Tx, ws: string, now: Date): Promise<{ reminde
       return true;
     };
     if (!row.reminded_at && (await record('reminder', row.owner_id))) reminders++;
-    if (now >= due && (await record('escalation', t.rule.escalateTo ?? settings.escalateTo))) escalations++;
+    if (now >= due && (await record('escalation', escalateTo))) escalations++;
   }
   return { reminders, escalations };
 }

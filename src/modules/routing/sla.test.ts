@@ -6,7 +6,7 @@ import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type 
 import { untilWaitingForLock } from '../../test/locks.js';
 import type { User } from '../users/users.schema.js';
 import type { Workspace } from '../workspaces/workspaces.schema.js';
-import { runSlaChecks } from './sla.service.js';
+import { actOnSlaCandidates, runSlaChecks, slaCandidates } from './sla.service.js';
 import { addWorkingMinutes, officeHours } from './working-time.js';
 
 // A clock the test sets; the app, the routing and the SLA job all read it.
@@ -231,6 +231,37 @@ describe('SLA job', () => {
     await call('POST', `/api/v1/routing/leads/${late}/accept`, {});
     // The rejected lead was routed again (to the fallback queue: Ana rejected it): not a rep's SLA.
     expect(json<Overview>(await call('GET', '/api/v1/routing/sla')).data.find((d) => d.contactId === quick)).toBeUndefined();
+  });
+
+  it('reads the lead again after locking it: a lead accepted, or moved past the SLA stage, after the select gets nothing', async () => {
+    setNow('2026-03-05T09:00:00Z'); // Thursday 10:00 Berlin
+    const accepted = await mql();
+    await routeTo(accepted, ana.id);
+    const moved = await mql();
+    await routeTo(moved, ana.id);
+    const still = await mql();
+    await routeTo(still, ana.id);
+    setNow('2026-03-06T09:00:00Z'); // all three past their due time
+    const db = t.db.handle.db;
+    // The job's select runs first; then, before it locks anything, the rep accepts one lead and
+    // another contact moves on to sql (its mql SLA no longer applies).
+    const stale = (await slaCandidates(db, w.id, clock.now())).filter((c) => [accepted, moved, still].includes(c.row.contact_id));
+    expect(stale.map((c) => c.row.contact_id).sort()).toEqual([accepted, moved, still].sort());
+    expect((await call('POST', `/api/v1/routing/leads/${accepted}/accept`, {})).statusCode).toBe(200);
+    expect((await call('POST', `/api/v1/contacts/${moved}/lifecycle`, { stage: 'sql', reason: 'qualified' })).statusCode).toBe(200);
+    const done = await db.transaction().execute((trx) => actOnSlaCandidates(trx, w.id, clock.now(), stale));
+    expect(done).toEqual({ reminders: 1, escalations: 1 });
+    expect(await eventsOf(accepted)).toEqual([]);
+    expect(await eventsOf(moved)).toEqual([]);
+    expect((await eventsOf(still)).map((e) => e.kind).sort()).toEqual(['escalation', 'reminder']);
+    const logged = async (id: string) =>
+      json<{ data: Array<{ kind: string }> }>(await call('GET', `/api/v1/routing/log?contactId=${id}`)).data.filter((l) =>
+        l.kind.startsWith('sla_'),
+      );
+    expect(await logged(accepted)).toEqual([]);
+    expect(await logged(moved)).toEqual([]);
+    await call('POST', `/api/v1/routing/leads/${still}/accept`, {});
+    await call('POST', `/api/v1/routing/leads/${moved}/accept`, {});
   });
 
   it("runs on the rep's own hours across a daylight-saving change, or on the workspace calendar", async () => {
