@@ -11,6 +11,7 @@ import { auditView } from '../crm/records.service.js';
 import { columnsOf, externalIdsFor, updateRecordRow, type RecordRow } from '../crm/records.repo.js';
 import type { DedupeSettings, MergeBody, MergeView } from './dedupe.schema.js';
 import type { MatchObject } from './matching.js';
+import { mergeLeadAssignments, mergeUndoneAssignments, type MergedAssignment } from '../routing/routing.service.js';
 import { getSettings } from './settings.js';
 
 export interface Ctx {
@@ -422,6 +423,8 @@ export async function mergeRecords(
     const loserIds = losers.map((l) => l.id);
     const moved =
       object === 'contact' ? await moveContactData(trx, ws, survivor.id, loserIds, now) : await moveAccountData(trx, survivor.id, loserIds);
+    // A loser's live lead assignment leaves the rep's queue and the SLA job with it (routing module).
+    if (object === 'contact') moved.assignments = await mergeLeadAssignments(trx, now, ws, survivor.id, loserIds);
     const ids = [survivor.id, ...loserIds];
     await trx
       .updateTable('duplicate_pairs')
@@ -584,6 +587,8 @@ export async function undoMerge(ctx: Ctx, actor: Actor, mergeId: string): Promis
       });
     }
     await moveBack(trx, m.object, m.survivor_id, m.moved as Moved, now);
+    if (m.object === 'contact')
+      await mergeUndoneAssignments(trx, now, ws, m.survivor_id, ((m.moved as Moved).assignments ?? []) as MergedAssignment[]);
     await trx
       .updateTable('duplicate_pairs')
       .set({ status: 'dismissed', merge_id: null, decided_by: actor.label, decided_at: now })

@@ -624,6 +624,132 @@ async function release(trx: DbOrTx, now: Date, ws: string, a: Selectable<LeadAss
     .execute();
 }
 
+/** What a merge did with one loser's live assignment (kept in the merge record for its undo). */
+export interface MergedAssignment {
+  id: string;
+  fromId: string;
+  /** True: the survivor took the assignment over; false: it was released. */
+  takenOver: boolean;
+}
+
+/**
+ * Duplicate contacts merged (dedupe's `mergeRecords`, in its transaction, after it locked the
+ * contacts: contacts first, then assignments, as everywhere). A loser is hidden, so its live
+ * assignment must leave the rep's queue and the SLA job. If the survivor has no live assignment
+ * it takes the loser's over: the same row moves to it (same rep or queue, rule, stage, assignment
+ * time and so due time, accept state, and its reminders and escalations, so none is sent twice),
+ * and the rep becomes the survivor's owner; the survivor is not routed again. Otherwise (the
+ * survivor keeps its own) the loser's is released. Both sides are logged. With several losers the
+ * earliest assigned one is taken over.
+ */
+export async function mergeLeadAssignments(
+  trx: DbOrTx,
+  now: Date,
+  ws: string,
+  survivorId: string,
+  loserIds: readonly string[],
+): Promise<MergedAssignment[]> {
+  if (loserIds.length === 0) return [];
+  const live = await rdb(trx)
+    .selectFrom('lead_assignments')
+    .selectAll()
+    .where('workspace_id', '=', ws)
+    .where('contact_id', 'in', [survivorId, ...loserIds])
+    .where('status', 'in', ['open', 'accepted'])
+    .orderBy('assigned_at')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  let survivorHas = live.some((a) => a.contact_id === survivorId);
+  const done: MergedAssignment[] = [];
+  for (const a of live) {
+    if (a.contact_id === survivorId) continue;
+    if (survivorHas) {
+      await release(trx, now, ws, a, `merged into ${survivorId}, which keeps its own assignment`);
+      done.push({ id: a.id, fromId: a.contact_id, takenOver: false });
+      continue;
+    }
+    survivorHas = true;
+    await rdb(trx).updateTable('lead_assignments').set({ contact_id: survivorId }).where('id', '=', a.id).execute();
+    await rdb(trx).updateTable('routing_sla_events').set({ contact_id: survivorId }).where('assignment_id', '=', a.id).execute();
+    if (a.owner_id) {
+      const owner = a.owner_id;
+      await trx
+        .updateTable('contacts')
+        .set((eb) => ({ owner_id: owner, updated_at: now, version: eb('version', '+', 1) }))
+        .where('id', '=', survivorId)
+        .execute();
+      await trx
+        .updateTable('contacts')
+        .set((eb) => ({ owner_id: null, updated_at: now, version: eb('version', '+', 1) }))
+        .where('id', '=', a.contact_id)
+        .where('owner_id', '=', owner)
+        .execute();
+    }
+    const who = a.owner_id ?? a.queue ?? '';
+    const log = (contactId: string, kind: 'released' | 'routed' | 'queued', reason: string, assigned: boolean) => ({
+      id: newId(),
+      workspace_id: ws,
+      contact_id: contactId,
+      rule_id: assigned ? a.rule_id : null,
+      assigned_to: assigned ? a.owner_id : null,
+      queue: assigned ? a.queue : null,
+      reason,
+      skipped: '[]',
+      at: now,
+      kind,
+    });
+    await rdb(trx)
+      .insertInto('routing_log')
+      .values([
+        log(a.contact_id, 'released', `released from ${who}: merged into ${survivorId}, which took the assignment over`, false),
+        log(
+          survivorId,
+          a.owner_id ? 'routed' : 'queued',
+          `taken over from merged duplicate ${a.contact_id}: ${who}, assigned ${new Date(a.assigned_at).toISOString()} (${a.status})`,
+          true,
+        ),
+      ])
+      .execute();
+    done.push({ id: a.id, fromId: a.contact_id, takenOver: true });
+  }
+  return done;
+}
+
+/**
+ * A merge undone: a restored contact's assignment is not brought back on its own (the survivor
+ * kept the one it took over and may have been worked since; a released one stays released). Each
+ * restored contact's log says so; routing it again is a person's decision.
+ */
+export async function mergeUndoneAssignments(
+  trx: DbOrTx,
+  now: Date,
+  ws: string,
+  survivorId: string,
+  merged: readonly MergedAssignment[],
+): Promise<void> {
+  if (merged.length === 0) return;
+  await rdb(trx)
+    .insertInto('routing_log')
+    .values(
+      merged.map((m) => ({
+        id: newId(),
+        workspace_id: ws,
+        contact_id: m.fromId,
+        rule_id: null,
+        assigned_to: null,
+        queue: null,
+        reason: m.takenOver
+          ? `released: merge undone; the assignment stays with ${survivorId}, which took it over; route this contact again if it needs a rep`
+          : 'released: merge undone; the assignment released at the merge stays released; route this contact again if it needs a rep',
+        skipped: '[]',
+        at: now,
+        kind: 'released' as const,
+      })),
+    )
+    .execute();
+}
+
 /** Routes a lead on demand (`POST /api/v1/routing/route`). */
 export async function routeContact(
   ctx: Ctx,
