@@ -11,6 +11,7 @@ import {
   type MappingSuggestion,
 } from './header-mapping.js';
 import {
+  cutAt,
   parseBooleanCell,
   parseCurrencyCell,
   parseDateCell,
@@ -184,7 +185,7 @@ export function parseCell(target: ImportTarget, raw: string, dateFormat: DateFor
 }
 
 function clip(v: string): string {
-  return v.length > 60 ? `${v.slice(0, 57)}...` : v;
+  return v.length > 60 ? `${cutAt(v, 57)}...` : v;
 }
 
 export { normaliseHeader };

@@ -48,6 +48,8 @@ export type ImportProgress = {
 };
 
 const BATCH = 2000;
+/** At most this many characters of cells in a batch (a row may hold up to 1M). */
+const BATCH_CHARS = 16_000_000;
 const PREVIEW_ROWS = 20;
 /** A 'running' import whose heartbeat is older than this has lost its process and may be resumed. */
 const STALE_MS = 60_000;
@@ -477,6 +479,8 @@ export interface RunOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Stop after this many batches (tests use it to simulate a crash mid-import). */
   stopAfterBatches?: number;
+  /** Characters of cells that end a batch (default BATCH_CHARS; tests make it small). */
+  batchChars?: number;
 }
 
 /**
@@ -545,6 +549,11 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
   let batches = 0;
   /** Blank rows since the last batch: counted as skipped with it (the counts belong to the batch in flight). */
   let blank = 0;
+  /**
+   * Characters in the batch being read: a batch also ends at BATCH_CHARS, so that its rows, sent as
+   * one JSON value, stay far below PostgreSQL's 256 MB limit for one jsonb (rows of long text).
+   */
+  let pendingChars = 0;
   const headerCount = row.headers.length;
 
   // Node reads and checks batch N+1 while PostgreSQL writes batch N: one write in flight at a time,
@@ -560,8 +569,9 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     pending = [];
     pendingErrors = [];
     blank = 0;
+    pendingChars = 0;
     // Done while the batch before is still in its transaction, so that transaction waits less for Node.
-    if (!dryRun) prenormalise(batchCtx, batch.rows);
+    if (!dryRun && row.mode !== 'update') prenormalise(batchCtx, batch.rows);
     await settle();
     const write = writeOne(batch);
     // Settled by the next flush (or at the end); the error is kept until then, never unhandled.
@@ -633,6 +643,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
   };
 
   try {
+    let first: number | undefined;
     for await (const r of readCsv(row.file_path, formatOf(row), skip)) {
       if (r.index === 0) continue;
       // Rows of a read chunk arrive as microtasks: let the batch in flight hear from its database
@@ -646,8 +657,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
       }
       const p = prepare(c, r.cells, r.line, headerCount);
       if (typeof p === 'string') pendingErrors.push({ cells: r.cells, line: r.line, reason: p });
-      else if (p.key !== null && seen.has(p.key)) {
-        const first = seen.get(p.key);
+      else if (p.key !== null && (first = seen.get(p.key)) !== undefined) {
         pendingErrors.push({
           cells: r.cells,
           line: r.line,
@@ -661,7 +671,8 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
         }
         pending.push(p);
       }
-      if (pending.length + pendingErrors.length >= BATCH) {
+      for (const cell of r.cells) pendingChars += cell.length;
+      if (pending.length + pendingErrors.length >= BATCH || pendingChars >= (opts.batchChars ?? BATCH_CHARS)) {
         await flush();
         if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
           return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
@@ -672,9 +683,12 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     await flush();
     await settle();
   } catch (err) {
-    // A write still in flight finishes (or fails) before the import is failed and undone.
-    await inflight;
-    if (err instanceof LeaseLost) return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
+    // A write still in flight finishes (or fails) before the import is failed and undone; if it
+    // found the import taken over by another process, this one stops without touching it.
+    const pendingErr: unknown = await (inflight as Promise<unknown> | null);
+    const lost = pendingErr instanceof LeaseLost;
+    inflight = null;
+    if (err instanceof LeaseLost || lost) return toImportView(await loadImport(ctx.db, row.workspace_id, id), ctx.clock.now());
     return fail(ctx, row, err, dryRun);
   }
   const finished = ctx.clock.now();

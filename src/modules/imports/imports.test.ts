@@ -399,6 +399,25 @@ describe('resume and undo', () => {
     expect(await written()).toBe(7000);
   });
 
+  it('ends a batch early when its cells are long (one JSON value per statement stays small)', async () => {
+    const long = 'ü'.repeat(1000);
+    const rows = Array.from({ length: 10 }, (_, i) => `long${i}@example.com,${long}${i}`);
+    const p = file('long.csv', `Email,Notes\n${rows.join('\n')}\n`);
+    const imp = await createImport(ctx(), actor(), { object: 'contact', file: p, fileName: 'long.csv' });
+    await t.db.handle.db.updateTable('imports').set({ status: 'queued' }).where('id', '=', imp.id).execute();
+    const done = await runImport(ctx(), imp.id, false, { batchChars: 3000 });
+    expect(done).toMatchObject({ status: 'completed', counts: { created: 10, errors: 0 } });
+    const batches = await t.db.handle.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'contact.imported')
+      .where('entity_id', '=', imp.id)
+      .execute();
+    // About 3,000 characters a batch: rows of 1,000-odd characters go three at a time.
+    expect(batches.length).toBeGreaterThanOrEqual(4);
+    expect((await contact('long9@example.com'))?.custom).toMatchObject({ notes: `${long}9` });
+  });
+
   it('undoes an import: created records to the trash, updated ones restored, edited ones kept', async () => {
     await run(file('u0.csv', 'Email,First Name\nundo-existing@example.com,Before\nundo-edited@example.com,Before\n'));
     const r = await run(

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  cutAt,
   detectDateFormat,
   formatMinorUnits,
   parseBooleanCell,
@@ -21,6 +22,23 @@ const value = <T>(r: ParseResult<T>): T => {
   return r.value;
 };
 const reason = <T>(r: ParseResult<T>): string => (r.ok ? `(parsed as ${JSON.stringify(r.value)})` : r.reason);
+
+describe('cutAt and the reasons that quote a cell', () => {
+  it('never splits an emoji, so a reason stays valid text (it is stored as JSON)', () => {
+    expect(cutAt('a😀b', 2)).toBe('a');
+    expect(cutAt('a😀b', 3)).toBe('a😀');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.nat(80), (s, n) => {
+        const cut = cutAt(s, n);
+        expect(s.startsWith(cut)).toBe(true);
+        expect(cut.isWellFormed()).toBe(true);
+      }),
+    );
+    const r = parseNumberCell(`${'1'.repeat(39)}😀 apples`);
+    expect(r.ok).toBe(false);
+    expect(reason(r).isWellFormed()).toBe(true);
+  });
+});
 
 describe('parseDateCell', () => {
   it('reads ISO, compact and year-first dates in every format', () => {

@@ -14,7 +14,13 @@ const fail = (reason: string): ParseResult<never> => ({ ok: false, reason });
 /** The cell as shown in a reason, cut short so one huge cell cannot swamp the error CSV. */
 function quote(raw: string): string {
   const s = raw.trim();
-  return `"${s.length > 40 ? `${s.slice(0, 40)}…` : s}"`;
+  return `"${s.length > 40 ? `${cutAt(s, 40)}…` : s}"`;
+}
+
+/** The first `n` UTF-16 units of `s`, one less where the cut would split a surrogate pair (an emoji). */
+export function cutAt(s: string, n: number): string {
+  const code = s.charCodeAt(n - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
 }
 
 // ---------------------------------------------------------------------------------------------
