@@ -418,6 +418,30 @@ describe('resume and undo', () => {
     expect((await contact('long9@example.com'))?.custom).toMatchObject({ notes: `${long}9` });
   });
 
+  it('stops without failing or undoing when another process took the import over, even if the file then breaks', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `taken${i}@example.com,T${i}`);
+    const p = file('taken.csv', `Email,First Name\n${rows.join('\n')}\n"unclosed@example.com,oops\n`);
+    const imp = await createImport(ctx(), actor(), { object: 'contact', file: p, fileName: 'taken.csv' });
+    await t.db.handle.db.updateTable('imports').set({ status: 'queued' }).where('id', '=', imp.id).execute();
+    let stolen: Promise<unknown> | undefined;
+    const view = await runImport(ctx(), imp.id, false, {
+      // After the first batch, another process claims the import (a new heartbeat of its own).
+      onProgress: () => {
+        stolen ??= t.db.handle.db
+          .updateTable('imports')
+          .set({ heartbeat_at: new Date(Date.now() + 3_600_000) })
+          .where('id', '=', imp.id)
+          .execute();
+      },
+    });
+    await stolen;
+    // The second batch found the lease gone; the broken end of the file is the new holder's to meet.
+    expect(view.status).toBe('running');
+    expect(view.counts.created).toBe(2000);
+    expect((await contact('taken0@example.com'))?.firstName).toBe('T0');
+    expect(await contact('taken2500@example.com')).toBeUndefined();
+  });
+
   it('undoes an import: created records to the trash, updated ones restored, edited ones kept', async () => {
     await run(file('u0.csv', 'Email,First Name\nundo-existing@example.com,Before\nundo-edited@example.com,Before\n'));
     const r = await run(
