@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { roleLabels, roles } from '../src/platform/permissions.js';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { screenshot } from './support/browser.js';
 import { navLabels, navTo, signIn, signOut } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -11,28 +12,15 @@ const newPassword = 'a-much-better-passphrase';
 describe('an admin sets up and runs a workspace', () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
 
   beforeAll(async () => {
     server = await startServer();
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url, { permissions: ['clipboard-read', 'clipboard-write'] }));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('first-run set-up creates the workspace and the first admin, then opens the app', async () => {
     await page.goto('/');

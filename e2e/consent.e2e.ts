@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -21,7 +22,6 @@ describe('a marketing-ops person reads a contact’s data quality and records it
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let annId = '';
@@ -38,12 +38,7 @@ describe('a marketing-ops person reads a contact’s data quality and records it
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     // As a web form sends it: a national phone number, a country by name, a name in lower case
     // and a typo in the email's domain.
     const ann = (await api.post('/contacts', {
@@ -77,21 +72,10 @@ describe('a marketing-ops person reads a contact’s data quality and records it
       }
       if (o.tracking) await api.post(`/contacts/${c.id}/consents`, { purpose: 'tracking', status: 'granted', source: 'Cookie banner' });
     }
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('sees the values as Keel stored them, what was entered, and what looks wrong', async () => {
     await signIn(page, admin);

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { screenshot } from './support/browser.js';
 import { signIn, signOut } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -27,7 +28,6 @@ interface Contact {
 describe('a contact’s lifecycle: stage history, routing log, changing the stage', () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let lead: Contact;
@@ -85,21 +85,10 @@ describe('a contact’s lifecycle: stage history, routing log, changing the stag
     becameMql =
       (await call<{ data: Array<{ toStage: string; reason: string }> }>('GET', `/contacts/${lead.id}/lifecycle`)).data[0]?.reason ?? '';
     leadName = `${lead.firstName} ${lead.lastName}`;
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   const history = () => page.getByRole('list', { name: 'Stage history' });
   const routingLog = () => page.getByRole('list', { name: 'Routing log' });

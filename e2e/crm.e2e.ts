@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, phone, screenshot, watchForErrors } from './support/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, phone, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -29,29 +30,13 @@ describe('a marketing-ops person works with contacts and accounts', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     await api.post('/users', seller);
     for (const c of colleagues) await api.post('/contacts', c);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, context, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('signs in and finds Contacts and Accounts in the navigation', async () => {
     // Custom fields defined (as in settings) before anyone opens the form: it must offer them.

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { desktop, launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { desktop, newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -11,7 +12,6 @@ describe('an admin defines custom fields: create, rename, delete and restore', (
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
 
@@ -20,29 +20,13 @@ describe('an admin defines custom fields: create, rename, delete and restore', (
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     await api.post('/users', viewer);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
     await signIn(page, admin);
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('opens Fields from the navigation on an empty, inviting screen', async () => {
     await navTo(page, 'Fields', 'Fields');

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -67,7 +68,6 @@ describe('a data analyst finds duplicates and bad values, merges a pair and undo
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   const id: Record<string, string> = {};
@@ -81,12 +81,7 @@ describe('a data analyst finds duplicates and bad values, merges a pair and undo
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     for (const [k, c] of Object.entries(firsts)) id[k] = ((await api.post('/contacts', c)) as { id: string }).id;
     for (const c of bad) await api.post('/contacts', c);
     for (const [k, c] of Object.entries(seconds)) id[k] = ((await api.post('/contacts', c)) as { id: string }).id;
@@ -94,21 +89,10 @@ describe('a data analyst finds duplicates and bad values, merges a pair and undo
     const list = (await api.post('/lists', { name: 'Webinar attendees' })) as { id: string };
     await api.post(`/lists/${list.id}/members/add`, { emails: [seconds.bob.email] });
     await api.post('/users', viewer);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('reads the workspace’s score, its trend and the top problems', async () => {
     await signIn(page, admin);

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { screenshot } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { repoRoot } from './support/paths.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -23,7 +24,6 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let importUrl = '';
@@ -38,31 +38,15 @@ describe('a marketing-ops manager imports a messy CSV of contacts, checks it, an
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     // Defined in settings before the file arrives: the import must check values against its options.
     await api.post('/custom-fields', { object: 'contact', label: 'Customer Tier', type: 'select', options: ['Gold', 'Silver', 'Bronze'] });
     await api.post('/custom-fields', { object: 'contact', label: 'Signup Date', type: 'date' });
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
     await signIn(page, admin);
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('starts from an empty imports list and refuses a file without data rows, saying why', async () => {
     await navTo(page, 'Imports', 'Imports');

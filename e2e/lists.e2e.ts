@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -33,7 +34,6 @@ describe('a marketing-ops person keeps a static list', () => {
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let listId = '';
@@ -51,33 +51,17 @@ describe('a marketing-ops person keeps a static list', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     for (const p of people) await api.post('/contacts', p);
     const germany = (await api.post('/segments', {
       name: 'In Germany',
       definition: { all: [{ field: 'country', op: 'eq', value: 'DE' }] },
     })) as { id: string };
     germanyId = germany.id;
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('finds no lists in the segment builder, with a way to the Lists screen', async () => {
     await signIn(page, admin);

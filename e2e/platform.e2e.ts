@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAll } from './support/app.js';
 import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
 import { navLabels, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -14,10 +15,7 @@ describe('first start with demo data, and the API reference', () => {
     server = await startServer({ KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: password, LOG_LEVEL: 'info' });
     browser = await launchBrowser();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => stopAll({ server, browser }));
 
   it('prints the demo admin password once, and the demo admin can sign in and see the team', async () => {
     expect(server.logs()).toContain(`Sign in as admin@keel.local with password: ${password}`);

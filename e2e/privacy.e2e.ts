@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { screenshot } from './support/browser.js';
 import { ApiSession, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -12,19 +13,13 @@ describe('a privacy officer answers a subject-access request and then erases the
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let zoeId = '';
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     zoeId = (
       (await api.post('/contacts', { email: PERSON, firstName: 'Zoe', lastName: 'Private', phone: '+14155550188', country: 'US' })) as {
         id: string;
@@ -34,21 +29,10 @@ describe('a privacy officer answers a subject-access request and then erases the
     // An older record of the same person, merged into this one: erased with it.
     const old = (await api.post('/contacts', { email: 'zoe.p@oldjob.example', firstName: 'Zoe', lastName: 'Private' })) as { id: string };
     await api.post(`/contacts/${zoeId}/merge`, { from: [old.id] });
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('downloads everything Keel holds on the person as one JSON file', async () => {
     await signIn(page, admin);

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -14,7 +15,6 @@ const types = ['events', 'touchpoints', 'audit_log', 'segment_membership_log', '
 describe('an admin sets how long data is kept; a viewer reads it', () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
 
@@ -27,28 +27,12 @@ describe('an admin sets how long data is kept; a viewer reads it', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    const api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    const api = await ApiSession.setupAdmin(server.url, admin);
     await api.post('/users', viewer);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('reads every data type with its policy, its floor and no runs yet', async () => {
     await signIn(page, admin);

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAll } from './support/app.js';
 import { launchBrowser, newContext, phone, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navLabels, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -42,8 +43,7 @@ describe('what each role sees and may do', () => {
 
   afterAll(async () => {
     for (const check of errorChecks) expect(check()).toEqual([]);
-    await browser?.close();
-    await server?.stop();
+    await stopAll({ server, browser });
   });
 
   describe('a viewer', () => {

@@ -1,5 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, stopAll, useBrowserHooks } from './support/app.js';
 import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn, signOut } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -15,7 +16,6 @@ describe('a manager routes leads to a rep, who accepts one', () => {
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   const ids: string[] = [];
@@ -25,29 +25,13 @@ describe('a manager routes leads to a rep, who accepts one', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     await api.post('/users', { ...rep, role: 'sales' });
     for (const l of leads) ids.push(((await api.post('/contacts', l)) as { id: string }).id);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('the manager makes Sam a rep, adds a round-robin rule and an MQL SLA', async () => {
     await signIn(page, admin);
@@ -160,10 +144,7 @@ describe('the demo workspace shows reps’ queues with leads on track, at risk a
     server = await startServer({ KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: password });
     browser = await launchBrowser();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  afterAll(() => stopAll({ server, browser }));
 
   it('the SLA dashboard and a rep’s queue in the demo', async () => {
     const page = await (await newContext(browser, server.url)).newPage();

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { screenshot } from './support/browser.js';
 import { ApiSession, navTo, signIn, signOut } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -19,7 +20,6 @@ const people = [
 describe('lead scoring: edit a rule with a live preview, see the what-if, publish, read the explanation', () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let modelId = '';
@@ -37,12 +37,7 @@ describe('lead scoring: edit a rule with a live preview, see the what-if, publis
 
   beforeAll(async () => {
     server = await startServer();
-    const api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    const api = await ApiSession.setupAdmin(server.url, admin);
     key = ((await api.post('/api-keys', { name: 'e2e', role: 'admin' })) as { key: string }).key;
     await api.post('/users', specialist);
     const rita = (await api.post('/users', rep)) as { id: string };
@@ -88,21 +83,10 @@ describe('lead scoring: edit a rule with a live preview, see the what-if, publis
     await call('PUT', '/api/v1/lifecycle/rules', {
       rules: [{ name: 'Hot lead', toStage: 'mql', trigger: { kind: 'score', modelId, gte: 50 } }],
     });
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('lists the model and opens its rules with a live preview that follows an edit', async () => {
     await signIn(page, admin);
@@ -205,18 +189,9 @@ describe('lead scoring on the demo: evaluation and what-if with real numbers', (
 
   beforeAll(async () => {
     server = await startServer({ KEEL_DEMO: '1', KEEL_DEMO_PASSWORD: password });
-    browser = await launchBrowser();
-    page = await (await newContext(browser, server.url)).newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('evaluates the demo model over the last 60 days', async () => {
     await signIn(page, { email: 'admin@keel.local', password });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, screenshot, watchForErrors } from './support/browser.js';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, useBrowserHooks } from './support/app.js';
+import { newContext, screenshot, watchForErrors } from './support/browser.js';
 import { ApiSession, navTo, signIn } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -23,7 +24,6 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
   let server: TestServer;
   let api: ApiSession;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: () => string[];
   let segmentId = '';
@@ -56,12 +56,7 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    api = await ApiSession.setup(server.url, {
-      workspaceName: admin.workspace,
-      name: admin.name,
-      email: admin.email,
-      password: admin.password,
-    });
+    api = await ApiSession.setupAdmin(server.url, admin);
     const big = (await api.post('/accounts', { name: 'Big GmbH', domain: 'big.example', industry: 'Software' })) as { id: string };
     for (const p of people) await api.post('/contacts', { ...p, ...(p.company === 'Big GmbH' && { accountId: big.id }) });
     // The website tells Keel who asked for a demo: Anna twice, Bernd and Emma once.
@@ -75,21 +70,10 @@ describe('a marketing-ops person builds a segment and watches it fill', () => {
       { type: 'track', userId: 'u-bernd', event: 'Demo Requested', properties: { plan: 'free' } },
       { type: 'track', userId: 'u-emma', event: 'Demo Requested', properties: { plan: 'team' } },
     ]);
-    browser = await launchBrowser();
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    pageErrors = watchForErrors(page);
+    ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(pageErrors()).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  useBrowserHooks(() => ({ server, browser, pageErrors }));
 
   it('finds Segments in the navigation, empty, with a way to make the first one', async () => {
     await signIn(page, admin);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEachTest } from './support/app.js';
 import { desktop, launchBrowser, screenshot } from './support/browser.js';
 import { ApiSession } from './support/flows.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -126,10 +127,7 @@ describe('the browser snippet on a customer site', () => {
     browser = await launchBrowser();
   });
 
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(`server output:\n${server.logs()}`);
-    expect(consoleErrors).toEqual([]);
-  });
+  checkEachTest(() => ({ server, pageErrors: () => consoleErrors }));
 
   afterAll(async () => {
     await context?.close();

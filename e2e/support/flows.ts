@@ -55,6 +55,14 @@ export class ApiSession {
     return new ApiSession(baseUrl, cookie, body.csrfToken);
   }
 
+  /** {@link setup} with the first admin as the e2e flows write one: its workspace's name under `workspace`. */
+  static async setupAdmin(
+    baseUrl: string,
+    admin: { workspace: string; name: string; email: string; password: string },
+  ): Promise<ApiSession> {
+    return ApiSession.setup(baseUrl, { workspaceName: admin.workspace, name: admin.name, email: admin.email, password: admin.password });
+  }
+
   async post(path: string, body: unknown): Promise<unknown> {
     const res = await fetch(`${this.baseUrl}/api/v1${path}`, {
       method: 'POST',
