@@ -585,24 +585,22 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     if (!inflight) await write;
   };
   const writeOne = async (b: { rows: PreparedRow[]; errors: typeof pendingErrors; blank: number; rowsDone: number; bytesDone: number }) => {
-    const pending = b.rows;
-    const pendingErrors = b.errors;
-    const { rowsDone, bytesDone } = b;
+    const { rows, errors: rowErrors } = b;
     if (dryRun) {
-      const plan = pending.length ? await planBatch(ctx.db, batchCtx, pending, false) : [];
-      for (const o of plan) if (o.action === 'error') pendingErrors.push({ cells: o.row.cells, line: o.row.line, reason: o.reason });
+      const plan = rows.length ? await planBatch(ctx.db, batchCtx, rows, false) : [];
+      for (const o of plan) if (o.action === 'error') rowErrors.push({ cells: o.row.cells, line: o.row.line, reason: o.reason });
       for (const o of plan) if (o.action === 'create') counts.created++;
       for (const o of plan) if (o.action === 'update') counts.updated++;
       counts.skipped += b.blank + plan.filter((o) => o.action === 'skip').length;
-      counts.errors += pendingErrors.length;
-      collectPreview(c.def, preview, plan, pendingErrors);
-      for (const e of pendingErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
+      counts.errors += rowErrors.length;
+      collectPreview(c.def, preview, plan, rowErrors);
+      for (const e of rowErrors) if (errorSamples.length < 50) errorSamples.push({ row: e.line, reason: e.reason });
     } else {
       await ctx.db.transaction().execute(async (trx) => {
         // Planned under row locks, in the transaction that writes: nothing can change in between.
-        const plan = pending.length ? await planBatch(trx, batchCtx, pending, true) : [];
+        const plan = rows.length ? await planBatch(trx, batchCtx, rows, true) : [];
         const errors = [
-          ...pendingErrors,
+          ...rowErrors,
           ...plan.flatMap((o) => (o.action === 'error' ? [{ cells: o.row.cells, line: o.row.line, reason: o.reason }] : [])),
         ];
         // Appended before the commit; a crash before it leaves bytes past error_bytes, cut on resume.
@@ -618,8 +616,8 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
         const moved = await trx
           .updateTable('imports')
           .set({
-            rows_done: rowsDone,
-            bytes_done: bytesDone,
+            rows_done: b.rowsDone,
+            bytes_done: b.bytesDone,
             created_count: next.created,
             updated_count: next.updated,
             skipped_count: next.skipped,
@@ -639,7 +637,7 @@ export async function runImport(ctx: ImportCtx, id: string, dryRun: boolean, opt
     }
     batches++;
     if (!dryRun && (batches & (batches - 1)) === 0) await refreshStatistics(ctx.db, c.def);
-    opts.onProgress?.({ rowsDone, bytesDone, fileSize: Number(row.file_size), ...counts });
+    opts.onProgress?.({ rowsDone: b.rowsDone, bytesDone: b.bytesDone, fileSize: Number(row.file_size), ...counts });
   };
 
   try {
