@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../platform/clock.js';
+import { settableClock } from '../../test/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
 import type { User } from '../users/users.schema.js';
 import type { Workspace } from '../workspaces/workspaces.schema.js';
@@ -8,11 +8,7 @@ import { runSlaChecks, slaCandidates } from './sla.service.js';
 
 // Duplicate contacts merged while one or both are a rep's open lead (dedupe's merge, routing's
 // assignments and the SLA job).
-let nowMs = Date.parse('2026-03-02T09:00:00Z'); // a Monday
-const clock: Clock = { now: () => new Date(nowMs) };
-const setNow = (iso: string) => {
-  nowMs = Date.parse(iso);
-};
+const { clock, setNow } = settableClock('2026-03-02T09:00:00Z'); // a Monday
 
 let t: TestApp;
 let w: Workspace;

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../platform/clock.js';
+import { settableClock } from '../../test/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
 import type { User } from '../users/users.schema.js';
 import type { Workspace } from '../workspaces/workspaces.schema.js';
@@ -9,11 +9,7 @@ import type { ContactAssignment, RoutingLogKind } from './routing.schema.js';
 import { runSlaChecks } from './sla.service.js';
 
 // Monday 2 March 2026, 09:00 UTC: the workspace calendar's (Mon-Fri 09:00-17:00 UTC) first minute.
-let nowMs = Date.parse('2026-03-02T09:00:00Z');
-const clock: Clock = { now: () => new Date(nowMs) };
-const setNow = (iso: string) => {
-  nowMs = Date.parse(iso);
-};
+const { clock, setNow } = settableClock('2026-03-02T09:00:00Z');
 
 let t: TestApp;
 let w: Workspace;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../platform/clock.js';
+import { settableClock } from '../../test/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeUser, makeWorkspace, type TestApp } from '../../test/app.js';
 import { untilWaitingForLock } from '../../test/locks.js';
 import type { User } from '../users/users.schema.js';
@@ -10,11 +10,7 @@ import { actOnSlaCandidates, runSlaChecks, slaCandidates } from './sla.service.j
 import { addWorkingMinutes, officeHours } from './working-time.js';
 
 // A clock the test sets; the app, the routing and the SLA job all read it.
-let nowMs = Date.parse('2026-03-02T09:00:00Z');
-const clock: Clock = { now: () => new Date(nowMs) };
-const setNow = (iso: string) => {
-  nowMs = Date.parse(iso);
-};
+const { clock, setNow } = settableClock('2026-03-02T09:00:00Z');
 
 let t: TestApp;
 let w: Workspace;
