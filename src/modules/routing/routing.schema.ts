@@ -266,6 +266,11 @@ export const leadSlaSchema = z.object({
 
 export const queueEntrySchema = z.object({
   assignment: assignmentSchema,
+  status: z
+    .enum(['waiting', 'accepted', 'moved_on'])
+    .describe(
+      'waiting: open, the contact still in the stage it was assigned in (its SLA runs); accepted; moved_on: open, but the contact has moved to another stage since (sal, sql, recycle, disqualified...): handled, no SLA, listed after the waiting leads',
+    ),
   contact: z.object({
     id: z.string(),
     email: z.string().nullable(),

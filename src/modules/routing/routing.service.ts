@@ -1017,7 +1017,9 @@ export async function repQueue(
     .where('a.owner_id', '=', ownerId)
     .where('a.status', 'in', ['open', 'accepted'])
     .where('c.deleted_at', 'is', null)
-    .orderBy(sql`a.status = 'open'`, 'desc')
+    // Waiting first: open and the contact still in the stage it was assigned in (older rows
+    // without a stage: their contact's stage is the one they were assigned in, as for the SLA).
+    .orderBy(sql`a.status = 'open' and (a.stage is null or a.stage is not distinct from c.lifecycle_stage)`, 'desc')
     .orderBy('a.assigned_at', 'desc')
     .limit(500)
     .execute();
@@ -1042,6 +1044,7 @@ export async function repQueue(
   return {
     data: rows.map((r) => ({
       assignment: assignmentView(r),
+      status: r.status === 'accepted' ? 'accepted' : r.stage === null || r.stage === r.lifecycle_stage ? 'waiting' : 'moved_on',
       contact: {
         id: r.contact_id,
         email: r.email,

@@ -129,6 +129,11 @@ function timeOf(settings: SlaSettings, rules: Map<string, SlaRule>, row: OpenRow
  * The open rep-owned leads of a workspace in a stage with an SLA, with their reminder and
  * escalation; `assignmentIds` narrows them to those assignments (the sales queue's). Reads only:
  * the job locks each lead it acts on itself (`lockLead`), contact first.
+ *
+ * A lead is judged by its contact's stage now: the SLA of the stage it was assigned in runs only
+ * while the contact is still in that stage. One that has moved on since (to sal or sql, or was
+ * recycled or disqualified) was handled, whether or not the rep clicked accept: it is neither on
+ * the dashboard nor overdue in the queue, just as the job (`lockLead`) passes it over.
  */
 async function openRows(
   db: DbOrTx,
@@ -139,7 +144,7 @@ async function openRows(
   if (stages.length === 0 || opts.assignmentIds?.length === 0) return [];
   const r = await sql<OpenRow>`
     select a.id, a.contact_id, a.owner_id, u.name as owner_name, a.assigned_at,
-      coalesce(a.stage, c.lifecycle_stage) as stage, c.email, c.first_name, c.last_name,
+      c.lifecycle_stage as stage, c.email, c.first_name, c.last_name,
       p.working_hours, p.time_zone, rm.at as reminded_at, es.at as escalated_at, es.recipient_id as escalated_to
     from lead_assignments a
     join contacts c on c.id = a.contact_id and c.deleted_at is null
@@ -148,7 +153,7 @@ async function openRows(
     left join routing_sla_events rm on rm.assignment_id = a.id and rm.kind = 'reminder'
     left join routing_sla_events es on es.assignment_id = a.id and es.kind = 'escalation'
     where a.workspace_id = ${ws} and a.status = 'open' and a.owner_id is not null
-      and coalesce(a.stage, c.lifecycle_stage) = any(${stages}::text[])
+      and c.lifecycle_stage = any(${stages}::text[]) and (a.stage is null or a.stage = c.lifecycle_stage)
       ${opts.ownerId ? sql`and a.owner_id = ${opts.ownerId}` : sql``}
       ${opts.assignmentIds ? sql`and a.id = any(${[...opts.assignmentIds]}::uuid[])` : sql``}
       ${opts.forJob ? sql`and es.id is null` : sql``}

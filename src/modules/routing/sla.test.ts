@@ -260,6 +260,40 @@ describe('SLA job', () => {
     await call('POST', `/api/v1/routing/leads/${moved}/accept`, {});
   });
 
+  it("judges a lead by its contact's stage now: one moved on (sql, recycled, disqualified) is handled, not overdue", async () => {
+    setNow('2026-03-09T09:00:00Z'); // Monday 10:00 Berlin
+    const moved = { sal: await mql(), recycle: await mql(), disqualified: await mql() };
+    const waiting = await mql();
+    for (const id of [...Object.values(moved), waiting]) await routeTo(id, ana.id);
+    for (const [stage, id] of Object.entries(moved)) {
+      const res = await call('POST', `/api/v1/contacts/${id}/lifecycle`, { stage, reason: 'worked outside the queue' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    setNow('2026-03-10T09:00:00Z'); // a day later: all four are past their mql SLA
+    const o = json<Overview>(await call('GET', `/api/v1/routing/sla?ownerId=${ana.id}`));
+    expect(o.data.map((d) => d.contactId)).toEqual([waiting]);
+    expect(o.summary).toEqual({ open: 1, onTrack: 0, atRisk: 0, breached: 1 });
+    expect(o.perRep.find((r) => r.ownerId === ana.id)).toMatchObject({ breached: 1 });
+
+    type Entry = { contact: { id: string; lifecycleStage: string }; status: string; sla: { state: string } | null };
+    const queue = json<{ data: Entry[] }>(await call('GET', `/api/v1/routing/queue?ownerId=${ana.id}`)).data;
+    const entry = (id: string) => queue.find((q) => q.contact.id === id);
+    expect(entry(waiting)).toMatchObject({ status: 'waiting', sla: { state: 'breached' } });
+    for (const [stage, id] of Object.entries(moved))
+      expect(entry(id)).toMatchObject({ status: 'moved_on', sla: null, contact: { lifecycleStage: stage } });
+    // Waiting leads come first, then the ones that need no decision.
+    const firstHandled = queue.findIndex((q) => q.status !== 'waiting');
+    expect(queue.slice(firstHandled).every((q) => q.status !== 'waiting')).toBe(true);
+    // The contact's assignment says the same: no SLA runs on a lead that moved on.
+    const a = json<{ assignment: { sla: unknown } }>(await call('GET', `/api/v1/contacts/${moved.sal}/assignment`));
+    expect(a.assignment.sla).toBeNull();
+    // The job agrees with what the screens show: nothing about the leads that moved on.
+    await runSlaChecks(t.db.handle.db, clock);
+    for (const id of Object.values(moved)) expect(await eventsOf(id)).toEqual([]);
+    expect((await eventsOf(waiting)).map((e) => e.kind).sort()).toEqual(['escalation', 'reminder']);
+    for (const id of [...Object.values(moved), waiting]) await call('POST', `/api/v1/routing/leads/${id}/accept`, {});
+  });
+
   it("runs on the rep's own hours across a daylight-saving change, or on the workspace calendar", async () => {
     setNow('2026-03-27T15:00:00Z'); // Friday 16:00 CET in Berlin
     const lead = await mql();

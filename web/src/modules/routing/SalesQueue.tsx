@@ -45,7 +45,9 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
     ...(reps.data?.data ?? []).map((r) => ({ value: r.userId, label: r.userId === user.id ? `${r.name} (you)` : r.name })),
   ];
   const items = queue.data?.data ?? [];
-  const waiting = items.filter((i) => i.assignment.status === 'open').length;
+  const waiting = items.filter((i) => i.status === 'waiting').length;
+  const accepted = items.filter((i) => i.status === 'accepted').length;
+  const movedOn = items.length - waiting - accepted;
 
   return (
     <section aria-label="Sales queue">
@@ -61,7 +63,9 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
         )}
         {queue.data && (
           <p className="muted rt-queue-count" aria-live="polite">
-            {items.length === 0 ? 'No leads' : `${waiting} waiting for a decision · ${items.length - waiting} accepted`}
+            {items.length === 0
+              ? 'No leads'
+              : `${waiting} waiting for a decision · ${accepted} accepted${movedOn ? ` · ${movedOn} moved on` : ''}`}
           </p>
         )}
       </div>
@@ -123,7 +127,8 @@ function QueueRow({ entry: e, canDecide, onReject }: { entry: QueueEntry; canDec
       await qc.invalidateQueries({ queryKey: ['routing'] });
     },
   });
-  const open = e.assignment.status === 'open';
+  // A lead whose contact has moved on (sal, sql, recycled, disqualified) was handled: no SLA, no decision to make.
+  const open = e.status === 'waiting';
   const label = e.contact.name || e.contact.email || 'Unnamed contact';
   return (
     <tr data-lead={e.contact.email ?? e.contact.id}>
@@ -152,8 +157,12 @@ function QueueRow({ entry: e, canDecide, onReject }: { entry: QueueEntry; canDec
         </time>
       </td>
       <td className="nowrap">
-        {!open ? (
+        {e.status === 'accepted' ? (
           <Badge tone="neutral">Accepted</Badge>
+        ) : e.status === 'moved_on' ? (
+          <span title="The contact has moved to another stage since it was assigned: no SLA runs">
+            <Badge tone="neutral">Handled</Badge> <span className="cell-secondary">moved on</span>
+          </span>
         ) : e.sla ? (
           <span className="rt-sla" title={e.sla.dueAt ? `Due ${formatDateTime(e.sla.dueAt)}` : undefined}>
             <Badge tone={slaTone[e.sla.state]} dot>
