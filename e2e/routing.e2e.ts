@@ -7,6 +7,10 @@ import { startServer, type TestServer } from './support/server.js';
 
 const admin = { workspace: 'Acme Marketing', name: 'Ada Lovelace', email: 'ada@acme.test', password: 'first-admin-pass-2024' };
 const rep = { name: 'Sam Seller', email: 'sam@acme.test', password: 'sam-sells-leads-2024' };
+const scoringModels: Array<[string, string, number]> = [
+  ['Webinar fit', 'webinar', 40],
+  ['Ads fit', 'ads', 25],
+];
 const leads = [
   { email: 'lena@lead.test', firstName: 'Lena', lastName: 'Lead', company: 'Lead GmbH', source: 'webinar', lifecycleStage: 'lead' },
   { email: 'otto@lead.test', firstName: 'Otto', lastName: 'Other', company: 'Other AG', source: 'ads', lifecycleStage: 'lead' },
@@ -28,6 +32,19 @@ describe('a manager routes leads to a rep, who accepts one', () => {
     api = await ApiSession.setupAdmin(server.url, admin);
     await api.post('/users', { ...rep, role: 'sales' });
     for (const l of leads) ids.push(((await api.post('/contacts', l)) as { id: string }).id);
+    // Two published scoring models, so the queue offers a choice: the older one is the default.
+    for (const [name, source, points] of scoringModels) {
+      const model = (await api.post('/scoring/models', {
+        name,
+        description: `Leads from ${source}`,
+        draft: {
+          fit: [{ name: `From ${source}`, condition: { field: 'source', op: 'eq', value: source }, points }],
+          bands: [{ name: 'Hot', min: 20 }],
+          otherwise: 'Cold',
+        },
+      })) as { id: string };
+      await api.post(`/scoring/models/${model.id}/publish`, {});
+    }
     ({ browser, page, pageErrors } = await openBrowser(server.url));
   });
 
@@ -93,6 +110,18 @@ describe('a manager routes leads to a rep, who accepts one', () => {
           .count(),
       )
       .toBe(1);
+    // Scores in the default model, the older published one (publishing recomputes in the background).
+    const scoreOf = (email: string) => row(email).locator('.value-number');
+    const picker = page.getByLabel('Scoring model');
+    await expect.poll(async () => picker.locator('option:checked').innerText()).toBe('Webinar fit (default)');
+    await expect.poll(async () => (await scoreOf(leads[0]?.email ?? '').allInnerTexts()).join(), { timeout: 30_000 }).toBe('40');
+    // Sam picks the other model: its scores, and the choice kept in the URL.
+    await picker.selectOption({ label: 'Ads fit' });
+    await expect.poll(async () => (await scoreOf(leads[1]?.email ?? '').allInnerTexts()).join(), { timeout: 30_000 }).toBe('25');
+    expect(new URL(page.url()).searchParams.get('model')).toMatch(/^[0-9a-f-]{36}$/);
+    await page.reload();
+    await expect.poll(async () => picker.locator('option:checked').innerText()).toBe('Ads fit');
+    await expect.poll(async () => (await scoreOf(leads[1]?.email ?? '').allInnerTexts()).join(), { timeout: 30_000 }).toBe('25');
     await screenshot(page, 'routing-sales-queue');
 
     await page.getByRole('button', { name: 'Accept Lena Lead' }).click();

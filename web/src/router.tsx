@@ -333,10 +333,14 @@ const scoringModelRoute = createRoute({
   component: ScoringModelPage,
 });
 
-/** Lead routing: the tab (the sales queue when left out) and, for managers, whose queue. */
+/**
+ * Lead routing: the tab (the sales queue when left out), for managers whose queue, and the scoring
+ * model whose scores the queue shows (left out: the workspace's default, its oldest published one).
+ */
 const routingSearch = z.object({
   tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps', 'lifecycle']).optional().catch(undefined),
   rep: z.uuid().optional().catch(undefined),
+  model: z.uuid().optional().catch(undefined),
 });
 export type RoutingSearch = z.infer<typeof routingSearch>;
 

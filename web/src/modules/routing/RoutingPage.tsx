@@ -24,7 +24,7 @@ const tabs: Array<PageTab<Tab>> = [
 /**
  * Lead routing: a rep's queue of leads to accept or reject (Sales queue), leads at risk of missing
  * their SLA (SLA dashboard), what reps did with their leads (Feedback report), and the rules and
- * reps that decide who gets which lead. The tab and the rep shown are in the URL.
+ * reps that decide who gets which lead. The tab, the rep shown and the queue's scoring model are in the URL.
  */
 export function RoutingPage() {
   const search = route.useSearch();
@@ -39,7 +39,7 @@ export function RoutingPage() {
     >
       {(tab) =>
         tab === 'queue' ? (
-          <SalesQueue rep={search.rep} />
+          <SalesQueue rep={search.rep} model={search.model} />
         ) : tab === 'sla' ? (
           <SlaDashboard />
         ) : tab === 'report' ? (

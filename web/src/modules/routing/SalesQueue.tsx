@@ -14,25 +14,33 @@ import { LoadMore } from '../../ui/LoadMore.js';
 import { ProblemAlert } from '../../ui/ProblemAlert.js';
 import { SkeletonRows } from '../../ui/Spinner.js';
 import { useToast } from '../../ui/Toast.js';
+import { scoringModelsQuery } from '../scoring/scoring-queries.js';
 import { ageOf, dueIn, fetchQueue, fetchReps, fetchRoutingSettings, slaStateLabel, slaTone, type QueueEntry } from './routing-queries.js';
 
 const PAGE = 25;
 
 /**
  * A rep's leads: waiting ones first, with their age, SLA due time and score; accept, or reject
- * with a reason from the workspace's list. Managers (routing.decide_any) pick whose queue to see.
+ * with a reason from the workspace's list. Managers (routing.decide_any) pick whose queue to see;
+ * when more than one scoring model is published, anyone picks whose scores to show (`model`, in
+ * the URL; left out: the API's default, the workspace's oldest published model).
  */
-export function SalesQueue({ rep }: { rep: string | undefined }) {
+export function SalesQueue({ rep, model }: { rep: string | undefined; model: string | undefined }) {
   const { user } = useSession();
   const can = useCan();
   const navigate = useNavigate();
   const manager = can('routing.decide_any');
   const reps = useQuery({ queryKey: ['routing', 'reps'], queryFn: fetchReps, enabled: manager });
   const ownerId = manager ? (rep ?? user.id) : user.id;
+  const models = useQuery(scoringModelsQuery);
+  // The API's order for its default: oldest first, so the first one is the model shown when none is chosen.
+  const published = (models.data?.data ?? [])
+    .filter((m) => m.publishedVersion !== null)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || (a.id < b.id ? -1 : 1));
   // New leads arrive while a rep looks at the queue (routing runs in the background): it refreshes itself.
   const queue = useQuery({
-    queryKey: ['routing', 'queue', ownerId],
-    queryFn: () => fetchQueue(ownerId),
+    queryKey: ['routing', 'queue', ownerId, model ?? null],
+    queryFn: () => fetchQueue(ownerId, model),
     staleTime: 0,
     refetchInterval: 5_000,
   });
@@ -57,8 +65,17 @@ export function SalesQueue({ rep }: { rep: string | undefined }) {
             label="Rep"
             fieldClassName="toolbar-filter rt-rep-picker"
             value={ownerId}
-            onChange={(v) => void navigate({ to: '/routing', search: { rep: v } })}
+            onChange={(v) => void navigate({ to: '/routing', search: { rep: v, model } })}
             options={repOptions}
+          />
+        )}
+        {published.length > 1 && (
+          <SelectField
+            label="Scoring model"
+            fieldClassName="toolbar-filter rt-model-picker"
+            value={model ?? published[0]?.id ?? ''}
+            onChange={(v) => void navigate({ to: '/routing', search: { rep, model: v } })}
+            options={published.map((m, i) => ({ value: m.id, label: i === 0 ? `${m.name} (default)` : m.name }))}
           />
         )}
         {queue.data && (

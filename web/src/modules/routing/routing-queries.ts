@@ -40,7 +40,8 @@ export const rulesSchema = z.object({ data: z.array(routingRuleSchema) });
 export const lifecycleRulesSchema = z.object({ data: z.array(lifecycleRuleSchema) });
 export { lifecycleRuleSchema, repSchema, routingReportSchema, routingRuleSchema, slaOverviewSchema, stagesSettingsSchema };
 
-export const fetchQueue = (ownerId: string | undefined) => api.get('/routing/queue', queueSchema, { ownerId });
+/** `modelId` left out: the API's default, the workspace's oldest published scoring model. */
+export const fetchQueue = (ownerId: string | undefined, modelId?: string) => api.get('/routing/queue', queueSchema, { ownerId, modelId });
 export const fetchReps = () => api.get('/routing/reps', repsSchema);
 export const fetchRules = () => api.get('/routing/rules', rulesSchema);
 export const fetchRoutingSettings = () => api.get('/routing/settings', routingSettingsSchema);
