@@ -140,6 +140,41 @@ describe('routing log kinds', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
   });
+
+  it('filters the whole log by rep and time, with the contact and rep names, and only within the workspace', async () => {
+    type Named = Entry & { at: string; contactName: string | null; contactEmail: string | null; assignedToName: string | null };
+    const named = async (query: string, k = key) => {
+      const res = await call('GET', `/api/v1/routing/log?limit=200&${query}`, undefined, k);
+      expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
+      return json<{ data: Named[] }>(res).data;
+    };
+    const all = await named('');
+    for (const r of [ana, ben]) {
+      const mine = await named(`assignedTo=${r.id}`);
+      expect(mine.length, r.name).toBeGreaterThan(0);
+      expect(mine.map((e) => e.id)).toEqual(all.filter((e) => e.assignedTo === r.id).map((e) => e.id));
+      expect(mine.every((e) => e.assignedToName === r.name)).toBe(true);
+      const escalated = await named(`assignedTo=${r.id}&kind=sla_escalation`);
+      expect(escalated.map((e) => e.id)).toEqual(mine.filter((e) => e.kind === 'sla_escalation').map((e) => e.id));
+    }
+    expect(all.filter((e) => e.assignedTo === null).every((e) => e.assignedToName === null)).toBe(true);
+    const email = json<{ email: string }>(await ok('GET', `/api/v1/contacts/${rep}`)).email;
+    expect(all.filter((e) => e.contactId === rep).every((e) => e.contactEmail === email)).toBe(true);
+    // [from, to): the reminder at 09:50 alone; from alone and to alone split the log in two.
+    const window = await named(`from=2026-03-02T09:50:00Z&to=2026-03-02T10:00:00Z`);
+    expect(window.map((e) => [e.kind, e.contactId])).toEqual([['sla_reminder', rep]]);
+    const after = await named('from=2026-03-02T09:50:00Z');
+    const before = await named('to=2026-03-02T09:50:00Z');
+    expect([...after, ...before].map((e) => e.id)).toEqual(all.map((e) => e.id));
+    expect(before.every((e) => Date.parse(e.at) < Date.parse('2026-03-02T09:50:00Z'))).toBe(true);
+    // Another workspace's admin asking for this workspace's rep sees nothing of it.
+    expect(await named(`assignedTo=${ana.id}`, otherKey)).toEqual([]);
+    for (const bad of ['assignedTo=ana', 'from=yesterday', 'from=2026-03-03T00:00:00Z&to=2026-03-02T00:00:00Z']) {
+      const res = await call('GET', `/api/v1/routing/log?${bad}`);
+      expect(res.statusCode, `${bad}: ${res.body}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+  });
 });
 
 describe("a contact's assignment", () => {

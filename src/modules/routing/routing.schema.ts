@@ -232,7 +232,10 @@ export const routingLogEntrySchema = z
       ),
     ruleId: z.string().nullable(),
     rule: z.string().nullable().describe('The name of the rule that fired (null: fallback, release or a rep decision)'),
+    contactName: z.string().nullable().describe("The contact's name (null: none recorded)"),
+    contactEmail: z.string().nullable(),
     assignedTo: z.string().nullable(),
+    assignedToName: z.string().nullable().describe("The rep's name (null: a queue, or no rep)"),
     queue: z.string().nullable(),
     reason: z.string(),
     skipped: z.array(skippedSchema),
@@ -244,10 +247,18 @@ export const logQuerySchema = z
   .object({
     contactId: z.uuid().optional(),
     kind: z.enum(routingLogKinds).optional().describe('Only entries of this kind'),
+    assignedTo: z
+      .uuid()
+      .optional()
+      .describe('Only entries naming this rep as assignedTo (routed to them, accepted by them, their SLA reminders and escalations)'),
+    from: z.iso.datetime({ offset: true }).optional().describe('Only entries at or after this time'),
+    to: z.iso.datetime({ offset: true }).optional().describe('Only entries before this time'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['to'] });
+export type LogQuery = z.infer<typeof logQuerySchema>;
 export const queueQuerySchema = z
   .object({
     ownerId: z.uuid().optional().describe("A rep's user id (default: you)"),

@@ -16,11 +16,11 @@ import {
   type Assignment,
   type ContactAssignment,
   type CreateRoutingRuleInput,
+  type LogQuery,
   type QueueEntry,
   type Rep,
   type RepInput,
   type RoutingAction,
-  type RoutingLogKind,
   type RoutingRule,
   type RoutingSettings,
   type Skipped,
@@ -918,15 +918,25 @@ export async function decideLead(
 
 // ---------- reading ----------
 
-export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string; kind?: RoutingLogKind; limit: number; cursor?: string }) {
+/**
+ * Routing log entries, newest first, for one contact or the whole workspace, filtered by kind, rep
+ * (`assignedTo`) and time (`[from, to)`), with the contact's and the rep's names for the log screen.
+ */
+export async function routingLog(db: DbOrTx, ws: string, q: Omit<LogQuery, 'limit'> & { limit: number }) {
   const before = decodeCursor(q.cursor);
   let query = rdb(db)
     .selectFrom('routing_log as l')
     .leftJoin('routing_rules as r', 'r.id', 'l.rule_id')
+    .leftJoin('contacts as c', 'c.id', 'l.contact_id')
+    .leftJoin('users as u', 'u.id', 'l.assigned_to')
     .select(['l.id', 'l.contact_id', 'l.kind', 'l.rule_id', 'r.name as rule', 'l.assigned_to', 'l.queue', 'l.reason', 'l.skipped', 'l.at'])
+    .select(['c.first_name', 'c.last_name', 'c.email', 'u.name as assigned_to_name'])
     .where('l.workspace_id', '=', ws);
   if (q.contactId) query = query.where('l.contact_id', '=', q.contactId);
   if (q.kind) query = query.where('l.kind', '=', q.kind);
+  if (q.assignedTo) query = query.where('l.assigned_to', '=', q.assignedTo);
+  if (q.from) query = query.where('l.at', '>=', new Date(q.from));
+  if (q.to) query = query.where('l.at', '<', new Date(q.to));
   if (before) query = query.where('l.id', '<', before);
   const rows = await query
     .orderBy('l.id', 'desc')
@@ -938,7 +948,10 @@ export async function routingLog(db: DbOrTx, ws: string, q: { contactId?: string
     kind: r.kind,
     ruleId: r.rule_id,
     rule: r.rule ?? (r.rule_id ? '(deleted rule)' : null),
+    contactName: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
+    contactEmail: r.email,
     assignedTo: r.assigned_to,
+    assignedToName: r.assigned_to_name,
     queue: r.queue,
     reason: r.reason,
     skipped: r.skipped as Skipped[],
