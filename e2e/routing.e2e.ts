@@ -162,6 +162,33 @@ describe('a manager routes leads to a rep, who accepts one', () => {
     await page.locator('.rt-chart canvas').first().waitFor();
     await screenshot(page, 'routing-report');
   });
+
+  it('the manager reads the workspace routing log, filters it by kind, rep and days, and finds nothing in the future', async () => {
+    await page.getByRole('link', { name: 'Routing log' }).click();
+    const entries = page.getByRole('table', { name: 'Routing log entries' }).locator('tbody tr[data-log-kind]');
+    await entries.first().waitFor();
+    // Lena, Otto and Wendy routed to Sam; Lena accepted; Otto rejected, then in the fallback queue.
+    await expect.poll(async () => entries.count()).toBeGreaterThanOrEqual(6);
+    await screenshot(page, 'routing-log');
+
+    await page.getByLabel('Kind').selectOption({ label: 'Accepted' });
+    await page.getByLabel('Rep').selectOption({ label: rep.name });
+    await expect.poll(async () => entries.count()).toBe(1);
+    await entries.first().getByRole('link', { name: 'Lena Lead' }).waitFor();
+    const url = new URL(page.url());
+    expect([url.searchParams.get('tab'), url.searchParams.get('kind')]).toEqual(['log', 'accepted']);
+    expect(url.searchParams.get('rep')).toMatch(/^[0-9a-f-]{36}$/);
+    await page.getByLabel('Kind').selectOption({ label: 'Routed' });
+    await expect.poll(async () => entries.count()).toBe(3);
+    await screenshot(page, 'routing-log-filtered');
+
+    await page.getByLabel('From').fill('2099-01-01');
+    await page.getByRole('heading', { name: 'No entries match these filters' }).waitFor();
+    await screenshot(page, 'routing-log-empty');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(async () => entries.count()).toBeGreaterThanOrEqual(6);
+    expect(new URL(page.url()).searchParams.get('kind')).toBeNull();
+  });
 });
 
 describe('the demo workspace shows reps’ queues with leads on track, at risk and breached', () => {

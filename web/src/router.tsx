@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { objectNameSchema } from '../../src/modules/crm/field-types.js';
 import { matchObjectSchema, pairStatusSchema } from '../../src/modules/dedupe/dedupe.schema.js';
 import { messageTypes } from '../../src/modules/tracking/messages.schema.js';
+import { routingLogKinds } from '../../src/modules/routing/routing.schema.js';
 import { roleSchema } from '../../src/platform/permissions.js';
 import { AccountPage } from './modules/account/AccountPage.js';
 import { AccountRecordPage } from './modules/accounts/AccountRecordPage.js';
@@ -334,13 +335,18 @@ const scoringModelRoute = createRoute({
 });
 
 /**
- * Lead routing: the tab (the sales queue when left out), for managers whose queue, and the scoring
- * model whose scores the queue shows (left out: the workspace's default, its oldest published one).
+ * Lead routing: the tab (the sales queue when left out), for managers whose queue, the scoring
+ * model whose scores the queue shows (left out: the workspace's default, its oldest published one),
+ * and the routing log's filters.
  */
 const routingSearch = z.object({
-  tab: z.enum(['queue', 'sla', 'report', 'rules', 'reps', 'lifecycle']).optional().catch(undefined),
+  tab: z.enum(['queue', 'sla', 'report', 'log', 'rules', 'reps', 'lifecycle']).optional().catch(undefined),
   rep: z.uuid().optional().catch(undefined),
   model: z.uuid().optional().catch(undefined),
+  // The routing log's filters (its rep is `rep`): a kind, and a range of days.
+  kind: z.enum(routingLogKinds).optional().catch(undefined),
+  from: z.iso.date().optional().catch(undefined),
+  to: z.iso.date().optional().catch(undefined),
 });
 export type RoutingSearch = z.infer<typeof routingSearch>;
 

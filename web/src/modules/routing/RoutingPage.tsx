@@ -3,6 +3,7 @@ import type { RoutingSearch } from '../../router.js';
 import { TabbedPage, type PageTab } from '../../ui/TabbedPage.js';
 import { LifecycleEditor } from './LifecycleEditor.js';
 import { ReportPanel } from './ReportPanel.js';
+import { RoutingLog } from './RoutingLog.js';
 import { RepsEditor } from './RepsEditor.js';
 import { RulesEditor } from './RulesEditor.js';
 import { SalesQueue } from './SalesQueue.js';
@@ -16,6 +17,7 @@ const tabs: Array<PageTab<Tab>> = [
   { id: 'queue', label: 'Sales queue', permission: 'routing.read' },
   { id: 'sla', label: 'SLA dashboard', permission: 'routing.sla_read' },
   { id: 'report', label: 'Feedback report', permission: 'routing.report' },
+  { id: 'log', label: 'Routing log', permission: 'routing.read' },
   { id: 'rules', label: 'Routing rules', permission: 'routing.read' },
   { id: 'reps', label: 'Reps', permission: 'routing.read' },
   { id: 'lifecycle', label: 'Lifecycle', permission: 'lifecycle.read' },
@@ -44,6 +46,8 @@ export function RoutingPage() {
           <SlaDashboard />
         ) : tab === 'report' ? (
           <ReportPanel />
+        ) : tab === 'log' ? (
+          <RoutingLog filters={{ rep: search.rep, kind: search.kind, from: search.from, to: search.to }} />
         ) : tab === 'rules' ? (
           <RulesEditor />
         ) : tab === 'reps' ? (
