@@ -6,7 +6,7 @@
 //   npm run bench -- tracking-ingest [--duration 30] [--warmup 5] [--connections 16] [--users 50000]
 //       [--known 0.9] [--new 0.05] [--identifies 2] [--rate EVENTS_PER_S] [--db both|pg|embedded]
 //       [--embedded] [--templates 400] [--marker-every 1000] [--poll-every 50] [--quiet-wait 60] [--keep-db] [--cpu-prof]
-//       [--no-copy] [--sample-pg]
+//       [--no-copy] [--sample-pg] [--max-only]
 //
 // Per database (--db, default both; --embedded is --db embedded):
 //   1. A fresh database (or data folder); an admin API key and a source with its write key from the
@@ -42,7 +42,7 @@
 // steal) used during the run: the machine is shared. --cpu-prof runs the servers under
 // `node --cpu-prof` and summarises the max-throughput run. --sample-pg samples what the server's
 // PostgreSQL connections are doing (pg_stat_activity every 100 ms) during the max-throughput run.
-// --keep-db keeps the database and folder.
+// --keep-db keeps the database and folder. --max-only stops after step 4 (for quick A/B runs of a change).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -96,13 +96,14 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'no-copy': { type: 'boolean', default: false },
     'sample-pg': { type: 'boolean', default: false },
+    'max-only': { type: 'boolean', default: false },
   },
 });
 const duration = Number(opts.duration);
 const warmup = Number(opts.warmup);
 const connectionList = opts.connections.split(',').map(Number);
 const users = Number(opts.users);
-const BATCH = 100;
+const BATCH = Number(process.env.BENCH_BATCH ?? 100);
 const GOAL_EVENTS = 20_000;
 const GOAL_COPY_SHARE = 0.3;
 const GOAL_P99_MS = 250;
@@ -660,6 +661,24 @@ async function runTarget(
       `  COPY baseline: ${copy.rows} rows in ${fmt(copy.seconds, 2)} s = ${fmtInt(copy.rowsPerSec)} rows/s (PostgreSQL ${fmt(copy.pgCores)} cores, other ${fmt(copy.dist.otherCores)}, steal ${fmt(copy.dist.stealCores)})`,
     );
   }
+  if (opts['max-only']) {
+    const none: Visible = { ack: [], stored: 0, debugger: [], profile: [], missed: 0, pollDebugger: [], pollProfile: [] };
+    const finalCount = s.client ? await storedCount(s) : expected;
+    if (!s.client || opts['cpu-prof']) await s.proc.stop();
+    printProfile(s, kind, maxRuns.length);
+    return {
+      kind,
+      preSeconds: pre.seconds,
+      maxRuns,
+      best,
+      copy,
+      half: best,
+      marked: best,
+      visible: none,
+      finalCount,
+      expectedCount: expected,
+    };
+  }
   const rateEvents = opts.rate ? Number(opts.rate) : Math.min(GOAL_EVENTS / 2, best.eventsPerSec / 2);
   const rate = Math.max(1, Math.round(rateEvents / BATCH));
   // The p99 goal is measured on the load alone; the markers then run on a second, identical load,
@@ -699,13 +718,17 @@ async function runTarget(
     finalCount = Number((await lite.query<{ n: number }>('select count(*)::int as n from events')).rows[0]?.n);
     await lite.close();
   }
-  if (opts['cpu-prof']) {
-    await s.proc.stop();
-    const file = path.join(profDir, `keel-${kind}.cpuprofile`);
-    if (existsSync(file))
-      console.log(`\n${s.proc.label}, measured runs\n${summariseProfile(file, 25, { spansUs: s.spansUs.slice(0, maxRuns.length) }).text}`);
-  }
+  if (opts['cpu-prof']) await s.proc.stop();
+  printProfile(s, kind, maxRuns.length);
   return { kind, preSeconds: pre.seconds, maxRuns, best, copy, half, marked, visible, finalCount, expectedCount: expected };
+}
+
+/** With --cpu-prof, the stopped server's profile over its first `runs` measured spans. */
+function printProfile(s: Server, kind: string, runs: number): void {
+  if (!opts['cpu-prof']) return;
+  const file = path.join(profDir, `keel-${kind}.cpuprofile`);
+  if (existsSync(file))
+    console.log(`\n${s.proc.label}, measured runs\n${summariseProfile(file, 25, { spansUs: s.spansUs.slice(0, runs) }).text}`);
 }
 
 runBenchmark(async () => {
@@ -772,6 +795,11 @@ runBenchmark(async () => {
       ),
     ),
   );
+  if (opts['max-only']) {
+    for (const t of reports)
+      if (t.copy) console.log(`\n${t.kind}: ingest / COPY = ${fmt((100 * t.best.eventsPerSec) / t.copy.rowsPerSec, 1)}%`);
+    return;
+  }
   console.log('\nhalf load (fixed rate), alone and with the event-to-visible markers polling:\n');
   console.log(
     table(
