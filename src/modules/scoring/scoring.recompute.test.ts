@@ -44,6 +44,8 @@ async function event(i: number, type: 'track' | 'page', name: string, daysAgo: n
       ${`m-${Math.random()}`}, ${at}, ${at}, ${type === 'page' ? JSON.stringify({ url: `https://x.example/${name}` }) : '{}'}::jsonb)`.execute(
     db(),
   );
+  // What every writer of events does (tracking ingestion does it for its batches): queue the contact.
+  await sql`select keel_queue_event_contacts(${ws}, ${[profiles[i] ?? '']}::uuid[])`.execute(db());
 }
 
 async function stored(): Promise<Map<string, unknown>> {

@@ -202,7 +202,17 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
       const existing = await findLiveByColumn(ctx.db, contactDef, ws, 'email', email);
       if (existing) {
         const { email: _e, ...change } = input;
-        contactId = (await updateRecord(ctx, actor, contactDef, existing.id, change)).id;
+        contactId = existing.id;
+        // Sites call identify on every page: the same traits again change nothing, so the update
+        // (a transaction of several statements) is skipped when this process applied exactly
+        // these traits to this contact and nobody has changed it since (same version).
+        const memoKey = `${ws}:${existing.id}`;
+        const said = JSON.stringify(change);
+        const memo = appliedTraits.get(memoKey);
+        if (!memo || memo.version !== Number(existing.version) || memo.said !== said) {
+          const after = await updateRecord(ctx, actor, contactDef, existing.id, change);
+          rememberApplied(memoKey, { version: after.version, said });
+        }
       } else {
         contactId = (await createRecord(ctx, actor, contactDef, input)).id;
       }
@@ -214,24 +224,8 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
       const existing = await findLiveByColumn(ctx.db, contactDef, ws, 'email', email);
       contactId = existing ? existing.id : (await createRecord(ctx, actor, contactDef, { email })).id;
     }
-    const linked = await ctx.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('profiles')
-        .select(['id', 'merged_into'])
-        .where('id', '=', l.profileId)
-        .executeTakeFirstOrThrow();
-      const profileId = current.merged_into ?? current.id;
-      const others = await trx
-        .selectFrom('profiles')
-        .select('id')
-        .where('workspace_id', '=', ws)
-        .where('contact_id', '=', contactId)
-        .where('id', '!=', profileId)
-        .execute();
-      for (const o of others) await mergeProfiles(trx, ws, o.id, profileId, 'same email', null, ctx.clock.now());
-      await trx.updateTable('profiles').set({ contact_id: contactId }).where('id', '=', profileId).execute();
-      return profileId;
-    });
+    const linked = await linkProfile(ctx, ws, l.profileId, contactId);
+    if (!linked) continue;
     // Group calls that came before the person was known now reach their contact.
     const earlier = await sql<{
       group_id: string;
@@ -246,6 +240,53 @@ export async function linkProfilesToContacts(ctx: { db: Db; clock: Clock }, ws: 
       );
     }
   }
+}
+
+/** Per process: the traits last applied to a contact, and the version that gave (bounded). */
+const appliedTraits = new Map<string, { version: number; said: string }>();
+const APPLIED_MAX = 20_000;
+
+function rememberApplied(key: string, value: { version: number; said: string }): void {
+  if (appliedTraits.size >= APPLIED_MAX) appliedTraits.clear();
+  appliedTraits.set(key, value);
+}
+
+/**
+ * Makes the profile (or the one it was merged into) the contact's. Usually one statement: the
+ * profile is linked unless another profile already has the contact, which is then merged into it
+ * in a transaction. Returns the profile when it was newly linked and has group calls to replay,
+ * else null.
+ */
+async function linkProfile(ctx: { db: Db; clock: Clock }, ws: string, profileId: string, contactId: string): Promise<string | null> {
+  const r = await sql<{ id: string; others: boolean; updated: number; groups: boolean }>`
+    with cur as (select coalesce(merged_into, id) as id from profiles where id = ${profileId}),
+    upd as (
+      update profiles set contact_id = ${contactId}
+      where id = (select id from cur) and contact_id is distinct from ${contactId}
+        and not exists (select 1 from profiles o where o.workspace_id = ${ws} and o.contact_id = ${contactId} and o.id <> (select id from cur))
+      returning id)
+    select (select id from cur) as id,
+      exists (select 1 from profiles o where o.workspace_id = ${ws} and o.contact_id = ${contactId} and o.id <> (select id from cur)) as others,
+      (select count(*) from upd)::int as updated,
+      exists (select 1 from events e where e.profile_id = (select id from cur) and e.type = 'group') as groups`.execute(ctx.db);
+  const row = r.rows[0];
+  if (!row?.id) throw new Error(`profile ${profileId} not found`);
+  if (!row.others) return row.updated > 0 && row.groups ? row.id : null;
+  const linked = await ctx.db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('profiles').select(['id', 'merged_into']).where('id', '=', profileId).executeTakeFirstOrThrow();
+    const target = current.merged_into ?? current.id;
+    const others = await trx
+      .selectFrom('profiles')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('contact_id', '=', contactId)
+      .where('id', '!=', target)
+      .execute();
+    for (const o of others) await mergeProfiles(trx, ws, o.id, target, 'same email', null, ctx.clock.now());
+    await trx.updateTable('profiles').set({ contact_id: contactId }).where('id', '=', target).execute();
+    return target;
+  });
+  return linked;
 }
 
 export interface GroupLink {

@@ -11,7 +11,14 @@ import { rulesFor } from './channel-rules.service.js';
 import { checkAgainstPlan, planFor, recordStats, type PlanCheck } from './tracking-plan.service.js';
 import { messageSchema, type Message } from './messages.schema.js';
 import { isExcluded } from './sources.service.js';
-import { resolveProfile, linkGroupsToAccounts, linkProfilesToContacts, type ContactLink, type GroupLink } from './identity.service.js';
+import {
+  mergeProfiles,
+  resolveProfile,
+  linkGroupsToAccounts,
+  linkProfilesToContacts,
+  type ContactLink,
+  type GroupLink,
+} from './identity.service.js';
 
 export interface IngestCtx {
   db: Db;
@@ -65,6 +72,22 @@ interface Normalised {
   context: Record<string, unknown>;
 }
 
+/**
+ * What PostgreSQL's jsonb cannot hold: the NUL character and a lone UTF-16 surrogate (JSON can
+ * spell both as escapes). Such a value would fail the whole batch's insert, so the message keeps
+ * its other content: NULs are dropped and a lone surrogate becomes U+FFFD, as it would had the
+ * client sent it as UTF-8.
+ */
+const UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
+// An escape preceded by an even number of backslashes (an odd number escapes the backslash).
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+// JSON.stringify writes a surrogate pair as the character itself, so an escaped one is alone.
+const SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
+
+function storable(json: string): unknown {
+  return JSON.parse(json.replace(NUL_ESCAPE, '$1').replace(SURROGATE_ESCAPE, '$1\\ufffd')) as unknown;
+}
+
 function toDate(v: unknown): Date | null {
   if (v === undefined || v === null || v === '') return null;
   const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
@@ -87,8 +110,9 @@ export function normalise(
   receivedAt: Date,
 ): Normalised | string {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'a message must be a JSON object';
-  if (Buffer.byteLength(JSON.stringify(raw)) > MAX_MESSAGE_BYTES) return 'message is larger than 32 KB';
-  const parsed = messageSchema.safeParse(raw);
+  const json = JSON.stringify(raw);
+  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) return 'message is larger than 32 KB';
+  const parsed = messageSchema.safeParse(UNSTORABLE.test(json) ? storable(json) : raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     return i ? `${i.path.join('.') || 'message'}: ${i.message}` : 'not a valid message';
@@ -122,6 +146,10 @@ export async function ingest(
   count: (outcome: string, n?: number) => void = () => undefined,
 ): Promise<IngestResult> {
   const receivedAt = ctx.clock.now();
+  if (batch.context) {
+    const json = JSON.stringify(batch.context);
+    if (UNSTORABLE.test(json)) batch = { ...batch, context: storable(json) as Record<string, unknown> };
+  }
   const ok: Normalised[] = [];
   const rejected: Rejected[] = [];
   let bots = 0;
@@ -179,14 +207,18 @@ export async function ingest(
       const rows: Array<Record<string, unknown>> = [];
       // Most messages come from visitors already known by every id they carry: those take their
       // profile from one lookup for the whole batch and are touched in one statement at the end.
-      // New ids, conflicting ids and aliases go through resolveProfile one by one, in order.
+      // New visitors, and new ids of known ones, are written together (`newcomers`). Ids that
+      // disagree and aliases go through resolveProfile one by one, in order, after what came
+      // before them is written.
       const known = await knownIdentities(trx, ws, todo);
       const touched = new Map<string, ProfileTouch>();
+      const newcomers = new Newcomers();
       for (const n of todo) {
-        const fast = fastProfile(known, n);
-        const profileId = fast ?? (await resolveProfile(trx, ws, n, receivedAt));
-        if (fast) touch(touched, fast, n);
+        let profileId = fastProfile(known, n) ?? newcomers.take(known, n);
+        if (profileId) touch(touched, profileId, n);
         else {
+          await newcomers.write(trx, ws, known, receivedAt);
+          profileId = await resolveProfile(trx, ws, n, receivedAt);
           if (n.userId) known.set(`user_id:${n.userId}`, profileId);
           if (n.anonymousId) known.set(`anonymous_id:${n.anonymousId}`, profileId);
         }
@@ -211,9 +243,9 @@ export async function ingest(
           user_id: n.userId,
           ts: n.ts,
           sent_at: n.sentAt,
-          properties: JSON.stringify(properties),
-          traits: JSON.stringify(traits),
-          context: JSON.stringify(n.context),
+          properties,
+          traits,
+          context: n.context,
         });
         if (m.type === 'identify') {
           const email = typeof traits.email === 'string' ? traits.email : null;
@@ -221,6 +253,7 @@ export async function ingest(
         }
         if (m.type === 'group') groups.push({ profileId, groupId: String(m.groupId), traits });
       }
+      await newcomers.write(trx, ws, known, receivedAt);
       if (rows.length) {
         // A later message of this batch may have merged a profile an earlier one was given.
         const merged = await trx
@@ -231,15 +264,15 @@ export async function ingest(
           .execute();
         const into = new Map(merged.map((p) => [p.id, p.merged_into]));
         for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
-        const col = (k: string) => rows.map((r) => r[k]);
+        // One JSON parameter for all rows: cheaper to build and to read than an array per column.
         await sql`insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
         select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
-        from unnest(${col('id')}::uuid[], ${col('profile_id')}::uuid[], ${col('type')}::text[], ${col('event')}::text[], ${col('name')}::text[],
-          ${col('message_id')}::text[], ${col('anonymous_id')}::text[], ${col('user_id')}::text[], ${col('ts')}::timestamptz[],
-          ${col('sent_at')}::timestamptz[], ${col('properties')}::jsonb[], ${col('traits')}::jsonb[], ${col('context')}::jsonb[])
-          as u(id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, properties, traits, context)`.execute(
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, profile_id uuid, type text, event text, name text, message_id text,
+          anonymous_id text, user_id text, ts timestamptz, sent_at timestamptz, properties jsonb, traits jsonb, context jsonb)`.execute(
           trx,
         );
+        // Their contacts, for segments, scoring and lifecycle rules (migration 0028: no trigger).
+        await sql`select keel_queue_event_contacts(${ws}, ${[...new Set(rows.map((r) => String(r.profile_id)))]}::uuid[])`.execute(trx);
         await recordTouchpoints(trx, ws, rows, todo);
         // Near the end: concurrent batches from the same visitors wait for these row locks until
         // this transaction commits, so they are taken after the events and touchpoints are written.
@@ -332,15 +365,110 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
   if (out.length) await trx.insertInto('touchpoints').values(out).execute();
 }
 
+interface NewIdentity {
+  kind: 'user_id' | 'anonymous_id';
+  value: string;
+  profileId: string;
+  messageId: string;
+}
+
+/**
+ * The batch's new visitors and the new ids of known ones, written set-based: one statement for
+ * the profiles and one for the identities, instead of five statements per visitor. An id that a
+ * concurrent batch took first is resolved as resolveProfile's `attach` would: the profile we gave
+ * it is merged into the owner's (it has no events yet), and later messages follow the merge.
+ */
+class Newcomers {
+  private profiles: string[] = [];
+  private identities: NewIdentity[] = [];
+
+  /** The profile of a message whose ids are new or agree with one known id; null when it needs resolveProfile. */
+  take(known: Map<string, string>, n: Normalised): string | null {
+    if (n.msg.type === 'alias') return null;
+    const userKey = n.userId ? `user_id:${n.userId}` : null;
+    const anonKey = n.anonymousId ? `anonymous_id:${n.anonymousId}` : null;
+    const byUser = userKey ? known.get(userKey) : undefined;
+    const byAnon = anonKey ? known.get(anonKey) : undefined;
+    if (byUser && byAnon) return null; // they disagree (fastProfile took the agreeing ones): a merge
+    let profileId = byUser ?? byAnon;
+    if (!profileId) {
+      profileId = newId();
+      this.profiles.push(profileId);
+    }
+    if (userKey && !byUser && n.userId) this.add(known, userKey, { kind: 'user_id', value: n.userId, profileId, messageId: n.messageId });
+    if (anonKey && !byAnon && n.anonymousId)
+      this.add(known, anonKey, { kind: 'anonymous_id', value: n.anonymousId, profileId, messageId: n.messageId });
+    return profileId;
+  }
+
+  private add(known: Map<string, string>, key: string, identity: NewIdentity): void {
+    known.set(key, identity.profileId);
+    this.identities.push(identity);
+  }
+
+  /** Writes what was taken so far; ids taken meanwhile by another batch merge into their owner. */
+  async write(trx: DbOrTx, ws: string, known: Map<string, string>, at: Date): Promise<void> {
+    const profiles = this.profiles;
+    const identities = this.identities;
+    if (profiles.length === 0 && identities.length === 0) return;
+    this.profiles = [];
+    this.identities = [];
+    if (profiles.length)
+      await sql`insert into profiles (id, workspace_id, traits, first_seen_at, last_seen_at)
+        select id, ${ws}, '{}'::jsonb, ${at}, ${at} from unnest(${profiles}::uuid[]) as u(id)`.execute(trx);
+    if (identities.length === 0) return;
+    // In key order, so two batches with the same new ids wait for each other instead of deadlocking.
+    const sorted = [...identities].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : a.kind + a.value > b.kind + b.value ? 1 : 0));
+    const taken = await sql<{ kind: string; value: string }>`insert into identities (workspace_id, kind, value, profile_id, first_seen_at)
+      select ${ws}, kind, value, profile_id, ${at}
+      from rows from (jsonb_to_recordset(${JSON.stringify(sorted.map((i) => ({ kind: i.kind, value: i.value, profile_id: i.profileId })))}::jsonb)
+        as (kind text, value text, profile_id uuid)) with ordinality as r(kind, value, profile_id, n)
+      order by n
+      on conflict do nothing returning kind, value`.execute(trx);
+    if (taken.rows.length === identities.length) return;
+    const mine = new Set(taken.rows.map((r) => `${r.kind}:${r.value}`));
+    const moved = new Map<string, string>();
+    const follow = (id: string): string => {
+      let cur = id;
+      for (let next = moved.get(cur); next; next = moved.get(cur)) cur = next;
+      return cur;
+    };
+    for (const i of identities) {
+      if (mine.has(`${i.kind}:${i.value}`)) continue;
+      const owner = await sql<{ profile_id: string }>`select profile_id from identities
+        where workspace_id = ${ws} and kind = ${i.kind} and value = ${i.value}`.execute(trx);
+      const ownerId = owner.rows[0]?.profile_id;
+      const ours = follow(i.profileId);
+      if (!ownerId || ownerId === ours) continue;
+      await mergeProfiles(trx, ws, ours, ownerId, `same ${i.kind === 'user_id' ? 'userId' : 'anonymousId'}`, i.messageId, at);
+      moved.set(ours, ownerId);
+    }
+    for (const [k, v] of known) if (moved.has(v)) known.set(k, follow(v));
+  }
+}
+
 /** The profiles of the batch's ids that exist already, as `kind:value` -> profile id. */
 async function knownIdentities(trx: DbOrTx, ws: string, todo: Normalised[]): Promise<Map<string, string>> {
-  const users = [...new Set(todo.map((n) => n.userId).filter((x): x is string => x !== null))];
-  const anons = [...new Set(todo.map((n) => n.anonymousId).filter((x): x is string => x !== null))];
+  const keys = new Set<string>();
+  for (const n of todo) {
+    if (n.userId !== null) keys.add(`user_id:${n.userId}`);
+    if (n.anonymousId !== null) keys.add(`anonymous_id:${n.anonymousId}`);
+  }
+  if (keys.size === 0) return new Map();
+  const kinds: string[] = [];
+  const values: string[] = [];
+  for (const k of keys) {
+    const at = k.indexOf(':');
+    kinds.push(k.slice(0, at));
+    values.push(k.slice(at + 1));
+  }
+  // One primary-key probe per id. `limit 1` (the key is unique) keeps the lateral subquery a
+  // nested loop whatever the statistics say: on a young table PostgreSQL otherwise read the whole
+  // workspace's identities for an OR of two `= any` lists (7.9 ms a batch, measured; 0.5 ms now).
   const r = await sql<{ kind: string; value: string; profile_id: string }>`
-    select kind, value, profile_id from identities
-    where workspace_id = ${ws} and ((kind = 'user_id' and value = any(${users}::text[])) or (kind = 'anonymous_id' and value = any(${anons}::text[])))`.execute(
-    trx,
-  );
+    select u.kind, u.value, i.profile_id from unnest(${kinds}::text[], ${values}::text[]) as u(kind, value)
+    cross join lateral (select profile_id from identities
+      where workspace_id = ${ws} and kind = u.kind and value = u.value limit 1) i`.execute(trx);
   return new Map(r.rows.map((x) => [`${x.kind}:${x.value}`, x.profile_id]));
 }
 

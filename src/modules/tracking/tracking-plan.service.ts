@@ -109,27 +109,42 @@ export function checkAgainstPlan(
  */
 export async function recordStats(trx: DbOrTx, ws: string, checks: PlanCheck[], at: Date): Promise<void> {
   const byEvent = new Map<string, PlanCheck[]>();
-  for (const c of checks) byEvent.set(c.event, [...(byEvent.get(c.event) ?? []), c]);
-  // In name order: two batches updating the same counters lock them in the same order.
-  for (const [event, list] of [...byEvent].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const bad = list.filter((c) => c.errors);
-    const examples = bad
-      .slice(-5)
-      .map((c) => ({ at: at.toISOString(), messageId: c.messageId, errors: c.errors, properties: c.properties }));
-    await sql`insert into event_stats (workspace_id, event, seen, violations, blocked, first_seen_at, last_seen_at, last_violation_at, examples)
-      values (${ws}, ${event}, ${list.length}, ${bad.length}, ${bad.filter((c) => c.blocked).length}, ${at}, ${at}, ${bad.length ? at : null}, ${JSON.stringify(examples)}::jsonb)
-      on conflict (workspace_id, event) do update set
-        seen = event_stats.seen + excluded.seen,
-        violations = event_stats.violations + excluded.violations,
-        blocked = event_stats.blocked + excluded.blocked,
-        last_seen_at = excluded.last_seen_at,
-        last_violation_at = coalesce(excluded.last_violation_at, event_stats.last_violation_at),
-        examples = case when jsonb_array_length(excluded.examples) = 0 then event_stats.examples
-          else (select coalesce(jsonb_agg(x), '[]'::jsonb) from (
-            select x from jsonb_array_elements(event_stats.examples || excluded.examples) with ordinality as e(x, n) order by n desc limit 5) t) end`.execute(
-      trx,
-    );
+  for (const c of checks) {
+    const list = byEvent.get(c.event);
+    if (list) list.push(c);
+    else byEvent.set(c.event, [c]);
   }
+  // One statement for all the batch's names, in name order: two batches updating the same
+  // counters lock them in the same order, and each holds them from this point to its commit.
+  const rows = [...byEvent]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([event, list]) => {
+      const bad = list.filter((c) => c.errors);
+      return {
+        event,
+        seen: list.length,
+        violations: bad.length,
+        blocked: bad.filter((c) => c.blocked).length,
+        examples: bad.slice(-5).map((c) => ({ at: at.toISOString(), messageId: c.messageId, errors: c.errors, properties: c.properties })),
+      };
+    });
+  if (rows.length === 0) return;
+  await sql`insert into event_stats (workspace_id, event, seen, violations, blocked, first_seen_at, last_seen_at, last_violation_at, examples)
+    select ${ws}, r.event, r.seen, r.violations, r.blocked, ${at}, ${at}, case when r.violations > 0 then ${at}::timestamptz end, r.examples
+    from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (event text, seen int, violations int, blocked int, examples jsonb))
+      with ordinality as r(event, seen, violations, blocked, examples, n)
+    order by r.n
+    on conflict (workspace_id, event) do update set
+      seen = event_stats.seen + excluded.seen,
+      violations = event_stats.violations + excluded.violations,
+      blocked = event_stats.blocked + excluded.blocked,
+      last_seen_at = excluded.last_seen_at,
+      last_violation_at = coalesce(excluded.last_violation_at, event_stats.last_violation_at),
+      examples = case when jsonb_array_length(excluded.examples) = 0 then event_stats.examples
+        else (select coalesce(jsonb_agg(x), '[]'::jsonb) from (
+          select x from jsonb_array_elements(event_stats.examples || excluded.examples) with ordinality as e(x, n) order by n desc limit 5) t) end`.execute(
+    trx,
+  );
 }
 
 export async function putPlanEvent(
