@@ -37,7 +37,12 @@ export const routingReportSchema = z
       assigned: z.number().describe('Assignments to a rep made in the period'),
       accepted: z.number(),
       rejected: z.number(),
-      open: z.number(),
+      open: z.number().describe('Open and the contact still in the stage it was assigned in: waiting for the rep'),
+      movedOn: z
+        .number()
+        .describe(
+          'Open, but the contact has moved to another stage since (sal, sql, recycled, disqualified...): handled without a decision',
+        ),
       released: z.number().describe('Released before the rep decided (rep disabled, reassigned)'),
       acceptanceRate: z.number().nullable().describe('accepted / (accepted + rejected)'),
     }),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../../platform/db/database.js';
+import { waitingSql } from './lead-status.js';
 import type { ReportQuery, RoutingReport } from './report.schema.js';
 import { scoreModelFor } from './score-model.js';
 
@@ -16,7 +17,9 @@ const minutes = (x: number | string | null) => (x === null ? null : Math.round(N
  * rejecting it. Converted: the contact reached sql, opportunity or customer (lifecycle history) at
  * or after the assignment, by now; a rep is credited only with leads they did not reject (a lead
  * that converts after another rep took it on is that rep's conversion). Bands are the contacts'
- * current bands in the chosen published model.
+ * current bands in the chosen published model. Open leads are judged by their contact's stage now,
+ * as on the sales queue (`lead-status.ts`): one whose contact moved on since (sal, sql, recycled,
+ * disqualified) was handled and counts as moved on, not open.
  * One SQL aggregate per section: the work stays in the database however many leads there are.
  */
 export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Promise<RoutingReport> {
@@ -25,7 +28,7 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
   const modelId = await scoreModelFor(db, ws, q.modelId);
   const leads = sql`
     select a.id, a.contact_id, a.owner_id, a.status, a.accepted_at, a.rejected_at, a.reject_reason, c.source,
-      (extract(epoch from (coalesce(a.accepted_at, a.rejected_at) - a.assigned_at)) / 60)::float8 as touch,
+      (extract(epoch from (coalesce(a.accepted_at, a.rejected_at) - a.assigned_at)) / 60)::float8 as touch, ${waitingSql()} as waiting,
       exists (select 1 from lifecycle_history h where h.contact_id = a.contact_id
         and h.to_stage = any(${[...convertedStages]}::text[]) and h.at >= a.assigned_at) as converted
     from lead_assignments a join contacts c on c.id = a.contact_id and c.deleted_at is null
@@ -37,6 +40,7 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
       accepted: number;
       rejected: number;
       open: number;
+      moved_on: number;
       released: number;
       decided: number;
       avg: number | null;
@@ -44,7 +48,8 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
       p90: number | null;
     }>`with l as (${leads})
       select count(*)::int as assigned, count(accepted_at)::int as accepted, count(rejected_at)::int as rejected,
-        (count(*) filter (where status = 'open'))::int as open,
+        (count(*) filter (where waiting))::int as open,
+        (count(*) filter (where status = 'open' and not waiting))::int as moved_on,
         (count(*) filter (where status = 'released' and accepted_at is null and rejected_at is null))::int as released,
         count(touch)::int as decided, avg(touch)::float8 as avg,
         (percentile_cont(0.5) within group (order by touch))::float8 as median,
@@ -83,7 +88,18 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
     from l left join contact_scores s on s.contact_id = l.contact_id and s.model_id = ${modelId}
     group by coalesce(s.band, '') order by max(s.score) desc nulls last, coalesce(s.band, '')`.execute(db);
 
-  const t = totals ?? { assigned: 0, accepted: 0, rejected: 0, open: 0, released: 0, decided: 0, avg: null, median: null, p90: null };
+  const t = totals ?? {
+    assigned: 0,
+    accepted: 0,
+    rejected: 0,
+    open: 0,
+    moved_on: 0,
+    released: 0,
+    decided: 0,
+    avg: null,
+    median: null,
+    p90: null,
+  };
   const conv = (r: { key: string; leads: number; converted: number }, none: string) => ({
     key: r.key,
     label: r.key || none,
@@ -100,6 +116,7 @@ export async function routingReport(db: DbOrTx, ws: string, q: ReportQuery): Pro
       accepted: t.accepted,
       rejected: t.rejected,
       open: t.open,
+      movedOn: t.moved_on,
       released: t.released,
       acceptanceRate: rate(t.accepted, t.accepted + t.rejected),
     },

@@ -100,7 +100,7 @@ describe('routing feedback report', () => {
     const r = json<Record<string, unknown>>(res);
     expect(r.modelId).toBe(modelId);
     // a1..a7: accepted a1, a3, a6; rejected a2, a4; open a5; released undecided a7. 3 / (3 + 2).
-    expect(r.totals).toEqual({ assigned: 7, accepted: 3, rejected: 2, open: 1, released: 1, acceptanceRate: 0.6 });
+    expect(r.totals).toEqual({ assigned: 7, accepted: 3, rejected: 2, open: 1, movedOn: 0, released: 1, acceptanceRate: 0.6 });
     expect(r.rejectionReasons).toEqual([
       { reason: 'Duplicate', count: 1 },
       { reason: 'Not a fit', count: 1 },
@@ -168,6 +168,31 @@ describe('routing feedback report', () => {
     expect(res.statusCode, res.body).toBe(200);
     const byRep = json<{ byRep: Array<{ key: string; converted: number }> }>(res).byRep;
     expect(Object.fromEntries(byRep.map((r) => [r.key, r.converted]))).toEqual({ [r1.id]: 0, [r2.id]: 1 });
+  });
+
+  it('counts an open lead whose contact has moved on since (sql, recycled, disqualified) as moved on, not open', async () => {
+    const db = t.db.handle.db;
+    // August: four leads assigned to r1 as mql, none decided. The contacts of three move on.
+    const now: Record<string, string | null> = { waiting: 'mql', sql: 'sql', recycle: 'recycle', disqualified: 'disqualified' };
+    for (const [name, stage] of Object.entries(now)) {
+      const id = newId();
+      await sql`insert into contacts (id, workspace_id, email, lifecycle_stage, created_at, updated_at)
+        values (${id}, ${w.id}, ${`${name}@moved-on.report.test`}, 'mql', now(), now())`.execute(db);
+      await sql`insert into lead_assignments (id, workspace_id, contact_id, owner_id, status, assigned_at, stage)
+        values (${newId()}, ${w.id}, ${id}, ${r1.id}, 'open', ${new Date('2026-08-03T09:00:00Z')}, 'mql')`.execute(db);
+      await sql`update contacts set lifecycle_stage = ${stage} where id = ${id}`.execute(db);
+    }
+    const res = await call('/api/v1/routing/report?from=2026-08-01T00:00:00Z&to=2026-09-01T00:00:00Z');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(json<{ totals: unknown }>(res).totals).toEqual({
+      assigned: 4,
+      accepted: 0,
+      rejected: 0,
+      open: 1,
+      movedOn: 3,
+      released: 0,
+      acceptanceRate: null,
+    });
   });
 
   it('answers zeros for an empty period, 404 for another model and 400 for a model not published', async () => {

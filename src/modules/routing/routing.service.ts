@@ -8,6 +8,7 @@ import { encodeCursor, decodeCursor, type Page } from '../../platform/http/pagin
 import { newId } from '../../platform/ids.js';
 import { compileSegment } from '../segments/segments.membership.js';
 import type { SegmentNode } from '../segments/segments.schema.js';
+import { leadStatus, waitingSql } from './lead-status.js';
 import { smoothPick, localTime, withinWorkingHours } from './round-robin.js';
 import {
   defaultFallbackQueue,
@@ -1030,9 +1031,8 @@ export async function repQueue(
     .where('a.owner_id', '=', ownerId)
     .where('a.status', 'in', ['open', 'accepted'])
     .where('c.deleted_at', 'is', null)
-    // Waiting first: open and the contact still in the stage it was assigned in (older rows
-    // without a stage: their contact's stage is the one they were assigned in, as for the SLA).
-    .orderBy(sql`a.status = 'open' and (a.stage is null or a.stage is not distinct from c.lifecycle_stage)`, 'desc')
+    // Waiting first, then accepted and moved-on leads (`lead-status.ts`).
+    .orderBy(waitingSql(), 'desc')
     .orderBy('a.assigned_at', 'desc')
     .limit(500)
     .execute();
@@ -1057,7 +1057,7 @@ export async function repQueue(
   return {
     data: rows.map((r) => ({
       assignment: assignmentView(r),
-      status: r.status === 'accepted' ? 'accepted' : r.stage === null || r.stage === r.lifecycle_stage ? 'waiting' : 'moved_on',
+      status: leadStatus(r),
       contact: {
         id: r.contact_id,
         email: r.email,

@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { WorkingHours } from './routing.schema.js';
+import { waitingSql } from './lead-status.js';
 import { rdb } from './routing.tables.js';
 import {
   slaSettingsSchema,
@@ -153,7 +154,7 @@ async function openRows(
     left join routing_sla_events rm on rm.assignment_id = a.id and rm.kind = 'reminder'
     left join routing_sla_events es on es.assignment_id = a.id and es.kind = 'escalation'
     where a.workspace_id = ${ws} and a.status = 'open' and a.owner_id is not null
-      and c.lifecycle_stage = any(${stages}::text[]) and (a.stage is null or a.stage = c.lifecycle_stage)
+      and c.lifecycle_stage = any(${stages}::text[]) and ${waitingSql()}
       ${opts.ownerId ? sql`and a.owner_id = ${opts.ownerId}` : sql``}
       ${opts.assignmentIds ? sql`and a.id = any(${[...opts.assignmentIds]}::uuid[])` : sql``}
       ${opts.forJob ? sql`and es.id is null` : sql``}

@@ -81,6 +81,7 @@ function ReportBody({ r }: { r: RoutingReport }) {
           <dd>{t.assigned.toLocaleString()}</dd>
           <p className="rt-stat-note">
             {t.accepted} accepted · {t.rejected} rejected · {t.open} waiting
+            {t.movedOn > 0 && ` · ${t.movedOn} handled (contact moved on)`}
           </p>
         </div>
         <div className="card rt-stat">
