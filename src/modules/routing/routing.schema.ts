@@ -36,7 +36,7 @@ export const repInputSchema = z
       .max(100000)
       .nullable()
       .default(null)
-      .describe('Most open (not yet accepted) leads at once; null: no cap'),
+      .describe('Most leads waiting for the rep at once (open, not yet accepted, the contact not moved on since); null: no cap'),
     workingHours: workingHoursSchema.nullable().default(null).describe('null: always working'),
     timeZone: z.string().default('UTC').refine(isTimeZone, 'Not an IANA time zone (such as Europe/Berlin)'),
     available: z.boolean().default(true).describe('false: skipped (holiday, sick), keeps their leads'),

@@ -91,15 +91,18 @@ interface RepRow {
 }
 
 /**
- * The reps with their open leads. For routing (`forRouting`), open leads are counted only for reps
- * with a cap and only up to the cap: counting every open lead of every rep on every decision would
- * make routing n leads cost n squared.
+ * The reps with their open leads: the ones still waiting for them (`waitingSql`), which is what a
+ * capacity cap counts. An accepted lead, or one whose contact has moved on since (sal, sql,
+ * recycled, disqualified), no longer needs the rep's decision and does not keep them full. For
+ * routing (`forRouting`), open leads are counted only for reps with a cap and only up to the cap:
+ * counting every open lead of every rep on every decision would make routing n leads cost n squared.
  */
 async function repRows(db: DbOrTx, ws: string, forRouting = false): Promise<RepRow[]> {
+  const waiting = sql`select 1 from lead_assignments a join contacts c on c.id = a.contact_id
+    where a.workspace_id = p.workspace_id and a.owner_id = p.user_id and a.status = 'open' and ${waitingSql()}`;
   const open = forRouting
-    ? sql`case when p.capacity is null then 0 else (select count(*) from (select 1 from lead_assignments a
-        where a.workspace_id = p.workspace_id and a.owner_id = p.user_id and a.status = 'open' limit p.capacity) x) end`
-    : sql`(select count(*) from lead_assignments a where a.workspace_id = p.workspace_id and a.owner_id = p.user_id and a.status = 'open')`;
+    ? sql`case when p.capacity is null then 0 else (select count(*) from (${waiting} limit p.capacity) x) end`
+    : sql`(select count(*) from (${waiting}) x)`;
   const r = await sql<RepRow>`
     select p.user_id, u.name, u.email, u.disabled_at, p.weight, p.capacity, p.working_hours, p.time_zone, p.available, ${open}::int as open
     from routing_reps p join users u on u.id = p.user_id

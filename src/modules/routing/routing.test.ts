@@ -198,6 +198,30 @@ describe('routing', () => {
     await releaseAll();
   });
 
+  it('frees a rep at capacity once the contact of their lead moves on (to sql): a cap counts only leads still waiting', async () => {
+    await setReps([rep(ana, { capacity: 1 }), rep(ben, { capacity: 1 })]);
+    await addRule({ name: 'RR', action: { type: 'round_robin', reps: [ana.id, ben.id] } });
+    const mql = () => lead({ lifecycleStage: 'mql' });
+    const first = await mql();
+    const firstOwner = (await routed(first)).assignment.ownerId;
+    const other = firstOwner === ana.id ? ben.id : ana.id;
+    expect((await routed(await mql())).assignment.ownerId).toBe(other);
+    const full = await routed(await mql());
+    expect(full.assignment.queue).toBe('unassigned');
+    expect(full.skipped).toEqual(
+      expect.arrayContaining([expect.objectContaining({ repId: firstOwner, reason: 'at capacity (1/1 open leads)' })]),
+    );
+    // The first lead's contact is taken to sql outside the queue: handled, though never accepted.
+    const moved = await call('POST', `/api/v1/contacts/${first}/lifecycle`, { stage: 'sql', reason: 'qualified on a call' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const reps = json<{ data: Array<{ userId: string; openLeads: number }> }>(await call('GET', '/api/v1/routing/reps')).data;
+    expect(Object.fromEntries(reps.map((r) => [r.userId, r.openLeads]))).toMatchObject({ [firstOwner ?? '']: 0, [other]: 1 });
+    expect((await routed(await mql())).assignment.ownerId).toBe(firstOwner);
+    await drainRoutingQueue(t.db.handle.db, clock); // the new MQLs were queued too: already assigned
+    await clearRules();
+    await releaseAll();
+  });
+
   it("follows working hours in each rep's time zone across a daylight-saving change", async () => {
     // Berlin moves to CEST (UTC+2) on Sunday 29 March 2026. Both reps work 09:00-17:00 local time.
     const hours = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '17:00']]]));
