@@ -331,9 +331,10 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
   const rules = await rulesFor(trx, ws, Date.now());
   // Each profile's latest touchpoint, in one query; then the batch's visits in order.
   const profiles = [...new Set(visits.map((x) => String(x.row.profile_id)))];
+  // One probe of (profile_id, ts desc) per profile, not all of each profile's touchpoints.
   const lastRows = await sql<{ profile_id: string; ts: Date; source: string | null; campaign: string | null }>`
-    select distinct on (profile_id) profile_id, ts, source, campaign from touchpoints
-    where profile_id = any(${profiles}::uuid[]) order by profile_id, ts desc`.execute(trx);
+    select u.id as profile_id, t.ts, t.source, t.campaign from unnest(${profiles}::uuid[]) as u(id)
+    cross join lateral (select ts, source, campaign from touchpoints where profile_id = u.id order by ts desc limit 1) t`.execute(trx);
   const last = new Map(lastRows.rows.map((r) => [r.profile_id, { ts: new Date(r.ts), source: r.source, campaign: r.campaign }]));
   const out: Array<Insertable<TouchpointsTable>> = [];
   for (const { row, n, v } of visits) {
