@@ -133,6 +133,21 @@ describe('workspace isolation', () => {
     }
   });
 
+  it("the routing log's rep filter (assignedTo) finds nothing of B's rep from A", async () => {
+    const bRep = bIds.users ?? '';
+    // B's log names its rep (the lead routed above): a filter that forgot the workspace would find it.
+    const inB = await sql<{ n: number }>`select count(*)::int as n from routing_log
+      where workspace_id = ${b.id} and assigned_to = ${bRep}`.execute(t.db.handle.db);
+    expect(inB.rows[0]?.n).toBeGreaterThan(0);
+    for (const q of [`assignedTo=${bRep}`, `assignedTo=${bRep}&kind=routed`, `assignedTo=${bRep}&from=2000-01-01T00:00:00Z`]) {
+      const res = await t.app.inject({ url: `/api/v1/routing/log?${q}`, headers: bearer(adminA) });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(json<{ data: unknown[] }>(res).data, q).toEqual([]);
+      expect(res.body, q).not.toContain(bIds.contacts);
+      for (const email of bEmails) expect(res.body, q).not.toContain(email);
+    }
+  });
+
   it("every route with an id refuses B's records from A and changes nothing", async () => {
     const before = await t.db.handle.db.selectFrom('users').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
     const beforeKeys = await t.db.handle.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', b.id).orderBy('id').execute();
