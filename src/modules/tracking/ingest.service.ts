@@ -88,6 +88,18 @@ function storable(json: string): unknown {
   return JSON.parse(json.replace(NUL_ESCAPE, '$1').replace(SURROGATE_ESCAPE, '$1\\ufffd')) as unknown;
 }
 
+/** isbot's one large regular expression, remembered per user agent: a site's traffic repeats a few hundred. */
+const botAgents = new Map<string, boolean>();
+function isBotAgent(userAgent: string): boolean {
+  let bot = botAgents.get(userAgent);
+  if (bot === undefined) {
+    bot = isbot(userAgent);
+    if (botAgents.size >= 5_000) botAgents.clear();
+    botAgents.set(userAgent, bot);
+  }
+  return bot;
+}
+
 function toDate(v: unknown): Date | null {
   if (v === undefined || v === null || v === '') return null;
   const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
@@ -164,7 +176,7 @@ export async function ingest(
         reason: n,
       });
       count('rejected');
-    } else if (typeof n.context.userAgent === 'string' && isbot(n.context.userAgent)) {
+    } else if (typeof n.context.userAgent === 'string' && isBotAgent(n.context.userAgent)) {
       bots++;
       count('bot');
     } else if (isExcluded(source.excluded ?? null, n.context.ip ?? batch.requestIp)) {
@@ -256,12 +268,10 @@ export async function ingest(
       await newcomers.write(trx, ws, known, receivedAt);
       if (rows.length) {
         // A later message of this batch may have merged a profile an earlier one was given.
-        const merged = await trx
-          .selectFrom('profiles')
-          .select(['id', 'merged_into'])
-          .where('id', 'in', [...new Set(rows.map((r) => String(r.profile_id)))])
-          .where('merged_into', 'is not', null)
-          .execute();
+        const merged = (
+          await sql<{ id: string; merged_into: string }>`select id, merged_into from profiles
+            where id = any(${[...new Set(rows.map((r) => String(r.profile_id)))]}::uuid[]) and merged_into is not null`.execute(trx)
+        ).rows;
         const into = new Map(merged.map((p) => [p.id, p.merged_into]));
         for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
         // One JSON parameter for all rows: cheaper to build and to read than an array per column.
@@ -336,7 +346,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     select u.id as profile_id, t.ts, t.source, t.campaign from unnest(${profiles}::uuid[]) as u(id)
     cross join lateral (select ts, source, campaign from touchpoints where profile_id = u.id order by ts desc limit 1) t`.execute(trx);
   const last = new Map(lastRows.rows.map((r) => [r.profile_id, { ts: new Date(r.ts), source: r.source, campaign: r.campaign }]));
-  const out: Array<Insertable<TouchpointsTable>> = [];
+  const out: Array<Omit<Insertable<TouchpointsTable>, 'workspace_id'>> = [];
   for (const { row, n, v } of visits) {
     const channel = classifyChannel(v, rules);
     const profileId = String(row.profile_id);
@@ -347,7 +357,6 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
       continue;
     out.push({
       id: newId(),
-      workspace_id: ws,
       profile_id: profileId,
       event_id: String(row.id),
       ts: n.ts,
@@ -363,7 +372,11 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     });
     if (!prev || n.ts.getTime() >= prev.ts.getTime()) last.set(profileId, { ts: n.ts, source, campaign: v.campaign });
   }
-  if (out.length) await trx.insertInto('touchpoints').values(out).execute();
+  if (out.length === 0) return;
+  await sql`insert into touchpoints (id, workspace_id, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page)
+    select id, ${ws}, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page
+    from jsonb_to_recordset(${JSON.stringify(out)}::jsonb) as r(id uuid, profile_id uuid, event_id uuid, ts timestamptz, channel text, source text,
+      medium text, campaign text, term text, content text, click_id text, referrer text, landing_page text)`.execute(trx);
 }
 
 interface NewIdentity {
