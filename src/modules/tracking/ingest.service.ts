@@ -8,7 +8,7 @@ import type { TouchpointsTable } from '../../platform/db/schema.js';
 import { newId } from '../../platform/ids.js';
 import { visitOf, classifyChannel } from './channels.js';
 import { rulesFor } from './channel-rules.service.js';
-import { checkAgainstPlan, planFor, recordStats, type PlanCheck } from './tracking-plan.service.js';
+import { checkAgainstPlan, planFor, recordStats, statsUpsert, type PlanCheck } from './tracking-plan.service.js';
 import { messageSchema, type Message } from './messages.schema.js';
 import { isExcluded } from './sources.service.js';
 import {
@@ -225,12 +225,14 @@ export async function ingest(
       const known = await knownIdentities(trx, ws, todo);
       const touched = new Map<string, ProfileTouch>();
       const newcomers = new Newcomers();
+      let merges = false;
       for (const n of todo) {
         let profileId = fastProfile(known, n) ?? newcomers.take(known, n);
         if (profileId) touch(touched, profileId, n);
         else {
-          await newcomers.write(trx, ws, known, receivedAt);
+          if (await newcomers.write(trx, ws, known, receivedAt)) merges = true;
           profileId = await resolveProfile(trx, ws, n, receivedAt);
+          merges = true; // it may have merged profiles earlier messages were given
           if (n.userId) known.set(`user_id:${n.userId}`, profileId);
           if (n.anonymousId) known.set(`anonymous_id:${n.anonymousId}`, profileId);
         }
@@ -265,31 +267,46 @@ export async function ingest(
         }
         if (m.type === 'group') groups.push({ profileId, groupId: String(m.groupId), traits });
       }
-      await newcomers.write(trx, ws, known, receivedAt);
+      if (await newcomers.write(trx, ws, known, receivedAt)) merges = true;
       if (rows.length) {
         // A later message of this batch may have merged a profile an earlier one was given.
-        const merged = (
-          await sql<{ id: string; merged_into: string }>`select id, merged_into from profiles
-            where id = any(${[...new Set(rows.map((r) => String(r.profile_id)))]}::uuid[]) and merged_into is not null`.execute(trx)
-        ).rows;
-        const into = new Map(merged.map((p) => [p.id, p.merged_into]));
-        for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
-        // One JSON parameter for all rows: cheaper to build and to read than an array per column.
-        await sql`insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
-        select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, profile_id uuid, type text, event text, name text, message_id text,
-          anonymous_id text, user_id text, ts timestamptz, sent_at timestamptz, properties jsonb, traits jsonb, context jsonb)`.execute(
-          trx,
-        );
-        // Their contacts, for segments, scoring and lifecycle rules (migration 0028: no trigger).
-        await sql`select keel_queue_event_contacts(${ws}, ${[...new Set(rows.map((r) => String(r.profile_id)))]}::uuid[])`.execute(trx);
-        await recordTouchpoints(trx, ws, rows, todo);
-        // Near the end: concurrent batches from the same visitors wait for these row locks until
-        // this transaction commits, so they are taken after the events and touchpoints are written.
-        await touchProfiles(trx, touched, into);
-      }
-      // Last: the per-event counters are rows every batch updates, so they are held only briefly.
-      if (checks.length) await recordStats(trx, ws, checks, receivedAt);
+        const into = new Map<string, string>();
+        if (merges) {
+          const merged = await sql<{ id: string; merged_into: string }>`select id, merged_into from profiles
+            where id = any(${[...new Set(rows.map((r) => String(r.profile_id)))]}::uuid[]) and merged_into is not null`.execute(trx);
+          for (const p of merged.rows) into.set(p.id, p.merged_into);
+          for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
+        }
+        const touchpoints = await touchpointsOf(trx, ws, rows, todo);
+        const profileIds = [...new Set(rows.map((r) => String(r.profile_id)))];
+        // Everything else in one statement (one round trip), each part with one JSON parameter:
+        // the events; their contacts queued for segments, scoring and lifecycle rules (migration
+        // 0028: no insert triggers); the touchpoints; the profiles' seen times and traits; the
+        // tracking-plan counters. The row locks other batches wait for (profiles, counters) are
+        // taken here, at the end, and held only until the commit that follows.
+        await sql`with
+          ev as (
+            insert into events (id, workspace_id, source_id, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, received_at, properties, traits, context)
+            select id, ${ws}, ${source.sourceId}, profile_id, type, event, name, message_id, anonymous_id, user_id, ts, sent_at, ${receivedAt}, properties, traits, context
+            from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, profile_id uuid, type text, event text, name text, message_id text,
+              anonymous_id text, user_id text, ts timestamptz, sent_at timestamptz, properties jsonb, traits jsonb, context jsonb)
+            returning 1),
+          tp as (
+            insert into touchpoints (id, workspace_id, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page)
+            select id, ${ws}, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page
+            from jsonb_to_recordset(${JSON.stringify(touchpoints)}::jsonb) as r(id uuid, profile_id uuid, event_id uuid, ts timestamptz, channel text,
+              source text, medium text, campaign text, term text, content text, click_id text, referrer text, landing_page text)
+            returning 1),
+          pr as (
+            update profiles p set last_seen_at = greatest(p.last_seen_at, u.last), first_seen_at = least(p.first_seen_at, u.first),
+              traits = p.traits || u.traits
+            from jsonb_to_recordset(${JSON.stringify(profileTouches(touched, into))}::jsonb) as u(id uuid, first timestamptz, last timestamptz, traits jsonb)
+            where p.id = u.id
+            returning 1),
+          st as (${statsUpsert(ws, checks, receivedAt)} returning 1),
+          q as (select keel_queue_event_contacts(${ws}, ${profileIds}::uuid[]) as done)
+        select (select count(*) from q) as queued`.execute(trx);
+      } else if (checks.length) await recordStats(trx, ws, checks, receivedAt);
       return { stored: rows.length, duplicates: ok.length - fresh_.length };
     }),
   );
@@ -329,7 +346,12 @@ export async function linkAll(ctx: { db: Db; clock: Clock }, work: LinkWork): Pr
  * the profile had the same source and campaign within the last 30 minutes: the same visit (the
  * browser snippet repeats a landing's campaign on the visit's later pages, without its click id).
  */
-async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<string, unknown>>, todo: Normalised[]): Promise<void> {
+async function touchpointsOf(
+  trx: DbOrTx,
+  ws: string,
+  rows: Array<Record<string, unknown>>,
+  todo: Normalised[],
+): Promise<Array<Omit<Insertable<TouchpointsTable>, 'workspace_id'>>> {
   const visits: Array<{ row: Record<string, unknown>; n: Normalised; v: NonNullable<ReturnType<typeof visitOf>> }> = [];
   for (const [i, n] of todo.entries()) {
     const row = rows[i];
@@ -337,7 +359,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     const v = visitOf(n.context);
     if (v) visits.push({ row, n, v });
   }
-  if (visits.length === 0) return;
+  if (visits.length === 0) return [];
   const rules = await rulesFor(trx, ws, Date.now());
   // Each profile's latest touchpoint, in one query; then the batch's visits in order.
   const profiles = [...new Set(visits.map((x) => String(x.row.profile_id)))];
@@ -372,11 +394,7 @@ async function recordTouchpoints(trx: DbOrTx, ws: string, rows: Array<Record<str
     });
     if (!prev || n.ts.getTime() >= prev.ts.getTime()) last.set(profileId, { ts: n.ts, source, campaign: v.campaign });
   }
-  if (out.length === 0) return;
-  await sql`insert into touchpoints (id, workspace_id, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page)
-    select id, ${ws}, profile_id, event_id, ts, channel, source, medium, campaign, term, content, click_id, referrer, landing_page
-    from jsonb_to_recordset(${JSON.stringify(out)}::jsonb) as r(id uuid, profile_id uuid, event_id uuid, ts timestamptz, channel text, source text,
-      medium text, campaign text, term text, content text, click_id text, referrer text, landing_page text)`.execute(trx);
+  return out;
 }
 
 interface NewIdentity {
@@ -420,26 +438,29 @@ class Newcomers {
     this.identities.push(identity);
   }
 
-  /** Writes what was taken so far; ids taken meanwhile by another batch merge into their owner. */
-  async write(trx: DbOrTx, ws: string, known: Map<string, string>, at: Date): Promise<void> {
+  /**
+   * Writes what was taken so far, in one statement; ids taken meanwhile by another batch merge
+   * into their owner. True when a profile was merged.
+   */
+  async write(trx: DbOrTx, ws: string, known: Map<string, string>, at: Date): Promise<boolean> {
     const profiles = this.profiles;
     const identities = this.identities;
-    if (profiles.length === 0 && identities.length === 0) return;
+    if (profiles.length === 0 && identities.length === 0) return false;
     this.profiles = [];
     this.identities = [];
-    if (profiles.length)
-      await sql`insert into profiles (id, workspace_id, traits, first_seen_at, last_seen_at)
-        select id, ${ws}, '{}'::jsonb, ${at}, ${at} from unnest(${profiles}::uuid[]) as u(id)`.execute(trx);
-    if (identities.length === 0) return;
     // In key order, so two batches with the same new ids wait for each other instead of deadlocking.
-    const sorted = [...identities].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : a.kind + a.value > b.kind + b.value ? 1 : 0));
-    const taken = await sql<{ kind: string; value: string }>`insert into identities (workspace_id, kind, value, profile_id, first_seen_at)
+    const key = (i: NewIdentity) => `${i.kind}:${i.value}`;
+    const sorted = [...identities].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const taken = await sql<{ kind: string; value: string }>`with
+      np as (insert into profiles (id, workspace_id, traits, first_seen_at, last_seen_at)
+        select id, ${ws}, '{}'::jsonb, ${at}, ${at} from unnest(${profiles}::uuid[]) as u(id))
+      insert into identities (workspace_id, kind, value, profile_id, first_seen_at)
       select ${ws}, kind, value, profile_id, ${at}
       from rows from (jsonb_to_recordset(${JSON.stringify(sorted.map((i) => ({ kind: i.kind, value: i.value, profile_id: i.profileId })))}::jsonb)
         as (kind text, value text, profile_id uuid)) with ordinality as r(kind, value, profile_id, n)
       order by n
       on conflict do nothing returning kind, value`.execute(trx);
-    if (taken.rows.length === identities.length) return;
+    if (taken.rows.length === identities.length) return false;
     const mine = new Set(taken.rows.map((r) => `${r.kind}:${r.value}`));
     const moved = new Map<string, string>();
     const follow = (id: string): string => {
@@ -448,7 +469,7 @@ class Newcomers {
       return cur;
     };
     for (const i of identities) {
-      if (mine.has(`${i.kind}:${i.value}`)) continue;
+      if (mine.has(key(i))) continue;
       const owner = await sql<{ profile_id: string }>`select profile_id from identities
         where workspace_id = ${ws} and kind = ${i.kind} and value = ${i.value}`.execute(trx);
       const ownerId = owner.rows[0]?.profile_id;
@@ -458,6 +479,7 @@ class Newcomers {
       moved.set(ours, ownerId);
     }
     for (const [k, v] of known) if (moved.has(v)) known.set(k, follow(v));
+    return moved.size > 0;
   }
 }
 
@@ -510,8 +532,11 @@ function touch(touched: Map<string, ProfileTouch>, profileId: string, n: Normali
   touched.set(profileId, t);
 }
 
-/** Seen times and identify traits of the fast-path profiles, in one statement (after merges). */
-async function touchProfiles(trx: DbOrTx, touched: Map<string, ProfileTouch>, into: Map<string, string | null>): Promise<void> {
+/** Seen times and identify traits per profile (after merges), in id order, for the batch's update. */
+function profileTouches(
+  touched: Map<string, ProfileTouch>,
+  into: Map<string, string>,
+): Array<{ id: string; first: Date; last: Date; traits: Record<string, unknown> }> {
   const merged = new Map<string, ProfileTouch>();
   for (const [id, t] of touched) {
     const target = into.get(id) ?? id;
@@ -523,13 +548,7 @@ async function touchProfiles(trx: DbOrTx, touched: Map<string, ProfileTouch>, in
       Object.assign(m.traits, t.traits);
     }
   }
-  if (merged.size === 0) return;
-  const list = [...merged].sort(([a], [b]) => a.localeCompare(b));
-  await sql`update profiles p set last_seen_at = greatest(p.last_seen_at, u.last), first_seen_at = least(p.first_seen_at, u.first),
-      traits = p.traits || u.traits
-    from unnest(${list.map(([id]) => id)}::uuid[], ${list.map(([, t]) => t.first)}::timestamptz[], ${list.map(([, t]) => t.last)}::timestamptz[],
-      ${list.map(([, t]) => JSON.stringify(t.traits))}::jsonb[]) as u(id, first, last, traits)
-    where p.id = u.id`.execute(trx);
+  return [...merged].sort(([a], [b]) => a.localeCompare(b)).map(([id, t]) => ({ id, ...t }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import * as formatsModule from 'ajv-formats';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { Actor } from '../../platform/actor.js';
 import { recordAudit } from '../../platform/audit/audit.service.js';
@@ -108,14 +108,21 @@ export function checkAgainstPlan(
  * examples of each, in the ingesting transaction.
  */
 export async function recordStats(trx: DbOrTx, ws: string, checks: PlanCheck[], at: Date): Promise<void> {
+  if (checks.length) await statsUpsert(ws, checks, at).execute(trx);
+}
+
+/**
+ * The counters' upsert, as a statement ingestion can also run inside a larger one: all the
+ * batch's names in name order, so two batches updating the same counters lock them in the same
+ * order. No checks: no rows.
+ */
+export function statsUpsert(ws: string, checks: PlanCheck[], at: Date): RawBuilder<unknown> {
   const byEvent = new Map<string, PlanCheck[]>();
   for (const c of checks) {
     const list = byEvent.get(c.event);
     if (list) list.push(c);
     else byEvent.set(c.event, [c]);
   }
-  // One statement for all the batch's names, in name order: two batches updating the same
-  // counters lock them in the same order, and each holds them from this point to its commit.
   const rows = [...byEvent]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([event, list]) => {
@@ -128,8 +135,7 @@ export async function recordStats(trx: DbOrTx, ws: string, checks: PlanCheck[], 
         examples: bad.slice(-5).map((c) => ({ at: at.toISOString(), messageId: c.messageId, errors: c.errors, properties: c.properties })),
       };
     });
-  if (rows.length === 0) return;
-  await sql`insert into event_stats (workspace_id, event, seen, violations, blocked, first_seen_at, last_seen_at, last_violation_at, examples)
+  return sql`insert into event_stats (workspace_id, event, seen, violations, blocked, first_seen_at, last_seen_at, last_violation_at, examples)
     select ${ws}, r.event, r.seen, r.violations, r.blocked, ${at}, ${at}, case when r.violations > 0 then ${at}::timestamptz end, r.examples
     from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (event text, seen int, violations int, blocked int, examples jsonb))
       with ordinality as r(event, seen, violations, blocked, examples, n)
@@ -142,9 +148,7 @@ export async function recordStats(trx: DbOrTx, ws: string, checks: PlanCheck[], 
       last_violation_at = coalesce(excluded.last_violation_at, event_stats.last_violation_at),
       examples = case when jsonb_array_length(excluded.examples) = 0 then event_stats.examples
         else (select coalesce(jsonb_agg(x), '[]'::jsonb) from (
-          select x from jsonb_array_elements(event_stats.examples || excluded.examples) with ordinality as e(x, n) order by n desc limit 5) t) end`.execute(
-    trx,
-  );
+          select x from jsonb_array_elements(event_stats.examples || excluded.examples) with ordinality as e(x, n) order by n desc limit 5) t) end`;
 }
 
 export async function putPlanEvent(
