@@ -29,6 +29,13 @@ export interface IngestCtx {
    * later. Without it (demo data, scripts) a failed link throws.
    */
   deferLinks?: (work: LinkWork, err: unknown) => Promise<void>;
+  /**
+   * Update the tracking plan's counters after the commit, in their own transaction (see
+   * countForPlan): the server does so on PostgreSQL, where concurrent batches wait for each other
+   * on those rows. The embedded database has one session, so no one waits, and a second
+   * transaction per batch would only cost; there (and by default) they are updated inside.
+   */
+  countersAfterCommit?: boolean;
 }
 
 /** Contact and account links of one request, for `linkAll` now or the `tracking.link` job later. */
@@ -303,11 +310,12 @@ export async function ingest(
           q as (select keel_queue_event_contacts(${ws}, ${profileIds}::uuid[]) as done)
         select (select count(*) from q) as queued`.execute(trx);
       }
+      if (!ctx.countersAfterCommit) await recordStats(trx, ws, checks, receivedAt);
       return { stored: rows.length, duplicates: ok.length - fresh_.length, checks };
     }),
   );
   count('stored', stored);
-  await countForPlan(ctx.db, ws, checks, receivedAt, count);
+  if (ctx.countersAfterCommit) await countForPlan(ctx.db, ws, checks, receivedAt, count);
   count('blocked_by_plan', blocked.length);
   rejected.push(...blocked);
   rejected.sort((a, b) => a.index - b.index);

@@ -54,6 +54,7 @@ function writeKeyOf(req: FastifyRequest): string | null {
 export async function trackingRoutes(app: FastifyInstance): Promise<void> {
   const ctx: IngestCtx = {
     db: app.keel.handle.db,
+    countersAfterCommit: app.keel.handle.kind === 'postgres',
     clock: app.keel.clock,
     deferLinks: async (work, err) => {
       app.log.warn(
