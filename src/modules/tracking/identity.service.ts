@@ -254,8 +254,7 @@ function rememberApplied(key: string, value: { version: number; said: string }):
 /**
  * Makes the profile (or the one it was merged into) the contact's. Usually one statement: the
  * profile is linked unless another profile already has the contact, which is then merged into it
- * in a transaction. Returns the profile when it was newly linked and has group calls to replay,
- * else null.
+ * in a transaction. Returns the profile when it has group calls to replay, else null.
  */
 async function linkProfile(ctx: { db: Db; clock: Clock }, ws: string, profileId: string, contactId: string): Promise<string | null> {
   const r = await sql<{ id: string; others: boolean; updated: number; groups: boolean }>`
@@ -271,7 +270,10 @@ async function linkProfile(ctx: { db: Db; clock: Clock }, ws: string, profileId:
       exists (select 1 from events e where e.profile_id = (select id from cur) and e.type = 'group') as groups`.execute(ctx.db);
   const row = r.rows[0];
   if (!row?.id) throw new Error(`profile ${profileId} not found`);
-  if (!row.others) return row.updated > 0 && row.groups ? row.id : null;
+  // Group calls are replayed on every identify of a profile that has them, not only when it is
+  // first linked: a group call whose batch ran while the profile was being linked (and so saw no
+  // contact) reaches the contact at the person's next identify.
+  if (!row.others) return row.groups ? row.id : null;
   const linked = await ctx.db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('profiles').select(['id', 'merged_into']).where('id', '=', profileId).executeTakeFirstOrThrow();
     const target = current.merged_into ?? current.id;

@@ -239,6 +239,9 @@ export async function ingest(
           merges = true; // it may have merged profiles earlier messages were given
           if (n.userId) known.set(`user_id:${n.userId}`, profileId);
           if (n.anonymousId) known.set(`anonymous_id:${n.anonymousId}`, profileId);
+          // Other ids of a profile it merged away now belong to the survivor: later messages
+          // (and new ids attached to them) must follow, or they would land on the dead profile.
+          await followMerges(trx, known);
         }
         const m = n.msg;
         const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : {};
@@ -482,6 +485,23 @@ class Newcomers {
     if (profiles.length === 0 && identities.length === 0) return false;
     this.profiles = [];
     this.identities = [];
+    // New ids of profiles that existed before this batch: a concurrent batch may have merged such a
+    // profile since we looked it up. Locking them (we update them at the end anyway) waits for such
+    // a merge to commit and reads where the profile went; a merge that starts later waits for us
+    // and then moves the new identities along with the rest.
+    const fresh = new Set(profiles);
+    const existing = [...new Set(identities.map((i) => i.profileId).filter((id) => !fresh.has(id)))].sort();
+    let redirected = false;
+    if (existing.length) {
+      const locked = await sql<{ id: string; merged_into: string | null }>`select id, merged_into from profiles
+        where id = any(${existing}::uuid[]) order by id for no key update`.execute(trx);
+      const gone = new Map(locked.rows.filter((r) => r.merged_into).map((r) => [r.id, r.merged_into ?? r.id]));
+      if (gone.size) {
+        redirected = true; // earlier messages' events follow through the merge check
+        for (const i of identities) i.profileId = gone.get(i.profileId) ?? i.profileId;
+        for (const [k, v] of known) known.set(k, gone.get(v) ?? v);
+      }
+    }
     // In key order, so two batches with the same new ids wait for each other instead of deadlocking.
     const key = (i: NewIdentity) => `${i.kind}:${i.value}`;
     const sorted = [...identities].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
@@ -494,7 +514,7 @@ class Newcomers {
         as (kind text, value text, profile_id uuid)) with ordinality as r(kind, value, profile_id, n)
       order by n
       on conflict do nothing returning kind, value`.execute(trx);
-    if (taken.rows.length === identities.length) return false;
+    if (taken.rows.length === identities.length) return redirected;
     const mine = new Set(taken.rows.map((r) => `${r.kind}:${r.value}`));
     const moved = new Map<string, string>();
     const follow = (id: string): string => {
@@ -513,7 +533,7 @@ class Newcomers {
       moved.set(ours, ownerId);
     }
     for (const [k, v] of known) if (moved.has(v)) known.set(k, follow(v));
-    return moved.size > 0;
+    return redirected || moved.size > 0;
   }
 }
 
@@ -556,6 +576,17 @@ async function dedupeAndLookUp(trx: DbOrTx, ws: string, ok: Normalised[]): Promi
     else if (x.profile_id) known.set(`${x.kind}:${x.value}`, x.profile_id);
   }
   return { isNew, known };
+}
+
+/** Points the batch's known ids at the profiles their profile was merged into, if any. */
+async function followMerges(trx: DbOrTx, known: Map<string, string>): Promise<void> {
+  const ids = [...new Set(known.values())];
+  if (ids.length === 0) return;
+  const merged = await sql<{ id: string; merged_into: string }>`select id, merged_into from profiles
+    where id = any(${ids}::uuid[]) and merged_into is not null`.execute(trx);
+  if (merged.rows.length === 0) return;
+  const into = new Map(merged.rows.map((r) => [r.id, r.merged_into]));
+  for (const [k, v] of known) known.set(k, into.get(v) ?? v);
 }
 
 /** The profile of a message whose ids are all known and agree (and that is no alias); else null. */

@@ -197,4 +197,32 @@ describe('new visitors written set-based', () => {
     expect(await contact()).toMatchObject({ first_name: 'Anna', version: first.version + 3 });
     expect((await db.selectFrom('events').select('id').where('user_id', '=', 'nc-ann').execute()).length).toBe(6);
   });
+
+  it('a new id of a visitor merged earlier in the same batch goes to the surviving profile', async () => {
+    // Y holds two anonymous ids, X a user id. The batch's first message merges Y into X; the
+    // second, from Y's other id with a new user id, must attach that user id to X.
+    await ingest(ctx(), source(), [
+      { type: 'page', anonymousId: 'nc-y1', messageId: 'nc-40' },
+      { type: 'identify', userId: 'nc-x', messageId: 'nc-41' },
+    ]);
+    await ingest(ctx(), source(), [{ type: 'page', anonymousId: 'nc-y2', messageId: 'nc-42' }]);
+    const before = await identities();
+    await sql`update identities set profile_id = ${before.get('anonymous_id:nc-y1') ?? ''}
+      where workspace_id = ${ws} and value = 'nc-y2'`.execute(t.db.handle.db);
+    const r = await ingest(ctx(), source(), [
+      { type: 'identify', userId: 'nc-x', anonymousId: 'nc-y1', messageId: 'nc-43' },
+      { type: 'track', anonymousId: 'nc-y2', userId: 'nc-x2', event: 'Viewed', messageId: 'nc-44' },
+    ]);
+    expect(r.stored).toBe(2);
+    const ids = await identities();
+    const x = before.get('user_id:nc-x');
+    expect(ids.get('anonymous_id:nc-y1')).toBe(x);
+    expect(ids.get('anonymous_id:nc-y2')).toBe(x);
+    expect(ids.get('user_id:nc-x2')).toBe(x);
+    const events = await eventProfiles();
+    expect([events.get('nc-43'), events.get('nc-44')]).toEqual([x, x]);
+    const onMerged = await sql<{ n: number }>`select count(*)::int as n from identities i join profiles p on p.id = i.profile_id
+      where i.workspace_id = ${ws} and p.merged_into is not null`.execute(t.db.handle.db);
+    expect(onMerged.rows[0]?.n).toBe(0);
+  });
 });

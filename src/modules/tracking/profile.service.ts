@@ -81,8 +81,13 @@ export async function recentEvents(
   if (q.user) {
     const ids = await sql<{ profile_id: string }>`select profile_id from identities
       where workspace_id = ${ws} and kind in ('user_id', 'anonymous_id') and value = ${q.user}`.execute(db);
-    userProfiles = ids.rows.map((x) => x.profile_id);
-    if (userProfiles.length === 0) return { data: [], nextCursor: null };
+    if (ids.rows.length === 0) return { data: [], nextCursor: null };
+    // Events left on a profile merged into these (a batch that raced the merge) still count.
+    const all = await sql<{ id: string }>`with recursive m(id, depth) as (
+        select unnest(${ids.rows.map((x) => x.profile_id)}::uuid[]), 0
+        union select pm.from_profile, m.depth + 1 from profile_merges pm join m on pm.into_profile = m.id where m.depth < 5)
+      select distinct id from m`.execute(db);
+    userProfiles = all.rows.map((x) => x.id);
   }
   const r = await sql<
     EventRow & { contact_id: string | null; received_key: string }
