@@ -58,8 +58,6 @@ function whyBroken(err: unknown): string {
   throw err;
 }
 
-const contactsIn = (ids: readonly string[] | null) => (ids ? sql`p.contact_id = any(${[...ids]}::uuid[])` : sql`p.contact_id is not null`);
-
 /** The SQL selecting (contact_id, rule, ts, oid) for one engagement rule's occurrences. */
 function matchSql(
   rule: EngagementRule,
@@ -73,19 +71,62 @@ function matchSql(
   const expire = sql`${decay.expireDays ? sql`and ${ts} > ${new Date(now.getTime() - decay.expireDays * DAY)}` : sql``} ${
     asOf ? sql`and ${ts} < ${now}` : sql``
   }`;
+  // For given contacts the occurrences come from the chunk's activity, read once (`chunkActivity`).
   if ('touchpoint' in on) {
     const test = touchpointTest(on.touchpoint);
-    return (ws, ids) => sql`select p.contact_id, ${index}::int as rule, t.ts, t.id::text as oid
-      from touchpoints t join profiles p on p.id = t.profile_id
-      where t.workspace_id = ${ws} and ${contactsIn(ids)} and ${test} ${expire}`;
+    return (ws, ids) =>
+      ids
+        ? sql`select t.contact_id, ${index}::int as rule, t.ts, t.id::text as oid from chunk_tp t where ${test} ${expire}`
+        : sql`select p.contact_id, ${index}::int as rule, t.ts, t.id::text as oid
+          from touchpoints t join profiles p on p.id = t.profile_id
+          where t.workspace_id = ${ws} and p.contact_id is not null and ${test} ${expire}`;
   }
-  const conds: RawBuilder<unknown>[] =
+  const conds = sql.join(
     'page' in on
       ? [sql`e.type = 'page'`, sql`coalesce(e.properties->>'url', e.context->'page'->>'url') ilike ${wildcardToLike(on.page.url)}`]
-      : [sql`e.type = 'track'`, sql`e.event = ${on.event}`, ...(on.where ?? []).map(propertySql)];
-  return (ws, ids) => sql`select p.contact_id, ${index}::int as rule, e.ts, e.id::text as oid
-    from events e join profiles p on p.id = e.profile_id
-    where e.workspace_id = ${ws} and ${contactsIn(ids)} and ${sql.join(conds, sql` and `)} ${expire}`;
+      : [sql`e.type = 'track'`, sql`e.event = ${on.event}`, ...(on.where ?? []).map(propertySql)],
+    sql` and `,
+  );
+  return (ws, ids) =>
+    ids
+      ? sql`select e.contact_id, ${index}::int as rule, e.ts, e.id::text as oid from chunk_ev e where ${conds} ${expire}`
+      : sql`select p.contact_id, ${index}::int as rule, e.ts, e.id::text as oid
+        from events e join profiles p on p.id = e.profile_id
+        where e.workspace_id = ${ws} and p.contact_id is not null and ${conds} ${expire}`;
+}
+
+/**
+ * The activity of the given contacts, read once through their profiles' indexes (`events_profile_idx`,
+ * `touchpoints_profile_idx`) as CTEs `chunk_ev` and `chunk_tp` that every rule's match then filters.
+ * Joining `events` to the profiles of a few thousand contacts instead made PostgreSQL hash-join
+ * every event of the rule's kind in the workspace, once per rule: seconds per queue pass whatever
+ * its size. Activity older than every rule's expiry is not read.
+ */
+function chunkActivity(ws: string, m: CompiledModel, ids: readonly string[]): RawBuilder<unknown> {
+  const live = m.engagement.filter((r) => r.match !== null);
+  const cutoff = (rs: CompiledEngagementRule[]) => {
+    const days = rs.map((r) => r.decay.expireDays);
+    if (days.length === 0 || days.some((d) => !d)) return null;
+    return new Date(m.now.getTime() - Math.max(...days.map(Number)) * DAY);
+  };
+  const onEvents = live.filter((r) => !('touchpoint' in r.rule.on));
+  const onTouchpoints = live.filter((r) => 'touchpoint' in r.rule.on);
+  const evCut = cutoff(onEvents);
+  const tpCut = cutoff(onTouchpoints);
+  return sql`chunk_pr as materialized (
+      select p.id, p.contact_id from profiles p
+      where p.workspace_id = ${ws} and p.contact_id = any(${[...ids]}::uuid[])),
+    chunk_ev as materialized (
+      select e.id, e.ts, e.type, e.event, e.properties, e.context, pr.contact_id
+      from events e join chunk_pr pr on pr.id = e.profile_id
+      where ${onEvents.length > 0 ? sql`true` : sql`false`}
+        and e.profile_id = any(array(select id from chunk_pr)) and e.workspace_id = ${ws}
+        ${evCut ? sql`and e.ts > ${evCut}` : sql``}),
+    chunk_tp as materialized (
+      select t.*, pr.contact_id from touchpoints t join chunk_pr pr on pr.id = t.profile_id
+      where ${onTouchpoints.length > 0 ? sql`true` : sql`false`}
+        and t.profile_id = any(array(select id from chunk_pr)) and t.workspace_id = ${ws}
+        ${tpCut ? sql`and t.ts > ${tpCut}` : sql``}),`;
 }
 
 /**
@@ -170,7 +211,7 @@ export function engagementAggregatesSql(ws: string, m: CompiledModel, ids: reado
   // The rule's constants are joined once and carried along (joining `rules` again at each step
   // made PostgreSQL nest-loop every occurrence against every rule, three times).
   return sql<RuleAggregate>`
-    with rules(rule, pts, cap, wsecs, wmax, half) as (values ${rules}),
+    with ${ids ? chunkActivity(ws, m, ids) : sql``} rules(rule, pts, cap, wsecs, wmax, half) as (values ${rules}),
     occ as (${occ}),
     w as (
       select o.contact_id, o.rule, o.ts, o.oid, r.pts, r.cap, r.wmax, r.half,
