@@ -328,6 +328,15 @@ describe('segment compiler', () => {
           got.rows.map((r) => r.id),
           JSON.stringify(def),
         ).toEqual(want);
+        // Compiled for a chunk of the contacts (as the queue does), it says the same of each of them.
+        const chunk = ps.filter((_, i) => i % 2 === 0).map((p) => p.id);
+        const cc = await compileSegment(db, ws, NOW, wrapped, undefined, { contacts: chunk });
+        const gotChunk = await sql<{ id: string }>`select r.id from contacts r
+          where r.workspace_id = ${ws} and r.deleted_at is null and r.id = any(${chunk}::uuid[]) and ${cc.cond} order by r.id`.execute(db);
+        expect(
+          gotChunk.rows.map((r) => r.id),
+          `chunk: ${JSON.stringify(def)}`,
+        ).toEqual(want.filter((id) => chunk.includes(id)));
       }),
       { numRuns: 150 },
     );

@@ -24,6 +24,11 @@ export interface CompileContext {
    * read as they are today (field history is not kept).
    */
   asOf: boolean;
+  /**
+   * The condition will only be asked of these contacts (the queue's chunk): grouped activity
+   * subqueries then read only their profiles' events instead of the workspace's.
+   */
+  contacts: readonly string[] | null;
   contactFields: readonly CustomField[];
   accountFields: readonly CustomField[];
   /** Segment ids on the path from the root, to refuse cycles. */
@@ -35,12 +40,19 @@ export interface CompileContext {
   refs: { segments: Set<string>; lists: Set<string> };
 }
 
-export async function compileContext(db: DbOrTx, workspaceId: string, now: Date, asOf = false): Promise<CompileContext> {
+export async function compileContext(
+  db: DbOrTx,
+  workspaceId: string,
+  now: Date,
+  asOf = false,
+  contacts: readonly string[] | null = null,
+): Promise<CompileContext> {
   return {
     db,
     workspaceId,
     now,
     asOf,
+    contacts,
     contactFields: await activeFields(db, workspaceId, 'contact'),
     accountFields: await activeFields(db, workspaceId, 'account'),
     path: [],
@@ -202,11 +214,17 @@ function contactEvents(conds: RawBuilder<unknown>[]): RawBuilder<unknown> {
  * whole list per contact once it outgrows work_mem. When the test passes a count of 0, the contacts without such
  * events pass too: the condition is then "no group whose count fails the test".
  */
-function eventCountSql(conds: RawBuilder<unknown>[], c: CountOp): RawBuilder<unknown> {
+function eventCountSql(ctx: CompileContext, conds: RawBuilder<unknown>[], c: CountOp): RawBuilder<unknown> {
   const zeroPasses = lowestCount(c) === 0;
   const test = countTest(sql`count(*)`, c);
+  // For a chunk of contacts, their profiles' events through `events_profile_idx`: joined to the
+  // chunk's profiles instead, PostgreSQL hash-joined every matching event of the workspace.
+  const chunk = ctx.contacts
+    ? sql`and e.profile_id = any(array(select cp.id from profiles cp
+        where cp.workspace_id = ${ctx.workspaceId} and cp.contact_id = any(${[...ctx.contacts]}::uuid[])))`
+    : sql``;
   const groups = sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
-    where p.contact_id is not null and ${sql.join(conds, sql` and `)}
+    where p.contact_id is not null ${chunk} and ${sql.join(conds, sql` and `)}
     group by p.contact_id having ${zeroPasses ? sql`not ${test}` : test}`;
   return sql`${sql.raw(zeroPasses ? 'not exists' : 'exists')} (select 1 from (${groups}) g where g.contact_id = r.id)`;
 }
@@ -221,7 +239,7 @@ function eventSql(ctx: CompileContext, e: EventCondition): RawBuilder<unknown> {
   if (e.since) windowed.push(sql`e.ts >= ${new Date(e.since)}`);
   if (e.within || (e.first && 'within_last' in e.first) || (e.last && 'within_last' in e.last)) ctx.timed.value = true;
   const tests: RawBuilder<unknown>[] = [];
-  if (e.count || (!e.first && !e.last)) tests.push(eventCountSql(windowed, e.count ?? { gte: 1 }));
+  if (e.count || (!e.first && !e.last)) tests.push(eventCountSql(ctx, windowed, e.count ?? { gte: 1 }));
   if (e.first) tests.push(timeSql(sql`(select min(e.ts) ${contactEvents(conds)})`, e.first, now));
   if (e.last) tests.push(timeSql(sql`(select max(e.ts) ${contactEvents(conds)})`, e.last, now));
   return sql`(${sql.join(tests, sql` and `)})`;
@@ -239,7 +257,7 @@ function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
     conds.push(sql`e.ts >= ${since(ctx.now, c.within)}`);
     ctx.timed.value = true;
   }
-  return eventCountSql(conds, c.count ?? { gte: 1 });
+  return eventCountSql(ctx, conds, c.count ?? { gte: 1 });
 }
 
 /** A touchpoint test over a touchpoint row `t` (also used by scoring's engagement rules). */

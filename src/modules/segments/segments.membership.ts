@@ -27,9 +27,9 @@ export async function compileSegment(
   now: Date,
   definition: SegmentNode,
   selfId?: string,
-  opts: { asOf?: boolean } = {},
+  opts: { asOf?: boolean; contacts?: readonly string[] } = {},
 ): Promise<CompiledSegment> {
-  const ctx = await compileContext(db, ws, now, opts.asOf ?? false);
+  const ctx = await compileContext(db, ws, now, opts.asOf ?? false, opts.contacts ?? null);
   if (selfId) ctx.path.push(selfId);
   const cond = await compileNode(ctx, definition);
   return { cond, deps: ctx.deps, timed: ctx.timed.value, refs: ctx.refs };
@@ -151,6 +151,7 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
     }
     for (const [ws, contacts] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {
       run.contacts += contacts.size;
+      const chunk = [...contacts.keys()];
       await lockWorkspace(trx, ws);
       const segments = await trx
         .selectFrom('segments')
@@ -161,7 +162,8 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
       for (const seg of segments) {
         let c: CompiledSegment;
         try {
-          c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id);
+          // Compiled for the chunk's contacts (applyDiff asks it of some of them only).
+          c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id, { contacts: chunk });
         } catch {
           // A definition that no longer compiles (a field deleted since) keeps its members until
           // it is fixed; the segment screen shows the error.
