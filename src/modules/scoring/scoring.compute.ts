@@ -271,6 +271,8 @@ export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): P
       ) returning workspace_id, contact_id, queued_at`.execute(trx);
     const run: QueueRun = { taken: taken.rows.length, contacts: 0, maxLagMs: 0 };
     if (taken.rows.length === 0) return run;
+    // Short statements over a few thousand contacts: no JIT (see the segments queue).
+    await sql`set local jit = off`.execute(trx);
     const byWs = new Map<string, Set<string>>();
     for (const row of taken.rows) {
       const ids = byWs.get(row.workspace_id) ?? new Set<string>();

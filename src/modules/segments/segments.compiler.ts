@@ -26,7 +26,10 @@ export interface CompileContext {
   asOf: boolean;
   /**
    * The condition will only be asked of these contacts (the queue's chunk): grouped activity
-   * subqueries then read only their profiles' events instead of the workspace's.
+   * subqueries that must hold (the root and `all` groups, not under `any` or `not`) then read only
+   * their profiles' events instead of the workspace's. There PostgreSQL semi-joins (or anti-joins)
+   * the small grouped set; under `any`/`not` it keeps a subplan, and the restricted one led it to
+   * plans up to 50x slower (a nested loop over accounts probing the chunk's ids per account).
    */
   contacts: readonly string[] | null;
   contactFields: readonly CustomField[];
@@ -324,11 +327,13 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
   if ('all' in node || 'any' in node) {
     const items = 'all' in node ? node.all : node.any;
     if (items.length === 0) return 'all' in node ? sql`true` : sql`false`;
+    // The chunk restriction only where the condition must hold (see `contacts`).
+    const inner = 'all' in node ? ctx : { ...ctx, contacts: null };
     const parts = [];
-    for (const n of items) parts.push(await compileNode(ctx, n, depth + 1));
+    for (const n of items) parts.push(await compileNode(inner, n, depth + 1));
     return sql`(${sql.join(parts, 'all' in node ? sql` and ` : sql` or `)})`;
   }
-  if ('not' in node) return sql`not coalesce(${await compileNode(ctx, node.not, depth + 1)}, false)`;
+  if ('not' in node) return sql`not coalesce(${await compileNode({ ...ctx, contacts: null }, node.not, depth + 1)}, false)`;
   const ext = extensionFor(node);
   if (ext) {
     for (const c of ext.causes) ctx.deps.add(c);

@@ -140,6 +140,9 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
     const run: QueueRun = { taken: taken.rows.length, contacts: 0, entered: 0, exited: 0, maxLagMs: 0 };
     if (taken.rows.length === 0) return run;
     const now = clock.now();
+    // Many short statements over a few thousand contacts: JIT compiled their plans for longer than
+    // they ran (1.5 of 5.6 s for 21 segments and 5,000 contacts at 100k contacts / 2M events).
+    await sql`set local jit = off`.execute(trx);
     const byWs = new Map<string, Map<string, Set<Cause>>>();
     for (const row of taken.rows) {
       const contacts = byWs.get(row.workspace_id) ?? new Map<string, Set<Cause>>();
