@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../platform/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
-import { drainQueue, rebuildBuilding, rebuildSegment, refreshTimedSegments } from './segments.membership.js';
+import { drainQueue, processQueueBatch, rebuildBuilding, rebuildSegment, refreshTimedSegments } from './segments.membership.js';
 import { listSegments } from './segments.service.js';
 
 /** A clock the test can move forward: time windows expire without any write. */
@@ -49,6 +49,12 @@ const demo = (i: number, plan: string, ts?: Date) => ({
   properties: { plan },
   ...(ts && { timestamp: ts.toISOString() }),
 });
+
+/** A page view of `what` when it is a path, else a track event of that name. */
+const activity = (i: number, what: string) =>
+  what.startsWith('/')
+    ? { type: 'page', messageId: `p-${++seq}-${i}`, userId: `u${i}`, properties: { url: `https://keel.example${what}` } }
+    : { type: 'track', messageId: `t-${++seq}-${i}`, userId: `u${i}`, event: what };
 
 const db = () => t.db.handle.db;
 const settle = async () => {
@@ -249,6 +255,7 @@ describe('segment membership', () => {
       await makeSegment('p-list', { not: { list: listId } }),
     ];
     segs.push(await makeSegment('p-nested', { all: [{ segment: segs[0] }, { any: [{ segment: segs[3] }, { list: listId }] }] }));
+    segs.push(await makeSegment('p-pricing', { page: { url: '*/pricing*' }, count: { gte: 2 } }));
     await settle();
     const contact = fc.integer({ min: 0, max: contacts.length - 1 });
     const op = fc.oneof(
@@ -259,6 +266,9 @@ describe('segment membership', () => {
       fc.record({ k: fc.constant('account' as const), i: contact, v: fc.integer({ min: 0, max: 2 }) }),
       fc.record({ k: fc.constant('list' as const), i: contact, v: fc.boolean() }),
       fc.record({ k: fc.constant('track' as const), i: contact, v: fc.constantFrom('pro', 'free') }),
+      // Activity no segment of the set reads, and page views one reads: the worker skips a segment
+      // only for kinds of activity it does not read.
+      fc.record({ k: fc.constant('other' as const), i: contact, v: fc.constantFrom('Feature Used', '/pricing', '/docs') }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
@@ -272,6 +282,7 @@ describe('segment membership', () => {
           else if (o.k === 'account') await call('PATCH', `/api/v1/contacts/${id}`, { accountId: [big, small, null][o.v] });
           else if (o.k === 'list')
             await call('POST', `/api/v1/lists/${listId}/members/${o.v ? 'add' : 'remove'}`, { contactIds: [id] }, 200);
+          else if (o.k === 'other') await track([activity(o.i, o.v)]);
           else await track([demo(o.i, o.v)]);
         }
         await settle();
@@ -288,6 +299,30 @@ describe('segment membership', () => {
     );
     const queued = await sql<{ n: string }>`select count(*)::text as n from segment_queue`.execute(db());
     expect(Number(queued.rows[0]?.n)).toBe(0);
+  });
+
+  it('re-evaluates a contact after new activity only for the segments that read that kind of activity', async () => {
+    await makeSegment('k-demo', { event: 'Demo Requested' });
+    await makeSegment('k-pricing', { page: { url: '*/pricing*' } });
+    await settle();
+    const pass = () => processQueueBatch(db(), clock, 500);
+    await track([activity(1, 'Feature Used')]);
+    const kinds = await sql<{ kinds: string[] | null }>`select kinds from segment_queue where workspace_id = ${ws}`.execute(db());
+    expect(kinds.rows.map((r) => r.kinds)).toEqual([['track:Feature Used']]);
+    expect(await pass()).toMatchObject({ taken: 1, contacts: 1, evaluated: 0 });
+    await track([activity(1, '/pricing'), activity(1, 'Feature Used')]);
+    // The page view moves k-pricing (and the page segments of the test above), not k-demo.
+    const seen = await pass();
+    expect(seen).toMatchObject({ taken: 1, contacts: 1 });
+    const pageSegments = await sql<{ n: string }>`select count(*)::text as n from segments
+      where workspace_id = ${ws} and deleted_at is null and definition::text like '%"page"%'`.execute(db());
+    expect(seen.evaluated).toBe(Number(pageSegments.rows[0]?.n));
+    // A contact change still re-evaluates every segment.
+    await call('PATCH', `/api/v1/contacts/${contacts[1] ?? ''}`, { city: 'Lyon' }, 200);
+    const all = await sql<{
+      n: string;
+    }>`select count(*)::text as n from segments where workspace_id = ${ws} and deleted_at is null`.execute(db());
+    expect((await pass()).evaluated).toBe(Number(all.rows[0]?.n));
   });
 });
 

@@ -38,6 +38,11 @@ export interface CompileContext {
   path: string[];
   /** Filled while compiling: what changes can alter the result, and whether time alone can. */
   deps: Set<Cause>;
+  /**
+   * The kinds of activity the definition reads, as the segment queue records them (migration
+   * 0029): 'track:<event>', 'page', 'touchpoint'; '*' when an extension reads activity.
+   */
+  reads: Set<string>;
   timed: { value: boolean };
   /** Segments and lists the definition reads (directly or through other segments). */
   refs: { segments: Set<string>; lists: Set<string> };
@@ -60,6 +65,7 @@ export async function compileContext(
     accountFields: await activeFields(db, workspaceId, 'account'),
     path: [],
     deps: new Set<Cause>(['contact']),
+    reads: new Set<string>(),
     timed: { value: false },
     refs: { segments: new Set(), lists: new Set() },
   };
@@ -337,6 +343,7 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
   const ext = extensionFor(node);
   if (ext) {
     for (const c of ext.causes) ctx.deps.add(c);
+    if (ext.causes.includes('event')) ctx.reads.add('*');
     if (ext.timeDependent?.(node)) ctx.timed.value = true;
     return ext.compile(node, { db: ctx.db, workspaceId: ctx.workspaceId, now: ctx.now });
   }
@@ -376,14 +383,17 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
   }
   if ('event' in node) {
     ctx.deps.add('event');
+    ctx.reads.add(`track:${node.event}`);
     return eventSql(ctx, node);
   }
   if ('page' in node) {
     ctx.deps.add('event');
+    ctx.reads.add('page');
     return pageSql(ctx, node);
   }
   if ('touchpoint' in node) {
     ctx.deps.add('event');
+    ctx.reads.add('touchpoint');
     return touchpointSql(ctx, node);
   }
   if (node.op === 'within_last') ctx.timed.value = true;

@@ -285,7 +285,15 @@ export async function ingest(
           for (const r of rows) r.profile_id = into.get(String(r.profile_id)) ?? r.profile_id;
         }
         const touchpoints = await touchpointsOf(trx, ws, rows, todo);
-        const profileIds = [...new Set(rows.map((r) => String(r.profile_id)))];
+        // Each new row's profile and kind, for the segments worker (migration 0029).
+        const pairs = new Map<string, { p: string; k: string }>();
+        for (const { p, k } of [
+          ...rows.map((r) => ({ p: String(r.profile_id), k: r.type === 'track' ? `track:${String(r.event)}` : String(r.type) })),
+          ...touchpoints.map((tp) => ({ p: String(tp.profile_id), k: 'touchpoint' })),
+        ]) {
+          pairs.set(`${p} ${k}`, { p, k });
+        }
+        const queued = [...pairs.values()];
         // Everything else in one statement (one round trip), each part with one JSON parameter:
         // the events; their contacts queued for segments, scoring and lifecycle rules (migration
         // 0028: no insert triggers); the touchpoints; the profiles' seen times and traits. The
@@ -310,7 +318,7 @@ export async function ingest(
             from jsonb_to_recordset(${JSON.stringify(profileTouches(touched, into))}::jsonb) as u(id uuid, first timestamptz, last timestamptz, traits jsonb)
             where p.id = u.id
             returning 1),
-          q as (select keel_queue_event_contacts(${ws}, ${profileIds}::uuid[]) as done)
+          q as (select keel_queue_event_contacts(${ws}, ${queued.map((x) => x.p)}::uuid[], ${queued.map((x) => x.k)}::text[]) as done)
         select (select count(*) from q) as queued`.execute(trx);
       }
       if (!ctx.countersAfterCommit) await recordStats(trx, ws, checks, receivedAt);

@@ -435,6 +435,8 @@ export interface SegmentQueueTable {
   workspace_id: string;
   contact_id: string;
   cause: string;
+  /** Kinds of the new activity ('track:<event>', 'page', 'touchpoint', …); null: any (migration 0029). */
+  kinds: string[] | null;
   queued_at: Generated<Date>;
 }
 
