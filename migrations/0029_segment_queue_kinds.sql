@@ -1,11 +1,13 @@
--- What kind of activity brought a contact onto the segment queue, so the worker re-evaluates only
--- the segments that read it. `kinds` holds 'track:<event name>', 'page', 'screen', 'identify',
--- 'group', 'alias' and 'touchpoint' for the new rows of one tracking batch; NULL (every other
--- writer: triggers, moved events, linked profiles) means any activity may have changed.
+-- What kind of activity brought a contact onto the segment and scoring queues, so their workers
+-- re-evaluate only the segments and models that read it. `kinds` holds 'track:<event name>',
+-- 'page', 'screen', 'identify', 'group', 'alias' and 'touchpoint' for the new rows of one tracking
+-- batch; NULL (every other writer: triggers, moved events, linked profiles) means any change.
 ALTER TABLE segment_queue ADD COLUMN kinds text[];
+-- The same for scoring: a model is rescored for new activity only if one of its rules reads it.
+ALTER TABLE scoring_queue ADD COLUMN kinds text[];
 
 -- keel_queue_event_contacts (0028) with the kind of each new row: kinds[i] belongs to
--- profile_ids[i] (a profile appears once per row). Scoring and lifecycle queues as before.
+-- profile_ids[i] (a profile appears once per row). The lifecycle queue as before.
 CREATE FUNCTION keel_queue_event_contacts(ws uuid, profile_ids uuid[], kinds text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   contacts uuid[];
@@ -25,7 +27,12 @@ BEGIN
     GROUP BY p.contact_id;
   END IF;
   IF keel_scoring_active(ws) THEN
-    INSERT INTO scoring_queue (workspace_id, contact_id) SELECT ws, c FROM unnest(contacts) AS c;
+    INSERT INTO scoring_queue (workspace_id, contact_id, kinds)
+    SELECT ws, p.contact_id, array_agg(DISTINCT k.kind)
+    FROM unnest(profile_ids, kinds) AS k(profile_id, kind)
+    JOIN profiles p ON p.id = k.profile_id AND p.workspace_id = ws
+    WHERE p.contact_id IS NOT NULL
+    GROUP BY p.contact_id;
   END IF;
   IF EXISTS (SELECT 1 FROM lifecycle_rules r WHERE r.workspace_id = ws AND r.enabled) THEN
     INSERT INTO lifecycle_queue (workspace_id, contact_id) SELECT ws, c FROM unnest(contacts) AS c;

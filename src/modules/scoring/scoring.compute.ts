@@ -252,10 +252,23 @@ export async function recomputeAll(db: Db, clock: Clock, stop?: AbortSignal): Pr
 }
 
 export interface QueueRun {
-  /** Queue entries taken, distinct contacts rescored, and the oldest entry's wait in ms. */
+  /** Queue entries taken, distinct contacts taken, and the oldest entry's wait in ms. */
   taken: number;
   contacts: number;
   maxLagMs: number;
+  /** Contact x model scorings the pass made. */
+  scored: number;
+}
+
+/**
+ * Whether a contact's queued changes can move a model's score: any change other than new activity
+ * (kinds null), or new activity of a kind the model reads. Skipped contacts keep their stored score,
+ * as any contact without changes does until the daily run refreshes decay.
+ */
+export function modelReads(m: Pick<CompiledModel, 'reads'>, kinds: ReadonlySet<string> | null): boolean {
+  if (kinds === null || m.reads.has('*')) return true;
+  for (const k of kinds) if (m.reads.has(k)) return true;
+  return false;
 }
 
 /**
@@ -265,28 +278,34 @@ export interface QueueRun {
  */
 export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): Promise<QueueRun> {
   return db.transaction().execute(async (trx) => {
-    const taken = await sql<{ workspace_id: string; contact_id: string; queued_at: Date }>`
+    const taken = await sql<{ workspace_id: string; contact_id: string; kinds: string[] | null; queued_at: Date }>`
       delete from scoring_queue where id in (
         select id from scoring_queue order by id limit ${batch} for update skip locked
-      ) returning workspace_id, contact_id, queued_at`.execute(trx);
-    const run: QueueRun = { taken: taken.rows.length, contacts: 0, maxLagMs: 0 };
+      ) returning workspace_id, contact_id, kinds, queued_at`.execute(trx);
+    const run: QueueRun = { taken: taken.rows.length, contacts: 0, maxLagMs: 0, scored: 0 };
     if (taken.rows.length === 0) return run;
     // Short statements over a few thousand contacts: no JIT (see the segments queue).
     await sql`set local jit = off`.execute(trx);
-    const byWs = new Map<string, Set<string>>();
+    // Per workspace and contact: the kinds of new activity queued, null when some entry is another change.
+    const byWs = new Map<string, Map<string, Set<string> | null>>();
     for (const row of taken.rows) {
-      const ids = byWs.get(row.workspace_id) ?? new Set<string>();
-      byWs.set(row.workspace_id, ids);
-      ids.add(row.contact_id);
+      const contacts = byWs.get(row.workspace_id) ?? new Map<string, Set<string> | null>();
+      byWs.set(row.workspace_id, contacts);
+      const known = contacts.get(row.contact_id);
+      if (row.kinds === null || known === null) contacts.set(row.contact_id, null);
+      else contacts.set(row.contact_id, new Set([...(known ?? []), ...row.kinds]));
       run.maxLagMs = Math.max(run.maxLagMs, Date.now() - new Date(row.queued_at).getTime());
     }
-    for (const [ws, set] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [ws, contacts] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {
       await lockWorkspace(trx, ws);
-      const ids = [...set].sort();
-      run.contacts += ids.length;
+      const all = [...contacts.keys()].sort();
+      run.contacts += all.length;
       const now = clock.now();
       for (const model of await publishedModels(trx, { ws })) {
         const compiled = await compilePublished(trx, model, now);
+        const ids = all.filter((id) => modelReads(compiled, contacts.get(id) ?? null));
+        if (ids.length === 0) continue;
+        run.scored += ids.length;
         const result = await scoreContacts(trx, ws, compiled, ids);
         await storeScores(trx, ws, model.id, result, now);
         await dropGone(trx, model.id, ids, result);
@@ -294,7 +313,7 @@ export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): P
       // A full recompute of this workspace is running from an older snapshot: note these contacts,
       // which it queues again when it ends (see recomputeModel).
       await sql`insert into scoring_rescored (workspace_id, contact_id)
-        select ${ws}::uuid, c from unnest(${ids}::uuid[]) as c
+        select ${ws}::uuid, c from unnest(${all}::uuid[]) as c
         where exists (select 1 from scoring_recompute_runs r where r.workspace_id = ${ws}
           and r.heartbeat_at >= clock_timestamp() - ${STALE_RUN}::interval)
         on conflict do nothing`.execute(trx);

@@ -40,6 +40,11 @@ export interface CompiledModel {
   fit: CompiledFitRule[];
   engagement: CompiledEngagementRule[];
   problems: RuleProblem[];
+  /**
+   * Kinds of activity the model reads, as the scoring queue records them (migration 0029):
+   * 'track:<event>', 'page', 'touchpoint'; '*' when a fit condition reads activity of any kind.
+   */
+  reads: Set<string>;
 }
 
 export interface ScoredContact {
@@ -145,12 +150,12 @@ export async function compileModel(
 ): Promise<CompiledModel> {
   const problems: RuleProblem[] = [];
   const fit: CompiledFitRule[] = [];
+  const reads = new Set<string>();
   for (const rule of definition.fit) {
     try {
-      fit.push({
-        rule,
-        cond: (await compileSegment(db, ws, now, rule.condition as SegmentNode, undefined, { asOf: opts.asOf ?? false })).cond,
-      });
+      const c = await compileSegment(db, ws, now, rule.condition as SegmentNode, undefined, { asOf: opts.asOf ?? false });
+      for (const k of c.reads) reads.add(k);
+      fit.push({ rule, cond: c.cond });
     } catch (err) {
       problems.push({ kind: 'fit', rule: rule.name, message: whyBroken(err) });
       fit.push({ rule, cond: null });
@@ -161,12 +166,14 @@ export async function compileModel(
     const decay = rule.decay ?? definition.decay ?? {};
     try {
       engagement.push({ rule, decay, match: matchSql(rule, i, decay, now, opts.asOf ?? false) });
+      const on = rule.on;
+      reads.add('touchpoint' in on ? 'touchpoint' : 'page' in on ? 'page' : `track:${on.event}`);
     } catch (err) {
       problems.push({ kind: 'engagement', rule: rule.name, message: whyBroken(err) });
       engagement.push({ rule, decay, match: null });
     }
   });
-  return { definition, now, fit, engagement, problems };
+  return { definition, now, fit, engagement, problems, reads };
 }
 
 /** Hundredths of a point, the unit every line is rounded to so that lines and score agree exactly. */

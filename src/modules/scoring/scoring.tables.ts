@@ -44,6 +44,8 @@ export interface ScoringQueueTable {
   id: Generated<string>;
   workspace_id: string;
   contact_id: string;
+  /** Kinds of the new activity ('track:<event>', 'page', 'touchpoint', …); null: any change (migration 0029). */
+  kinds: string[] | null;
   queued_at: Generated<Date>;
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../platform/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
-import { drainScoringQueue, recomputeModel } from './scoring.compute.js';
+import { drainScoringQueue, processScoringQueue, recomputeModel } from './scoring.compute.js';
 import { sdb } from './scoring.tables.js';
 
 const DAY = 86_400_000;
@@ -261,7 +261,8 @@ describe('scoring models', () => {
   });
 
   it('property: after any events, incremental scores equal a full recompute and explanations add up', async () => {
-    const kinds = ['Demo Requested', 'Webinar Attended', 'Unsubscribed', 'Trial Started', 'pricing'] as const;
+    // 'Feature Used' is read by no rule: the queue skips those contacts, and the scores must still agree.
+    const kinds = ['Demo Requested', 'Webinar Attended', 'Unsubscribed', 'Trial Started', 'Feature Used', 'pricing'] as const;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ who: fc.nat(3), kind: fc.constantFrom(...kinds), days: fc.double({ min: 0, max: 45, noNaN: true }) }), {
@@ -284,6 +285,26 @@ describe('scoring models', () => {
       ),
       { numRuns: 8 },
     );
+  });
+
+  it('rescores a contact after new activity only with the models that read that kind of activity', async () => {
+    await drainScoringQueue(db(), clock);
+    const models = (
+      await sdb(db())
+        .selectFrom('scoring_models')
+        .select('id')
+        .where('published_version', 'is not', null)
+        .where('deleted_at', 'is', null)
+        .execute()
+    ).length;
+    await track([event(3, 'Feature Used', 0.1)]);
+    const queued = await sdb(db()).selectFrom('scoring_queue').select('kinds').execute();
+    expect(queued.map((q) => q.kinds)).toEqual([['track:Feature Used']]);
+    expect(await processScoringQueue(db(), clock)).toMatchObject({ taken: 1, contacts: 1, scored: 0 });
+    const before = (await scoresOf(c[3] ?? ''))[0]?.score ?? 0;
+    await track([event(3, 'Demo Requested', 0.1), pricing(3, 0.1)]);
+    expect(await processScoringQueue(db(), clock)).toMatchObject({ taken: 1, contacts: 1, scored: models });
+    expect((await scoresOf(c[3] ?? ''))[0]?.score).toBeGreaterThan(before);
   });
 
   it('lists many occurrences in one line past the tenth, still adding up', async () => {
