@@ -29,11 +29,12 @@
 //    (the incremental path) and must equal the stored rows exactly.
 // 2. Incremental: the scoring.queue loop's function (drainScoringQueue every 500 ms, as the job)
 //    runs in this process while events are inserted with plain SQL, each insert followed by
-//    keel_queue_event_contacts as the tracking ingest calls it (queueing the contacts), at --rate
-//    events/s in batches every 100 ms, from random known profiles, for --duration s. --markers-per-s
-//    times a second one of those events is a `Demo Requested` {plan: pro} of a contact whose score then rises by the rule's points; a sampler
-//    polls contact_scores every 100 ms and records the time from the marker's commit to the new
-//    score. Markers not scored 60 s after the load count as infinitely late.
+//    keel_queue_event_contacts as the tracking ingest calls it (the contacts and the rows' kinds),
+//    at --rate events/s in batches every 100 ms, from random known profiles, for --duration s.
+//    --markers-per-s times a second one of those events is a `Demo Requested` {plan: pro} of a
+//    contact whose score then rises by the rule's points; a sampler polls contact_scores every
+//    100 ms and records the time from the marker's commit to the new score.
+//    Markers not scored 60 s after the load count as infinitely late.
 //
 // Each measurement waits for the machine to go quiet first (--quiet-wait s) and reports the CPU
 // others used meanwhile and the hypervisor's steal (bench/lib/measure.ts).
@@ -331,7 +332,9 @@ async function incremental(db: Db, name: string, ws: string, modelId: string): P
         select gen_random_uuid(), ${ws}::uuid, ${source.id}::uuid, p, 'track', 'Feature Used', 'bench-' || gen_random_uuid(), now(), now(), '{"plan":"free"}'::jsonb
         from unnest(${pick}::uuid[]) as p`.execute(db);
       // As tracking ingestion does in its transaction (migration 0028): the writer queues the contacts.
-      await sql`select keel_queue_event_contacts(${ws}::uuid, ${pick}::uuid[])`.execute(db);
+      await sql`select keel_queue_event_contacts(${ws}::uuid, ${pick}::uuid[], ${pick.map(() => 'track:Feature Used')}::text[])`.execute(
+        db,
+      );
       sent += perTick;
       if (tick % Math.max(1, Math.round(10 / markersPerS)) === 0) {
         const prof = profiles[Math.floor(Math.random() * profiles.length)];
@@ -344,7 +347,7 @@ async function incremental(db: Db, name: string, ws: string, modelId: string): P
             values (gen_random_uuid(), ${ws}, ${source.id}, ${prof.id}, 'track', 'Demo Requested', ${`bench-marker-${markers}`}, now(), now(), '{"plan":"pro"}'::jsonb)`.execute(
             db,
           );
-          await sql`select keel_queue_event_contacts(${ws}::uuid, ${[prof.id]}::uuid[])`.execute(db);
+          await sql`select keel_queue_event_contacts(${ws}::uuid, ${[prof.id]}::uuid[], ${['track:Demo Requested']}::text[])`.execute(db);
           pending.set(prof.contact_id, { sent: performance.now(), before: Number(before?.score ?? 0) });
           markers++;
           sent++;
