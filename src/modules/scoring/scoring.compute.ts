@@ -10,6 +10,7 @@ import {
   type RuleAggregate,
   type ScoredContact,
 } from './scoring.engine.js';
+import { readsAnyOf } from '../segments/segments.membership.js';
 import { modelDefinitionSchema } from './scoring.schema.js';
 import { sdb } from './scoring.tables.js';
 
@@ -266,9 +267,7 @@ export interface QueueRun {
  * as any contact without changes does until the daily run refreshes decay.
  */
 export function modelReads(m: Pick<CompiledModel, 'reads'>, kinds: ReadonlySet<string> | null): boolean {
-  if (kinds === null || m.reads.has('*')) return true;
-  for (const k of kinds) if (m.reads.has(k)) return true;
-  return false;
+  return readsAnyOf(m.reads, kinds);
 }
 
 /**
@@ -293,7 +292,8 @@ export async function processScoringQueue(db: Db, clock: Clock, batch = 5000): P
       byWs.set(row.workspace_id, contacts);
       const known = contacts.get(row.contact_id);
       if (row.kinds === null || known === null) contacts.set(row.contact_id, null);
-      else contacts.set(row.contact_id, new Set([...(known ?? []), ...row.kinds]));
+      else if (known) for (const k of row.kinds) known.add(k);
+      else contacts.set(row.contact_id, new Set(row.kinds));
       run.maxLagMs = Math.max(run.maxLagMs, Date.now() - new Date(row.queued_at).getTime());
     }
     for (const [ws, contacts] of [...byWs].sort(([a], [b]) => a.localeCompare(b))) {

@@ -134,12 +134,18 @@ interface Changed {
  * change if the segment reads those; new activity if the segment reads that kind of activity (a
  * "Feature Used" event cannot move a segment on "Demo Requested" or page views).
  */
+/** Whether new activity of `kinds` (null: any change) is something `reads` reads ('*': every kind). */
+export function readsAnyOf(reads: ReadonlySet<string>, kinds: ReadonlySet<string> | null): boolean {
+  if (kinds === null || reads.has('*')) return true;
+  for (const k of kinds) if (reads.has(k)) return true;
+  return false;
+}
+
 export function canAlter(c: Pick<CompiledSegment, 'deps' | 'reads'>, changed: Changed): boolean {
   for (const cause of changed.causes) {
     if (cause === 'contact') return true;
     if (!c.deps.has(cause)) continue;
-    if (cause !== 'event' || changed.kinds === null || c.reads.has('*')) return true;
-    for (const k of changed.kinds) if (c.reads.has(k)) return true;
+    if (cause !== 'event' || readsAnyOf(c.reads, changed.kinds)) return true;
   }
   return false;
 }
