@@ -5,7 +5,7 @@
 //                             [--skip-queries] [--skip-rebuild] [--skip-incremental]
 //                             [--rate 5000] [--duration 60] [--connections 8] [--markers-per-s 2]
 //                             [--incremental-segments all|one] [--drain-wait 120]
-//                             [--chunk 500000] [--quiet-wait 60] [--explain]
+//                             [--chunk 500000] [--quiet-wait 60] [--explain] [--window-runs 3] [--window-gap 60]
 //
 // The data (bench/lib/segments-seed.ts): a workspace made with the app's services (two custom
 // fields with createCustomField: contact `seats`, account `employees`), then set-based SQL: accounts
@@ -29,7 +29,12 @@
 //    count and of each form's count.
 // 2. Rebuild. 20 segments (every condition kind: fields, account, event counts and windows,
 //    properties, first/last, page URL patterns, touchpoints, nesting, segment references) are saved
-//    and each is built with rebuildSegment, timed; then rebuilt again (nothing changes).
+//    and each is built with rebuildSegment, timed; then rebuilt again (nothing changes). Then the
+//    time-window pass (refreshTimedSegments, the job `segments.time-windows` runs each minute): once
+//    with every segment's last window check cleared, so each timed segment is evaluated whole (what
+//    the job did before migration 0030), then --window-runs times with a clock --window-gap s
+//    further each time, so each pass applies that much elapsed time by re-checking only the contacts
+//    at a window's edge.
 // 3. Incremental. A source and an API key (services), the segment "requested a demo today" built,
 //    then `node bin/keel.js serve` (built first if dist/ is stale) with its jobs, as deployed. The
 //    load: /v1/batch requests of 100 events (track and page, userId `c-<contact id>` as the seeded
@@ -63,7 +68,7 @@ import { contactDef } from '../src/modules/crm/crm-objects.js';
 import { selectList } from '../src/modules/crm/records.repo.js';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.js';
 import { createSource } from '../src/modules/tracking/sources.service.js';
-import { compileSegment, rebuildSegment } from '../src/modules/segments/segments.membership.js';
+import { compileSegment, rebuildSegment, refreshTimedSegments } from '../src/modules/segments/segments.membership.js';
 import { segmentNode, type SegmentNode } from '../src/modules/segments/segments.schema.js';
 import { countMatching, matchingContacts } from '../src/modules/segments/segments.service.js';
 import { PgCpu, createDatabase, databaseExists, PG_ADMIN_URL } from './lib/contacts-db.js';
@@ -113,6 +118,8 @@ const { values: opts } = parseArgs({
     'markers-per-s': { type: 'string', default: '2' },
     'incremental-segments': { type: 'string', default: 'all' },
     'drain-wait': { type: 'string', default: '120' },
+    'window-runs': { type: 'string', default: '3' },
+    'window-gap': { type: 'string', default: '60' },
     chunk: { type: 'string' },
     'quiet-wait': { type: 'string', default: '60' },
     explain: { type: 'boolean', default: false },
@@ -406,6 +413,41 @@ async function measureRebuild(b: Backend, ws: string): Promise<void> {
     console.log(
       `${p.label}: total ${fmt(p.totalMs / 1000, 1)} s (${p.dist}); goal under ${GOAL_REBUILD_S} s: ${p.totalMs / 1000 < GOAL_REBUILD_S ? 'met' : 'NOT met'}`,
     );
+  await measureTimeWindows(b, ws);
+}
+
+/** The time-window pass: whole timed segments (no last check) against edge contacts only. */
+async function measureTimeWindows(b: Backend, ws: string): Promise<void> {
+  const gapMs = Number(opts['window-gap']) * 1000;
+  console.log(`\n== 2b. the time-window pass (${Number(opts['window-runs'])} runs, ${gapMs / 1000} s of elapsed time each) ==`);
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset) };
+  const rows: string[][] = [];
+  const runs = Number(opts['window-runs']);
+  for (let i = 0; i <= runs; i++) {
+    if (i === 0) await sql`update segments set windows_at = null where workspace_id = ${ws}`.execute(b.db);
+    else offset += gapMs;
+    await waitQuiet(quietWaitS);
+    const m = await measured(
+      b.dbName,
+      () => undefined,
+      () => refreshTimedSegments(b.db, clock),
+    );
+    const r = m.result;
+    const label = i === 0 ? 'whole timed segments (no last check)' : `edges only, run ${i} (+${fmt((i * gapMs) / 1000, 0)} s)`;
+    rows.push([
+      label,
+      String(r.checked),
+      String(r.rebuilt),
+      String(r.evaluated),
+      `${r.entered}/${r.exited}`,
+      fmt(m.wallMs / 1000, 2),
+      disturbance(m),
+    ]);
+    console.log(`  ${label}: ${fmt(m.wallMs / 1000, 2)} s, ${JSON.stringify(r)}`);
+  }
+  console.log(`\nrefreshTimedSegments (${b.label}):\n`);
+  console.log(table(['pass', 'timed segments', 'evaluated whole', 'edge contacts evaluated', '+/-', 's', 'other load'], rows));
 }
 
 interface Marker {

@@ -1,14 +1,37 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Clock } from '../../platform/clock.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
 import { drainQueue, processQueueBatch, rebuildBuilding, rebuildSegment, refreshTimedSegments } from './segments.membership.js';
+import { registerSegmentCondition } from './segments.registry.js';
 import { listSegments } from './segments.service.js';
+
+// Two later-module conditions that move with time: one names its edge contacts, one cannot.
+const joined = z.object({ days: z.number().int().min(1) }).strict();
+registerSegmentCondition({
+  key: 'joinedWithin',
+  schema: z.object({ joinedWithin: joined }).strict(),
+  causes: ['contact'],
+  timeDependent: () => true,
+  compile: ({ joinedWithin: j }, ctx) => sql`r.created_at >= ${new Date(ctx.now.getTime() - j.days * 86_400_000)}`,
+  edges: ({ joinedWithin: j }, ctx) => sql`select r.id as contact_id from contacts r where r.workspace_id = ${ctx.workspaceId}
+    and r.created_at >= ${new Date(ctx.from.getTime() - j.days * 86_400_000)} and r.created_at <= ${new Date(ctx.to.getTime() - j.days * 86_400_000)}`,
+});
+registerSegmentCondition({
+  key: 'joinedWithinOpaque',
+  schema: z.object({ joinedWithinOpaque: joined }).strict(),
+  causes: ['contact'],
+  timeDependent: () => true,
+  compile: ({ joinedWithinOpaque: j }, ctx) => sql`r.created_at >= ${new Date(ctx.now.getTime() - j.days * 86_400_000)}`,
+});
 
 /** A clock the test can move forward: time windows expire without any write. */
 let offset = 0;
-const clock: Clock = { now: () => new Date(Date.now() + offset) };
+/** Set to hold the clock still. */
+let frozen: number | null = null;
+const clock: Clock = { now: () => new Date((frozen ?? Date.now()) + offset) };
 const DAY = 86_400_000;
 
 let t: TestApp;
@@ -226,7 +249,10 @@ describe('segment membership', () => {
     expect(await members(quiet)).toEqual([]);
     offset += 2 * DAY;
     const r = await refreshTimedSegments(db(), clock);
-    expect(r.rebuilt).toBeGreaterThanOrEqual(2);
+    // Both were checked by their window edges only: contact 5's demo crossed the 14-day edge.
+    expect(r.checked).toBeGreaterThanOrEqual(2);
+    expect(r.rebuilt).toBe(0);
+    expect(r.evaluated).toBeGreaterThanOrEqual(1);
     expect(await members(quiet)).toEqual([contacts[5]]);
     expect(
       (await call<{ data: { reason: string; change: string }[] }>('GET', `/api/v1/segments/${quiet}/history`)).body.data[0],
@@ -326,6 +352,127 @@ describe('segment membership', () => {
       n: string;
     }>`select count(*)::text as n from segments where workspace_id = ${ws} and deleted_at is null`.execute(db());
     expect((await pass()).evaluated).toBe(Number(all.rows[0]?.n));
+  });
+
+  it('applies passing time by re-checking only contacts at a window edge, with the same result as a full rebuild (property)', async () => {
+    const field = async (object: string, label: string, type: string) =>
+      (await call<{ key: string }>('POST', '/api/v1/custom-fields', { object, label, type }, 201)).body.key;
+    const renewal = await field('contact', 'Renewal', 'date');
+    const called = await field('contact', 'Last call', 'datetime');
+    const signed = await field('account', 'Signed', 'date');
+    const segs = [
+      await makeSegment('w-demo-3d', { event: 'Demo Requested', within: { days: 3 } }),
+      await makeSegment('w-no-demo-5d', {
+        all: [
+          { field: 'email', op: 'contains', value: '@' },
+          { event: 'Demo Requested', count: { eq: 0 }, within: { days: 5 } },
+        ],
+      }),
+      await makeSegment('w-not-pricing-2d', { not: { page: { url: '*/pricing*' }, within: { days: 2 } } }),
+      await makeSegment('w-last-demo-4d', {
+        event: 'Demo Requested',
+        last: { within_last: { days: 4 } },
+        where: [{ property: 'plan', op: 'eq', value: 'pro' }],
+      }),
+      await makeSegment('w-first-signup-6d', { event: 'Signed Up', first: { within_last: { days: 6 } } }),
+      await makeSegment('w-campaign-2d', { touchpoint: { field: 'campaign', op: 'eq', value: 'spring' }, within: { days: 2 } }),
+      await makeSegment('w-renewal-3d', { field: renewal, op: 'within_last', value: { days: 3 } }),
+      await makeSegment('w-called-1d', {
+        any: [
+          { field: called, op: 'within_last', value: { days: 1 } },
+          { field: 'country', op: 'eq', value: 'AT' },
+        ],
+      }),
+      await makeSegment('w-signed-2d', { account: { field: signed, op: 'within_last', value: { days: 2 } } }),
+    ];
+    segs.push(await makeSegment('w-nested', { all: [{ segment: segs[0] }, { not: { segment: segs[6] } }] }));
+    await settle();
+    await refreshTimedSegments(db(), clock);
+    const HOUR = 3_600_000;
+    const ago = (hours: number) => new Date(clock.now().getTime() - hours * HOUR);
+    const contact = fc.integer({ min: 0, max: contacts.length - 1 });
+    // Times up to 8 days back and (for date fields) 2 days ahead, so edges at both ends are crossed.
+    const hours = fc.integer({ min: -48, max: 8 * 24 });
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('demo' as const), i: contact, h: hours.map((h) => Math.max(h, 0)), v: fc.constantFrom('pro', 'free') }),
+      fc.record({ k: fc.constant('signup' as const), i: contact, h: hours.map((h) => Math.max(h, 0)), v: fc.constant('') }),
+      fc.record({
+        k: fc.constant('pricing' as const),
+        i: contact,
+        h: hours.map((h) => Math.max(h, 0)),
+        v: fc.constantFrom('spring', 'fall'),
+      }),
+      fc.record({ k: fc.constant('renewal' as const), i: contact, h: hours, v: fc.constant('') }),
+      fc.record({ k: fc.constant('called' as const), i: contact, h: hours, v: fc.constant('') }),
+      fc.record({ k: fc.constant('signed' as const), i: fc.integer({ min: 0, max: 1 }), h: hours, v: fc.constant('') }),
+      // Time passes: minutes to three days.
+      fc.record({ k: fc.constant('wait' as const), i: fc.constant(0), h: fc.integer({ min: 1, max: 72 * 60 }), v: fc.constant('') }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), async (ops) => {
+        for (const o of ops) {
+          const id = contacts[o.i] ?? '';
+          const at = ago(o.h);
+          if (o.k === 'wait') offset += o.h * 60_000;
+          else if (o.k === 'demo') await track([{ ...demo(o.i, o.v), timestamp: at.toISOString() }]);
+          else if (o.k === 'signup')
+            await track([{ type: 'track', messageId: `s-${++seq}`, userId: `u${o.i}`, event: 'Signed Up', timestamp: at.toISOString() }]);
+          else if (o.k === 'pricing')
+            await track([
+              {
+                type: 'page',
+                messageId: `pc-${++seq}`,
+                userId: `u${o.i}`,
+                timestamp: at.toISOString(),
+                properties: { url: 'https://keel.example/pricing' },
+                context: { page: { url: `https://keel.example/pricing?utm_source=news&utm_medium=email&utm_campaign=${o.v}` } },
+              },
+            ]);
+          else if (o.k === 'renewal')
+            await call('PATCH', `/api/v1/contacts/${id}`, { custom: { [renewal]: at.toISOString().slice(0, 10) } });
+          else if (o.k === 'called') await call('PATCH', `/api/v1/contacts/${id}`, { custom: { [called]: at.toISOString() } });
+          else await call('PATCH', `/api/v1/accounts/${o.i ? small : big}`, { custom: { [signed]: at.toISOString().slice(0, 10) } }, 200);
+        }
+        await settle();
+        frozen = Date.now();
+        try {
+          const pass = await refreshTimedSegments(db(), clock);
+          // Only window edges were re-checked: no segment was evaluated whole.
+          expect(pass.rebuilt).toBe(0);
+          expect(pass.checked).toBeGreaterThanOrEqual(segs.length);
+          for (const s of segs) {
+            const before = await members(s);
+            expect(await rebuildSegment(db(), clock, ws, s, 'check'), `segment ${s}`).toEqual({ entered: 0, exited: 0 });
+            expect(await members(s)).toEqual(before);
+          }
+          // With the clock held still, the next pass finds no contact at an edge.
+          expect((await refreshTimedSegments(db(), clock)).evaluated).toBe(0);
+        } finally {
+          frozen = null;
+        }
+      }),
+      { numRuns: 25 },
+    );
+    // A registered condition that moves with time: checked by its own edges, or whole without them.
+    offset = 0;
+    const named = await makeSegment('w-ext', { joinedWithin: { days: 2 } });
+    const opaque = await makeSegment('w-ext-opaque', { joinedWithinOpaque: { days: 2 } });
+    await settle();
+    const live = await db().selectFrom('contacts').select('id').where('workspace_id', '=', ws).where('deleted_at', 'is', null).execute();
+    expect(live.length).toBeGreaterThan(0);
+    expect(await members(named)).toEqual(live.map((c) => c.id).sort());
+    await refreshTimedSegments(db(), clock);
+    offset += 3 * DAY;
+    const later = await refreshTimedSegments(db(), clock);
+    expect(later.rebuilt).toBe(1); // the opaque one
+    expect(later.evaluated).toBeGreaterThanOrEqual(live.length); // each crossed the named one's edge
+    expect(await members(named)).toEqual([]);
+    expect(await members(opaque)).toEqual([]);
+    const tps = await sql<{
+      n: number;
+    }>`select count(*)::int as n from touchpoints where workspace_id = ${ws} and campaign = 'spring'`.execute(db());
+    expect(tps.rows[0]?.n).toBeGreaterThan(0);
+    offset = 0;
   });
 });
 

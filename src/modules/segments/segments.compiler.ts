@@ -44,6 +44,13 @@ export interface CompileContext {
    */
   reads: Set<string>;
   timed: { value: boolean };
+  /**
+   * For the time-window pass: each condition whose truth moves with time adds a query of the
+   * contacts for which it may have changed between two instants (`select contact_id ...`); `known`
+   * turns false when a condition cannot say (an extension without `edges`), and the pass then
+   * evaluates the whole segment.
+   */
+  edges: { queries: EdgeQuery[]; known: boolean };
   /** Segments and lists the definition reads (directly or through other segments). */
   refs: { segments: Set<string>; lists: Set<string> };
 }
@@ -67,8 +74,28 @@ export async function compileContext(
     deps: new Set<Cause>(['contact']),
     reads: new Set<string>(),
     timed: { value: false },
+    edges: { queries: [], known: true },
     refs: { segments: new Set(), lists: new Set() },
   };
+}
+
+/** The contacts whose truth may have changed between `from` and `to`, as a `select contact_id`. */
+export type EdgeQuery = (from: Date, to: Date) => RawBuilder<unknown>;
+
+/** Marks the condition as moving with time, with the query of its edge contacts (null: unknown). */
+function timeEdge(ctx: CompileContext, query: EdgeQuery | null): void {
+  ctx.timed.value = true;
+  if (query) ctx.edges.queries.push(query);
+  else ctx.edges.known = false;
+}
+
+/**
+ * A window "in the last d days" evaluated at `now` holds a row of time `ts` while
+ * `ts >= now - d days`: between `from` and `to` it changed only for rows with `ts` in
+ * [from - d, to - d) (the bounds are instants to the millisecond, as the condition's are).
+ */
+function crossed(from: Date, to: Date, days: number): { lo: Date; hi: Date } {
+  return { lo: new Date(from.getTime() - days * DAY), hi: new Date(to.getTime() - days * DAY) };
 }
 
 const MAX_DEPTH = 10;
@@ -94,6 +121,33 @@ function target(def: ObjectDef, fields: readonly CustomField[], field: string) {
 }
 
 const DATE_TYPES = new Set(['date', 'datetime', 'timestamp']);
+const DAY = 86_400_000;
+
+/** `lo <= field <= hi`, compared as days for a date field and as instants otherwise. */
+function dateRange(t: ReturnType<typeof target>, lo: Date, hi: Date): RawBuilder<unknown> {
+  const as = (d: Date) => (t.type === 'date' ? d.toISOString().slice(0, 10) : d.toISOString());
+  return sql`(${t.expr} >= ${as(lo)} and ${t.expr} <= ${as(hi)})`;
+}
+
+/**
+ * The records whose `field within_last days` may have changed between `from` and `to`: values
+ * the window's start passed, and values the window's end (now) reached. A date field compares by
+ * day, so only a change of day at either end moves anything.
+ */
+function fieldEdge(def: ObjectDef, fields: readonly CustomField[], c: FieldCondition, from: Date, to: Date): RawBuilder<unknown> {
+  const t = target(def, fields, c.field);
+  const days = typeof c.value === 'object' && c.value !== null && 'days' in c.value ? Number(c.value.days) : 0;
+  if (t.type === 'date') {
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const [a, b] = [new Date(from.getTime() - days * DAY), new Date(to.getTime() - days * DAY)];
+    const parts = [];
+    if (day(a) !== day(b)) parts.push(dateRange(t, a, b));
+    if (day(from) !== day(to)) parts.push(dateRange(t, from, to));
+    return parts.length > 0 ? sql`(${sql.join(parts, sql` or `)})` : sql`false`;
+  }
+  const start = crossed(from, to, days);
+  return sql`(${dateRange(t, start.lo, start.hi)} or ${dateRange(t, from, to)})`;
+}
 
 function fieldSql(def: ObjectDef, fields: readonly CustomField[], c: FieldCondition, now: Date): RawBuilder<unknown> {
   const t = target(def, fields, c.field);
@@ -137,8 +191,7 @@ function fieldSql(def: ObjectDef, fields: readonly CustomField[], c: FieldCondit
     case 'within_last': {
       if (!DATE_TYPES.has(t.type)) throw bad(`${c.field} is not a date: within_last does not apply`);
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad(`${c.field} within_last needs {"days": n}`);
-      const since = new Date(now.getTime() - v.days * 86_400_000);
-      return sql`(${t.expr} >= ${t.type === 'date' ? since.toISOString().slice(0, 10) : since.toISOString()} and ${t.expr} <= ${t.type === 'date' ? now.toISOString().slice(0, 10) : now.toISOString()})`;
+      return dateRange(t, new Date(now.getTime() - v.days * DAY), now);
     }
     case 'before':
     case 'after': {
@@ -175,7 +228,6 @@ export function propertySql(w: NonNullable<EventCondition['where']>[number]): Ra
   }
 }
 
-const DAY = 86_400_000;
 const since = (now: Date, d: { days: number }) => new Date(now.getTime() - d.days * DAY);
 
 type CountOp = NonNullable<EventCondition['count']>;
@@ -246,7 +298,17 @@ function eventSql(ctx: CompileContext, e: EventCondition): RawBuilder<unknown> {
   const windowed = [...conds];
   if (e.within) windowed.push(sql`e.ts >= ${since(now, e.within)}`);
   if (e.since) windowed.push(sql`e.ts >= ${new Date(e.since)}`);
-  if (e.within || (e.first && 'within_last' in e.first) || (e.last && 'within_last' in e.last)) ctx.timed.value = true;
+  const windows = [e.within, e.first, e.last].flatMap((w) =>
+    w && 'days' in w ? [w.days] : w && 'within_last' in w ? [w.within_last.days] : [],
+  );
+  for (const days of new Set(windows)) {
+    // Through events_ws_event_ts_idx: the events of that name whose time a window edge passed.
+    timeEdge(ctx, (from, to) => {
+      const { lo, hi } = crossed(from, to, days);
+      return sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
+        where e.workspace_id = ${ctx.workspaceId} and ${sql.join(conds, sql` and `)} and e.ts >= ${lo} and e.ts <= ${hi}`;
+    });
+  }
   const tests: RawBuilder<unknown>[] = [];
   if (e.count || (!e.first && !e.last)) tests.push(eventCountSql(ctx, windowed, e.count ?? { gte: 1 }));
   if (e.first) tests.push(timeSql(sql`(select min(e.ts) ${contactEvents(conds)})`, e.first, now));
@@ -263,8 +325,16 @@ function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
   const conds = [sql`e.type = 'page'`, sql`coalesce(e.properties->>'url', e.context->'page'->>'url') ilike ${wildcardToLike(c.page.url)}`];
   if (ctx.asOf) conds.push(sql`e.ts < ${ctx.now}`);
   if (c.within) {
+    const days = c.within.days;
+    const match = [...conds];
+    timeEdge(ctx, (from, to) => {
+      const { lo, hi } = crossed(from, to, days);
+      // Page views have no event name: `event is null` keeps the scan on the index's page range.
+      return sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
+        where e.workspace_id = ${ctx.workspaceId} and e.event is null and ${sql.join(match, sql` and `)}
+        and e.ts >= ${lo} and e.ts <= ${hi}`;
+    });
     conds.push(sql`e.ts >= ${since(ctx.now, c.within)}`);
-    ctx.timed.value = true;
   }
   return eventCountSql(ctx, conds, c.count ?? { gte: 1 });
 }
@@ -301,8 +371,13 @@ function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<
   const conds = [sql`p.contact_id = r.id`];
   if (ctx.asOf) conds.push(sql`t.ts < ${ctx.now}`);
   if (c.within) {
+    const days = c.within.days;
+    timeEdge(ctx, (from, to) => {
+      const { lo, hi } = crossed(from, to, days);
+      return sql`select p.contact_id from touchpoints t join profiles p on p.id = t.profile_id
+        where t.workspace_id = ${ctx.workspaceId} and t.ts >= ${lo} and t.ts <= ${hi}`;
+    });
     conds.push(sql`t.ts >= ${since(ctx.now, c.within)}`);
-    ctx.timed.value = true;
   }
   const from = sql`from touchpoints t join profiles p on p.id = t.profile_id where ${sql.join(conds, sql` and `)}`;
   if (c.which === 'any') return sql`exists (select 1 ${from} and ${test})`;
@@ -344,12 +419,24 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
   if (ext) {
     for (const c of ext.causes) ctx.deps.add(c);
     if (ext.causes.includes('event')) ctx.reads.add('*');
-    if (ext.timeDependent?.(node)) ctx.timed.value = true;
+    if (ext.timeDependent?.(node)) {
+      const edges = ext.edges;
+      timeEdge(ctx, edges ? (from, to) => edges(node, { db: ctx.db, workspaceId: ctx.workspaceId, from, to }) : null);
+    }
     return ext.compile(node, { db: ctx.db, workspaceId: ctx.workspaceId, now: ctx.now });
   }
   if ('account' in node) {
     ctx.deps.add('account');
-    if (node.account.op === 'within_last') ctx.timed.value = true;
+    if (node.account.op === 'within_last') {
+      const c = node.account;
+      timeEdge(
+        ctx,
+        (from, to) => sql`select x.id as contact_id from contacts x
+          where x.workspace_id = ${ctx.workspaceId} and x.deleted_at is null and x.account_id in (
+            select r.id from accounts r where r.workspace_id = ${ctx.workspaceId} and r.deleted_at is null
+            and ${fieldEdge(accountDef, ctx.accountFields, c, from, to)})`,
+      );
+    }
     const cond = fieldSql(accountDef, ctx.accountFields, node.account, ctx.now);
     // Inside the subquery `r` is the account: the condition compiles as for any record.
     return sql`r.account_id in (select r.id from accounts r where r.workspace_id = ${ctx.workspaceId} and r.deleted_at is null and ${cond})`;
@@ -396,6 +483,13 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
     ctx.reads.add('touchpoint');
     return touchpointSql(ctx, node);
   }
-  if (node.op === 'within_last') ctx.timed.value = true;
+  if (node.op === 'within_last') {
+    timeEdge(
+      ctx,
+      (from, to) => sql`select r.id as contact_id from contacts r
+        where r.workspace_id = ${ctx.workspaceId} and r.deleted_at is null
+        and ${fieldEdge(contactDef, ctx.contactFields, node, from, to)}`,
+    );
+  }
   return fieldSql(contactDef, ctx.contactFields, node, ctx.now);
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, DbOrTx } from '../../platform/db/database.js';
-import { compileContext, compileNode } from './segments.compiler.js';
+import { compileContext, compileNode, type EdgeQuery } from './segments.compiler.js';
 import type { Cause } from './segments.registry.js';
 import type { SegmentNode } from './segments.schema.js';
 
@@ -20,6 +20,8 @@ export interface CompiledSegment {
   /** Kinds of activity it reads (see `CompileContext.reads`). */
   reads: Set<string>;
   timed: boolean;
+  /** What moves with time, for the time-window pass (see `CompileContext.edges`). */
+  edges: { queries: EdgeQuery[]; known: boolean };
   refs: { segments: Set<string>; lists: Set<string> };
 }
 
@@ -34,7 +36,7 @@ export async function compileSegment(
   const ctx = await compileContext(db, ws, now, opts.asOf ?? false, opts.contacts ?? null);
   if (selfId) ctx.path.push(selfId);
   const cond = await compileNode(ctx, definition);
-  return { cond, deps: ctx.deps, reads: ctx.reads, timed: ctx.timed.value, refs: ctx.refs };
+  return { cond, deps: ctx.deps, reads: ctx.reads, timed: ctx.timed.value, edges: ctx.edges, refs: ctx.refs };
 }
 
 export interface Diff {
@@ -109,7 +111,7 @@ export async function rebuildSegment(db: Db, clock: Clock, ws: string, segmentId
     const now = clock.now();
     const c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id);
     const d = await applyDiff(trx, ws, seg.id, c.cond, now, reason);
-    await trx.updateTable('segments').set({ state: 'ready' }).where('id', '=', seg.id).execute();
+    await trx.updateTable('segments').set({ state: 'ready', windows_at: now }).where('id', '=', seg.id).execute();
     return d;
   });
 }
@@ -243,31 +245,98 @@ export async function drainQueue(
   return true;
 }
 
+/** Above this many contacts at a window's edge, the pass evaluates the whole segment instead. */
+const MAX_EDGE_CONTACTS = 20_000;
+
+export interface WindowRun extends Diff {
+  /** Contacts re-evaluated, or 'all' when the whole segment was. */
+  evaluated: number | 'all';
+}
+
+/**
+ * Applies the time that passed since a segment's last window check (`windows_at`): only the
+ * contacts some window edge crossed in between can have changed by time alone (anything else that
+ * changed went through the queue), so only they are re-evaluated, as of now. The whole segment is
+ * evaluated when it was never checked, when the clock went back, when a condition cannot name its
+ * edge contacts, and when there are too many of them. Null when the segment is gone or not timed.
+ */
+export async function applyTimeWindows(db: Db, clock: Clock, ws: string, segmentId: string): Promise<WindowRun | null> {
+  return db.transaction().execute(async (trx) => {
+    await lockWorkspace(trx, ws);
+    const seg = await trx
+      .selectFrom('segments')
+      .select(['id', 'definition', 'windows_at'])
+      .where('workspace_id', '=', ws)
+      .where('id', '=', segmentId)
+      .where('deleted_at', 'is', null)
+      .where('state', '=', 'ready')
+      .executeTakeFirst();
+    if (!seg) return null;
+    const now = clock.now();
+    await sql`set local jit = off`.execute(trx);
+    const definition = seg.definition as SegmentNode;
+    const c = await compileSegment(trx, ws, now, definition, seg.id);
+    if (!c.timed) return null;
+    const from = seg.windows_at;
+    let ids: string[] | null = null;
+    if (from && from <= now && c.edges.known && c.edges.queries.length > 0) {
+      const union = sql.join(
+        c.edges.queries.map((q) => q(from, now)),
+        sql` union `,
+      );
+      const rows = await sql<{ contact_id: string }>`select contact_id from (${union}) x
+        where contact_id is not null limit ${MAX_EDGE_CONTACTS + 1}`.execute(trx);
+      if (rows.rows.length <= MAX_EDGE_CONTACTS) ids = rows.rows.map((r) => r.contact_id);
+    }
+    let d: Diff = { entered: 0, exited: 0 };
+    if (ids === null) d = await applyDiff(trx, ws, seg.id, c.cond, now, 'time window');
+    else if (ids.length > 0) {
+      const chunk = await compileSegment(trx, ws, now, definition, seg.id, { contacts: ids });
+      d = await applyDiff(trx, ws, seg.id, chunk.cond, now, 'time window', ids);
+    }
+    await trx.updateTable('segments').set({ windows_at: now }).where('id', '=', seg.id).execute();
+    return { ...d, evaluated: ids === null ? 'all' : ids.length };
+  });
+}
+
 /**
  * The scheduled pass: rebuilds segments still `building` (a rebuild job lost or not yet run) and
- * those whose conditions move with time, so members expire (or enter, for "did not ... in the last
- * 14 days") on schedule.
+ * applies elapsed time to those whose conditions move with it, so members expire (or enter, for
+ * "did not ... in the last 14 days") on schedule.
  */
-export async function refreshTimedSegments(db: Db, clock: Clock): Promise<{ rebuilt: number } & Diff> {
+export async function refreshTimedSegments(db: Db, clock: Clock): Promise<{ rebuilt: number; checked: number; evaluated: number } & Diff> {
   const segments = await db
     .selectFrom('segments')
     .select(['id', 'workspace_id', 'definition', 'state'])
     .where('deleted_at', 'is', null)
     .execute();
-  const out = { rebuilt: 0, entered: 0, exited: 0 };
+  const out = { rebuilt: 0, checked: 0, evaluated: 0, entered: 0, exited: 0 };
+  const add = (d: Diff) => {
+    out.entered += d.entered;
+    out.exited += d.exited;
+  };
   for (const seg of segments) {
+    if (seg.state === 'building') {
+      const d = await rebuildSegment(db, clock, seg.workspace_id, seg.id, 'definition changed').catch(() => null);
+      if (d) {
+        out.rebuilt++;
+        add(d);
+      }
+      continue;
+    }
     let timed: boolean;
     try {
       timed = (await compileSegment(db, seg.workspace_id, clock.now(), seg.definition as SegmentNode, seg.id)).timed;
     } catch {
       continue;
     }
-    if (seg.state !== 'building' && !timed) continue;
-    const d = await rebuildSegment(db, clock, seg.workspace_id, seg.id, seg.state === 'building' ? 'definition changed' : 'time window');
-    if (!d) continue;
-    out.rebuilt++;
-    out.entered += d.entered;
-    out.exited += d.exited;
+    if (!timed) continue;
+    const r = await applyTimeWindows(db, clock, seg.workspace_id, seg.id);
+    if (!r) continue;
+    out.checked++;
+    if (r.evaluated === 'all') out.rebuilt++;
+    else out.evaluated += r.evaluated;
+    add(r);
   }
   return out;
 }

@@ -18,6 +18,13 @@ export interface SegmentConditionKind<T extends object> {
   causes: readonly Cause[];
   /** True when the condition's truth changes with time alone ("in the last 7 days"). */
   timeDependent?: (node: T) => boolean;
+  /**
+   * For a time-dependent node: the contacts whose truth may have changed between `from` and `to`
+   * by time alone, as a `select contact_id ...` (for example those with an email opened exactly
+   * 7 days before some instant in between). Without it the scheduled pass evaluates every contact
+   * of a segment using the node.
+   */
+  edges?: (node: T, ctx: { db: DbOrTx; workspaceId: string; from: Date; to: Date }) => RawBuilder<unknown>;
   compile: (node: T, ctx: { db: DbOrTx; workspaceId: string; now: Date }) => RawBuilder<unknown> | Promise<RawBuilder<unknown>>;
 }
 

@@ -392,6 +392,8 @@ export interface SegmentsTable {
   member_count: Generated<number>;
   refreshed_at: NullableTimestamp;
   state: Generated<'building' | 'ready'>;
+  /** The time-window pass's last check (migration 0030). */
+  windows_at: NullableTimestamp;
 }
 
 export interface SegmentMembersTable {
