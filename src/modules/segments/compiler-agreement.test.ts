@@ -28,6 +28,8 @@ interface Person {
   createdAt: number;
   account: number | null;
   events: Ev[];
+  /** Visits' sources, at distinct times (first and last are then unambiguous). */
+  touches: Array<{ ts: number; source: string | null }>;
 }
 
 const DAY = 86_400_000;
@@ -93,12 +95,16 @@ function evaluate(n: SegmentNode, p: Person, now: number): B3 {
     return cmp(ACCOUNTS[p.account] ?? null, n.account.op, n.account.value as Val, 'number', now) === true;
   }
   if ('event' in n) {
-    const count = p.events.filter(
-      (e) =>
-        e.event === n.event &&
-        (!n.within || e.ts >= now - n.within.days * DAY) &&
-        (n.where ?? []).every((w) => e.plan !== null && e.plan === w.value),
-    ).length;
+    const matching = p.events.filter((e) => e.event === n.event && (n.where ?? []).every((w) => e.plan !== null && e.plan === w.value));
+    const count = matching.filter((e) => !n.within || e.ts >= now - n.within.days * DAY).length;
+    // first/last: when the contact first (last) did it, regardless of `within`; never did it: false.
+    const times = matching.map((e) => e.ts);
+    const timeOk = (t: NonNullable<typeof n.first>, at: number | undefined): boolean =>
+      at !== undefined &&
+      ('within_last' in t ? at >= now - t.within_last.days * DAY : 'before' in t ? at < Date.parse(t.before) : at > Date.parse(t.after));
+    if (n.first && !timeOk(n.first, times.length ? Math.min(...times) : undefined)) return false;
+    if (n.last && !timeOk(n.last, times.length ? Math.max(...times) : undefined)) return false;
+    if (!n.count && (n.first || n.last)) return true;
     const c = n.count ?? { gte: 1 };
     return (
       (c.eq === undefined || count === c.eq) &&
@@ -107,6 +113,28 @@ function evaluate(n: SegmentNode, p: Person, now: number): B3 {
       (c.lte === undefined || count <= c.lte) &&
       (c.lt === undefined || count < c.lt)
     );
+  }
+  if ('touchpoint' in n) {
+    const inWindow = p.touches.filter((t) => !n.within || t.ts >= now - n.within.days * DAY).sort((a, b) => a.ts - b.ts);
+    const which = n.which ?? 'any';
+    const pool = which === 'any' ? inWindow : which === 'first' ? inWindow.slice(0, 1) : inWindow.slice(-1);
+    const x = n.touchpoint.value;
+    return pool.some((t) => {
+      switch (n.touchpoint.op) {
+        case 'eq':
+          return t.source === x;
+        case 'neq':
+          return t.source !== x;
+        case 'is_empty':
+          return !t.source;
+        case 'is_not_empty':
+          return !!t.source;
+        case 'starts_with':
+          return t.source !== null && t.source.toLowerCase().startsWith(String(x).toLowerCase());
+        default:
+          throw new Error(`op ${n.touchpoint.op}`);
+      }
+    });
   }
   if ('field' in n) {
     const v =
@@ -168,6 +196,11 @@ const accountCond = fc.record({
     fc.record({ field: fc.constant('employees'), op: fc.constantFrom('is_empty', 'is_not_empty') }),
   ),
 });
+const timeTest = fc.oneof(
+  fc.record({ within_last: fc.integer({ min: 1, max: 45 }).map((days) => ({ days })) }),
+  fc.record({ before: fc.integer({ min: 0, max: 45 }).map((d) => new Date(NOW.getTime() - d * DAY - 1_800_000).toISOString()) }),
+  fc.record({ after: fc.integer({ min: 0, max: 45 }).map((d) => new Date(NOW.getTime() - d * DAY - 1_800_000).toISOString()) }),
+);
 const eventCond = fc.record(
   {
     event: fc.constantFrom('Demo Requested', 'Pricing Viewed'),
@@ -178,10 +211,38 @@ const eventCond = fc.record(
     ),
     within: fc.integer({ min: 1, max: 45 }).map((days) => ({ days })),
     where: fc.constantFrom([{ property: 'plan', op: 'eq' as const, value: 'pro' }]),
+    first: timeTest,
+    last: timeTest,
   },
   { requiredKeys: ['event'] },
 );
-const leaf = fc.oneof(textCond('country'), textCond('firstName'), textCond('traits.plan'), numCond, timeCond, accountCond, eventCond);
+const sources = ['google', 'news', '', null] as const;
+const touchCond = fc.record(
+  {
+    touchpoint: fc.oneof(
+      fc.record({
+        field: fc.constant('source' as const),
+        op: fc.constantFrom('eq' as const, 'neq' as const),
+        value: fc.constantFrom('google', 'news'),
+      }),
+      fc.record({ field: fc.constant('source' as const), op: fc.constant('starts_with' as const), value: fc.constantFrom('goo', 'n') }),
+      fc.record({ field: fc.constant('source' as const), op: fc.constantFrom('is_empty' as const, 'is_not_empty' as const) }),
+    ),
+    which: fc.constantFrom('any' as const, 'first' as const, 'last' as const),
+    within: fc.integer({ min: 1, max: 45 }).map((days) => ({ days })),
+  },
+  { requiredKeys: ['touchpoint', 'which'] },
+);
+const leaf = fc.oneof(
+  textCond('country'),
+  textCond('firstName'),
+  textCond('traits.plan'),
+  numCond,
+  timeCond,
+  accountCond,
+  eventCond,
+  touchCond,
+);
 const { tree } = fc.letrec<{ tree: SegmentNode }>((tie) => ({
   tree: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -207,6 +268,10 @@ const person = fc.record({
     }),
     { maxLength: 4 },
   ),
+  touches: fc.uniqueArray(fc.record({ ageHours: fc.integer({ min: 1, max: 40 * 24 }), source: fc.constantFrom(...sources) }), {
+    maxLength: 3,
+    selector: (t) => t.ageHours,
+  }),
 });
 
 let t: TestApp;
@@ -245,6 +310,7 @@ describe('segment compiler', () => {
           createdAt: now - x.ageHours * 3_600_000,
           account: x.account,
           events: x.events.map((e) => ({ event: e.event, ts: now - e.ageHours * 3_600_000, plan: e.plan })),
+          touches: x.touches.map((v) => ({ ts: now - v.ageHours * 3_600_000, source: v.source })),
         }));
         await db
           .insertInto('contacts')
@@ -265,7 +331,7 @@ describe('segment compiler', () => {
             })),
           )
           .execute();
-        const withEvents = ps.filter((p) => p.events.length > 0);
+        const withEvents = ps.filter((p) => p.events.length > 0 || p.touches.length > 0);
         if (withEvents.length) {
           const profiles = withEvents.map((p) => ({ p, profile: newId() }));
           await db
@@ -281,31 +347,39 @@ describe('segment compiler', () => {
               })),
             )
             .execute();
-          await db
-            .insertInto('events')
-            .values(
-              profiles.flatMap(({ p, profile }) =>
-                p.events.map((e) => ({
-                  id: newId(),
-                  workspace_id: ws,
-                  source_id: ws,
-                  profile_id: profile,
-                  type: 'track' as const,
-                  event: e.event,
-                  message_id: newId(),
-                  ts: new Date(e.ts),
-                  received_at: NOW,
-                  name: null,
-                  anonymous_id: null,
-                  user_id: null,
-                  sent_at: null,
-                  properties: JSON.stringify(e.plan === null ? {} : { plan: e.plan }),
-                  traits: '{}',
-                  context: '{}',
-                })),
-              ),
-            )
-            .execute();
+          const eventRows = profiles.flatMap(({ p, profile }) =>
+            p.events.map((e) => ({
+              id: newId(),
+              workspace_id: ws,
+              source_id: ws,
+              profile_id: profile,
+              type: 'track' as const,
+              event: e.event,
+              message_id: newId(),
+              ts: new Date(e.ts),
+              received_at: NOW,
+              name: null,
+              anonymous_id: null,
+              user_id: null,
+              sent_at: null,
+              properties: JSON.stringify(e.plan === null ? {} : { plan: e.plan }),
+              traits: '{}',
+              context: '{}',
+            })),
+          );
+          if (eventRows.length) await db.insertInto('events').values(eventRows).execute();
+          const touches = profiles.flatMap(({ p, profile }) =>
+            p.touches.map((v) => ({
+              id: newId(),
+              workspace_id: ws,
+              profile_id: profile,
+              event_id: newId(),
+              ts: new Date(v.ts),
+              channel: v.source ? 'referral' : 'direct',
+              source: v.source,
+            })),
+          );
+          if (touches.length) await db.insertInto('touchpoints').values(touches).execute();
         }
         const wrapped: SegmentNode = { all: [{ field: 'source', op: 'eq', value: tag }, def] };
         let c: Awaited<ReturnType<typeof compileSegment>>;
@@ -338,7 +412,7 @@ describe('segment compiler', () => {
           `chunk: ${JSON.stringify(def)}`,
         ).toEqual(want.filter((id) => chunk.includes(id)));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
