@@ -464,7 +464,10 @@ export async function compileNode(ctx: CompileContext, node: SegmentNode, depth 
     return parts.every((x) => NEVER_NULL.has(x)) ? sure(group) : group;
   }
   if ('not' in node) {
-    const inner = await compileNode({ ...ctx, contacts: null }, node.not, depth + 1);
+    // An event or page count is never NULL: negated where it must hold, it is an anti-join, which
+    // can keep the chunk restriction; other negations lose it (see `contacts`).
+    const leaf = 'event' in node.not || 'page' in node.not;
+    const inner = await compileNode({ ...ctx, contacts: leaf ? ctx.contacts : null }, node.not, depth + 1);
     return sure(NEVER_NULL.has(inner) ? sql`not ${inner}` : sql`not coalesce(${inner}, false)`);
   }
   const ext = extensionFor(node);
