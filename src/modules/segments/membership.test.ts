@@ -8,24 +8,27 @@ import { drainQueue, processQueueBatch, rebuildBuilding, rebuildSegment, refresh
 import { registerSegmentCondition } from './segments.registry.js';
 import { listSegments } from './segments.service.js';
 
-// Two later-module conditions that move with time: one names its edge contacts, one cannot.
-const joined = z.object({ days: z.number().int().min(1) }).strict();
-registerSegmentCondition({
-  key: 'joinedWithin',
-  schema: z.object({ joinedWithin: joined }).strict(),
-  causes: ['contact'],
-  timeDependent: () => true,
-  compile: ({ joinedWithin: j }, ctx) => sql`r.created_at >= ${new Date(ctx.now.getTime() - j.days * 86_400_000)}`,
-  edges: ({ joinedWithin: j }, ctx) => sql`select r.id as contact_id from contacts r where r.workspace_id = ${ctx.workspaceId}
-    and r.created_at >= ${new Date(ctx.from.getTime() - j.days * 86_400_000)} and r.created_at <= ${new Date(ctx.to.getTime() - j.days * 86_400_000)}`,
-});
-registerSegmentCondition({
-  key: 'joinedWithinOpaque',
-  schema: z.object({ joinedWithinOpaque: joined }).strict(),
-  causes: ['contact'],
-  timeDependent: () => true,
-  compile: ({ joinedWithinOpaque: j }, ctx) => sql`r.created_at >= ${new Date(ctx.now.getTime() - j.days * 86_400_000)}`,
-});
+// Two later-module conditions that move with time ("joined in the last N days"): one names its
+// edge contacts, one cannot.
+const since = (at: Date, days: number) => new Date(at.getTime() - days * 86_400_000);
+for (const [key, named] of [
+  ['joinedWithin', true],
+  ['joinedWithinOpaque', false],
+] as const) {
+  registerSegmentCondition<Record<string, { days: number }>>({
+    key,
+    schema: z.object({ [key]: z.object({ days: z.number().int().min(1) }).strict() }).strict() as z.ZodType<
+      Record<string, { days: number }>
+    >,
+    causes: ['contact'],
+    timeDependent: () => true,
+    compile: (node, ctx) => sql`r.created_at >= ${since(ctx.now, node[key]?.days ?? 0)}`,
+    ...(named && {
+      edges: (node, ctx) => sql`select r.id as contact_id from contacts r where r.workspace_id = ${ctx.workspaceId}
+        and r.created_at >= ${since(ctx.from, node[key]?.days ?? 0)} and r.created_at <= ${since(ctx.to, node[key]?.days ?? 0)}`,
+    }),
+  });
+}
 
 /** A clock the test can move forward: time windows expire without any write. */
 let offset = 0;
