@@ -253,6 +253,13 @@ function countTest(count: RawBuilder<unknown>, c: CountOp): RawBuilder<unknown> 
 
 type TimeTest = NonNullable<EventCondition['first']>;
 
+/** `and <profile column> = any(the chunk's profiles)` when compiled for a chunk of contacts. */
+function chunkProfiles(ctx: CompileContext, column: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (!ctx.contacts) return sql``;
+  return sql`and ${column} = any(array(select cp.id from profiles cp
+    where cp.workspace_id = ${ctx.workspaceId} and cp.contact_id = any(${[...ctx.contacts]}::uuid[])))`;
+}
+
 /**
  * "The contact has a number of such events that passes `c`", as a semi-join on the matching events
  * grouped by contact instead of a count per contact. A count per contact costs an index probe for
@@ -282,10 +289,7 @@ function groupedSql(
 ): RawBuilder<unknown> {
   // For a chunk of contacts, their profiles' events through `events_profile_idx`: joined to the
   // chunk's profiles instead, PostgreSQL hash-joined every matching event of the workspace.
-  const chunk = ctx.contacts
-    ? sql`and e.profile_id = any(array(select cp.id from profiles cp
-        where cp.workspace_id = ${ctx.workspaceId} and cp.contact_id = any(${[...ctx.contacts]}::uuid[])))`
-    : sql``;
+  const chunk = chunkProfiles(ctx, sql`e.profile_id`);
   const groups = sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
     where p.contact_id is not null ${chunk} and ${sql.join(conds, sql` and `)}
     group by p.contact_id having ${zeroPasses ? sql`not ${test}` : test}`;
@@ -408,10 +412,7 @@ function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<
   // correlated "order by ts limit 1" per contact cost 12 to 13 s for "first touch paid search"
   // over 1M contacts. Under `any`/`not` PostgreSQL still probes it per contact, with the contact id
   // pushed into the DISTINCT ON (it is the distinct column).
-  const chunk = ctx.contacts
-    ? sql`and t.profile_id = any(array(select cp.id from profiles cp
-        where cp.workspace_id = ${ctx.workspaceId} and cp.contact_id = any(${[...ctx.contacts]}::uuid[])))`
-    : sql``;
+  const chunk = chunkProfiles(ctx, sql`t.profile_id`);
   const dir = sql.raw(c.which === 'first' ? 'asc' : 'desc');
   const firsts = sql`select distinct on (p.contact_id) p.contact_id, coalesce(${test}, false) as ok
     from touchpoints t join profiles p on p.id = t.profile_id
