@@ -30,6 +30,15 @@ for (const [key, named] of [
   });
 }
 
+// A condition slow enough (a computation per contact) for a rebuild to be caught mid-way.
+registerSegmentCondition({
+  key: 'slowTrue',
+  schema: z.object({ slowTrue: z.literal(true) }).strict(),
+  causes: ['contact'],
+  // Correlated with the contact, so it runs per contact rather than once for the statement.
+  compile: () => sql`(select count(*) > 0 from generate_series(1, 1000000) g(i) where r.id is not null)`,
+});
+
 /** A clock the test can move forward: time windows expire without any write. */
 let offset = 0;
 /** Set to hold the clock still. */
@@ -476,6 +485,36 @@ describe('segment membership', () => {
     }>`select count(*)::int as n from touchpoints where workspace_id = ${ws} and campaign = 'spring'`.execute(db());
     expect(tps.rows[0]?.n).toBeGreaterThan(0);
     offset = 0;
+  });
+});
+
+describe('segment rebuilds and definition changes', () => {
+  it('rebuilds again when the definition is saved while a rebuild runs, instead of marking it ready with the old one', async () => {
+    const s = await makeSegment('r-slow', { slowTrue: true });
+    await settle();
+    await call('POST', `/api/v1/segments/${s}/rebuild`, {}, 202);
+    const running = rebuildSegment(db(), clock, ws, s, 'rebuild');
+    await new Promise((r) => setTimeout(r, 150));
+    // On PostgreSQL the save commits while the rebuild evaluates; on PGlite (one connection) after it.
+    await call(
+      'PATCH',
+      `/api/v1/segments/${s}`,
+      { definition: { all: [{ slowTrue: true }, { field: 'country', op: 'eq', value: 'FR' }] } },
+      200,
+    );
+    await running;
+    const row = await db().selectFrom('segments').select(['state', 'build_seq']).where('id', '=', s).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ state: 'building', build_seq: 1 });
+    await settle();
+    const fr = await db()
+      .selectFrom('contacts')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('country', '=', 'FR')
+      .where('deleted_at', 'is', null)
+      .execute();
+    expect(await members(s)).toEqual(fr.map((c) => c.id).sort());
+    await call('DELETE', `/api/v1/segments/${s}`, undefined, 204);
   });
 });
 

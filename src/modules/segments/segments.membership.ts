@@ -102,7 +102,7 @@ export async function rebuildSegment(db: Db, clock: Clock, ws: string, segmentId
     await lockWorkspace(trx, ws);
     const seg = await trx
       .selectFrom('segments')
-      .select(['id', 'definition'])
+      .select(['id', 'definition', 'build_seq'])
       .where('workspace_id', '=', ws)
       .where('id', '=', segmentId)
       .where('deleted_at', 'is', null)
@@ -111,7 +111,14 @@ export async function rebuildSegment(db: Db, clock: Clock, ws: string, segmentId
     const now = clock.now();
     const c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id);
     const d = await applyDiff(trx, ws, seg.id, c.cond, now, reason);
-    await trx.updateTable('segments').set({ state: 'ready', windows_at: now }).where('id', '=', seg.id).execute();
+    // Saving a definition does not wait for this lock: one saved meanwhile (here or in a segment
+    // this one reads) bumped build_seq and left the segment `building`, for another rebuild.
+    await trx
+      .updateTable('segments')
+      .set({ state: 'ready', windows_at: now })
+      .where('id', '=', seg.id)
+      .where('build_seq', '=', seg.build_seq)
+      .execute();
     return d;
   });
 }
@@ -172,7 +179,6 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
       ) returning workspace_id, contact_id, cause, kinds, queued_at`.execute(trx);
     const run: QueueRun = { taken: taken.rows.length, contacts: 0, entered: 0, exited: 0, maxLagMs: 0, evaluated: 0 };
     if (taken.rows.length === 0) return run;
-    const now = clock.now();
     // Many short statements over a few thousand contacts: JIT compiled their plans for longer than
     // they ran (1.5 of 5.6 s for 21 segments and 5,000 contacts at 100k contacts / 2M events).
     await sql`set local jit = off`.execute(trx);
@@ -194,6 +200,10 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
       run.contacts += contacts.size;
       const chunk = [...contacts.keys()];
       await lockWorkspace(trx, ws);
+      // The time only once the lock is held: read before, a time-window pass or rebuild committing
+      // meanwhile could record a later last check than the time these contacts are evaluated at,
+      // and a window edge between the two would never be applied to them.
+      const now = clock.now();
       const segments = await trx
         .selectFrom('segments')
         .select(['id', 'definition'])

@@ -180,7 +180,11 @@ export async function updateSegment(ctx: Ctx, actor: Actor, id: string, input: z
       .set({
         ...(input.name !== undefined && { name: input.name }),
         ...(input.description !== undefined && { description: input.description }),
-        ...(input.definition !== undefined && { definition: JSON.stringify(input.definition), state: 'building' as const }),
+        ...(input.definition !== undefined && {
+          definition: JSON.stringify(input.definition),
+          state: 'building' as const,
+          build_seq: sql<number>`build_seq + 1`,
+        }),
         updated_at: ctx.clock.now(),
       })
       .where('id', '=', id)
@@ -189,7 +193,13 @@ export async function updateSegment(ctx: Ctx, actor: Actor, id: string, input: z
     if (input.definition !== undefined) {
       // Segments that read this one change with it: the membership worker rebuilds them all.
       const users = (await dependentSegments(trx, actor.workspaceId, id)).map((d) => d.id);
-      if (users.length) await trx.updateTable('segments').set({ state: 'building' }).where('id', 'in', users).execute();
+      if (users.length) {
+        await trx
+          .updateTable('segments')
+          .set({ state: 'building', build_seq: sql<number>`build_seq + 1` })
+          .where('id', 'in', users)
+          .execute();
+      }
     }
     await recordAudit(trx, ctx.clock, actor, {
       action: 'segment.updated',

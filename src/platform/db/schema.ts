@@ -394,6 +394,8 @@ export interface SegmentsTable {
   state: Generated<'building' | 'ready'>;
   /** The time-window pass's last check (migration 0030). */
   windows_at: NullableTimestamp;
+  /** Bumped with every definition change (migration 0030). */
+  build_seq: Generated<number>;
 }
 
 export interface SegmentMembersTable {
