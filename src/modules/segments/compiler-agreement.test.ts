@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
-import { compileSegment, fillChunkEvents } from './segments.membership.js';
+import { compileSegment } from './segments.membership.js';
 import type { SegmentNode } from './segments.schema.js';
 
 /**
@@ -410,19 +410,6 @@ describe('segment compiler', () => {
         expect(
           gotChunk.rows.map((r) => r.id),
           `chunk: ${JSON.stringify(def)}`,
-        ).toEqual(want.filter((id) => chunk.includes(id)));
-        // And reading the chunk's events from the pass's copy of them, as the queue pass does.
-        const viaCopy = await db.transaction().execute(async (trx) => {
-          await fillChunkEvents(trx, ws, chunk);
-          const ct = await compileSegment(trx, ws, NOW, wrapped, undefined, { contacts: chunk, chunkEvents: true });
-          return sql<{ id: string }>`select r.id from contacts r
-            where r.workspace_id = ${ws} and r.deleted_at is null and r.id = any(${chunk}::uuid[]) and ${ct.cond} order by r.id`.execute(
-            trx,
-          );
-        });
-        expect(
-          viaCopy.rows.map((r) => r.id),
-          `chunk events: ${JSON.stringify(def)}`,
         ).toEqual(want.filter((id) => chunk.includes(id)));
       }),
       { numRuns: 300 },

@@ -32,12 +32,6 @@ export interface CompileContext {
    * plans up to 50x slower (a nested loop over accounts probing the chunk's ids per account).
    */
   contacts: readonly string[] | null;
-  /**
-   * Event and page conditions read `keel_chunk_events` (the queue pass's contacts' events, copied
-   * once per pass by `fillChunkEvents`) instead of `events`, anywhere in the tree: every segment of a
-   * pass then scans that small table instead of probing the same contacts' events again.
-   */
-  chunkEvents: boolean;
   contactFields: readonly CustomField[];
   accountFields: readonly CustomField[];
   /** Segment ids on the path from the root, to refuse cycles. */
@@ -67,7 +61,6 @@ export async function compileContext(
   now: Date,
   asOf = false,
   contacts: readonly string[] | null = null,
-  chunkEvents = false,
 ): Promise<CompileContext> {
   return {
     db,
@@ -75,7 +68,6 @@ export async function compileContext(
     now,
     asOf,
     contacts,
-    chunkEvents,
     contactFields: await activeFields(db, workspaceId, 'contact'),
     accountFields: await activeFields(db, workspaceId, 'account'),
     path: [],
@@ -295,15 +287,12 @@ function groupedSql(
   test: RawBuilder<unknown>,
   zeroPasses: boolean,
 ): RawBuilder<unknown> {
-  const having = zeroPasses ? sql`not ${test}` : test;
-  const where = sql.join(conds, sql` and `);
   // For a chunk of contacts, their profiles' events through `events_profile_idx`: joined to the
   // chunk's profiles instead, PostgreSQL hash-joined every matching event of the workspace.
-  const groups = ctx.chunkEvents
-    ? sql`select e.contact_id from keel_chunk_events e where ${where} group by e.contact_id having ${having}`
-    : sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
-    where p.contact_id is not null ${chunkProfiles(ctx, sql`e.profile_id`)} and ${where}
-    group by p.contact_id having ${having}`;
+  const chunk = chunkProfiles(ctx, sql`e.profile_id`);
+  const groups = sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
+    where p.contact_id is not null ${chunk} and ${sql.join(conds, sql` and `)}
+    group by p.contact_id having ${zeroPasses ? sql`not ${test}` : test}`;
   return sql`${sql.raw(zeroPasses ? 'not exists' : 'exists')} (select 1 from (${groups}) g where g.contact_id = r.id)`;
 }
 

@@ -31,9 +31,9 @@ export async function compileSegment(
   now: Date,
   definition: SegmentNode,
   selfId?: string,
-  opts: { asOf?: boolean; contacts?: readonly string[]; chunkEvents?: boolean } = {},
+  opts: { asOf?: boolean; contacts?: readonly string[] } = {},
 ): Promise<CompiledSegment> {
-  const ctx = await compileContext(db, ws, now, opts.asOf ?? false, opts.contacts ?? null, opts.chunkEvents ?? false);
+  const ctx = await compileContext(db, ws, now, opts.asOf ?? false, opts.contacts ?? null);
   if (selfId) ctx.path.push(selfId);
   const cond = await compileNode(ctx, definition);
   return { cond, deps: ctx.deps, reads: ctx.reads, timed: ctx.timed.value, edges: ctx.edges, refs: ctx.refs };
@@ -159,22 +159,6 @@ export function canAlter(c: Pick<CompiledSegment, 'deps' | 'reads'>, changed: Ch
   return false;
 }
 
-/**
- * Copies the tracked events and page views of `ids`' profiles into `keel_chunk_events`, a
- * temporary table dropped at commit, for segments compiled with `chunkEvents`: a queue pass reads
- * its contacts' events once instead of once per segment. Only what conditions read: type, name,
- * time, properties and the page part of the context.
- */
-export async function fillChunkEvents(trx: DbOrTx, ws: string, ids: readonly string[]): Promise<void> {
-  await sql`create temp table if not exists keel_chunk_events (contact_id uuid not null, type text not null,
-    event text, ts timestamptz not null, properties jsonb not null, context jsonb not null) on commit drop`.execute(trx);
-  await sql`truncate keel_chunk_events`.execute(trx);
-  await sql`insert into keel_chunk_events (contact_id, type, event, ts, properties, context)
-    select p.contact_id, e.type, e.event, e.ts, e.properties, jsonb_build_object('page', e.context->'page')
-    from profiles p join events e on e.profile_id = p.id
-    where p.workspace_id = ${ws} and p.contact_id = any(${[...ids]}::uuid[]) and e.type in ('track', 'page')`.execute(trx);
-}
-
 const REASONS: Record<Cause, string> = {
   contact: 'contact changed',
   account: 'account changed',
@@ -226,12 +210,11 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
         .where('workspace_id', '=', ws)
         .where('deleted_at', 'is', null)
         .execute();
-      let filled = false;
       for (const seg of segments) {
         let c: CompiledSegment;
         try {
           // Compiled for the chunk's contacts (applyDiff asks it of some of them only).
-          c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id, { contacts: chunk, chunkEvents: true });
+          c = await compileSegment(trx, ws, now, seg.definition as SegmentNode, seg.id, { contacts: chunk });
         } catch {
           // A definition that no longer compiles (a field deleted since) keeps its members until
           // it is fixed; the segment screen shows the error.
@@ -246,10 +229,6 @@ export async function processQueueBatch(db: Db, clock: Clock, batch = 5000): Pro
           }
         }
         if (affected.length === 0) continue;
-        if (!filled && c.deps.has('event')) {
-          await fillChunkEvents(trx, ws, chunk);
-          filled = true;
-        }
         run.evaluated += affected.length;
         const reason = [...causes].map((x) => REASONS[x]).join(', ');
         const d = await applyDiff(trx, ws, seg.id, c.cond, now, reason, affected);
