@@ -307,14 +307,7 @@ function eventSql(ctx: CompileContext, e: EventCondition): RawBuilder<unknown> {
   const windows = [e.within, e.first, e.last].flatMap((w) =>
     w && 'days' in w ? [w.days] : w && 'within_last' in w ? [w.within_last.days] : [],
   );
-  for (const days of new Set(windows)) {
-    // Through events_ws_event_ts_idx: the events of that name whose time a window edge passed.
-    timeEdge(ctx, (from, to) => {
-      const { lo, hi } = crossed(from, to, days);
-      return sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
-        where e.workspace_id = ${ctx.workspaceId} and ${sql.join(conds, sql` and `)} and e.ts >= ${lo} and e.ts <= ${hi}`;
-    });
-  }
+  for (const days of new Set(windows)) timeEdge(ctx, eventsEdge(ctx, conds, days));
   const tests: RawBuilder<unknown>[] = [];
   if (e.count || (!e.first && !e.last)) tests.push(eventCountSql(ctx, windowed, e.count ?? { gte: 1 }));
   if (e.first) tests.push(firstLastSql(ctx, conds, 'min', e.first));
@@ -343,6 +336,18 @@ function firstLastSql(ctx: CompileContext, conds: RawBuilder<unknown>[], agg: 'm
   return groupedSql(ctx, conds, test, false);
 }
 
+/**
+ * The contacts with an event matching `conds` whose time a `days` window's start passed, read
+ * through `events_ws_event_ts_idx` (workspace, type, event, time).
+ */
+function eventsEdge(ctx: CompileContext, conds: RawBuilder<unknown>[], days: number): EdgeQuery {
+  return (from, to) => {
+    const { lo, hi } = crossed(from, to, days);
+    return sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
+      where e.workspace_id = ${ctx.workspaceId} and ${sql.join(conds, sql` and `)} and e.ts >= ${lo} and e.ts <= ${hi}`;
+  };
+}
+
 /** A wildcard pattern (`*` = anything) as an ILIKE pattern: everything else is literal. */
 export function wildcardToLike(pattern: string): string {
   return pattern.replace(/[\\%_]/g, (ch) => `\\${ch}`).replace(/\*/g, '%');
@@ -352,15 +357,8 @@ function pageSql(ctx: CompileContext, c: PageCondition): RawBuilder<unknown> {
   const conds = [sql`e.type = 'page'`, sql`coalesce(e.properties->>'url', e.context->'page'->>'url') ilike ${wildcardToLike(c.page.url)}`];
   if (ctx.asOf) conds.push(sql`e.ts < ${ctx.now}`);
   if (c.within) {
-    const days = c.within.days;
-    const match = [...conds];
-    timeEdge(ctx, (from, to) => {
-      const { lo, hi } = crossed(from, to, days);
-      // Page views have no event name: `event is null` keeps the scan on the index's page range.
-      return sql`select p.contact_id from events e join profiles p on p.id = e.profile_id
-        where e.workspace_id = ${ctx.workspaceId} and e.event is null and ${sql.join(match, sql` and `)}
-        and e.ts >= ${lo} and e.ts <= ${hi}`;
-    });
+    // Page views have no event name: `event is null` keeps the scan on the index's page range.
+    timeEdge(ctx, eventsEdge(ctx, [sql`e.event is null`, ...conds], c.within.days));
     conds.push(sql`e.ts >= ${since(ctx.now, c.within)}`);
   }
   return eventCountSql(ctx, conds, c.count ?? { gte: 1 });
@@ -395,8 +393,9 @@ export function touchpointTest(tp: TouchpointCondition['touchpoint']): RawBuilde
 
 function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<unknown> {
   const test = touchpointTest(c.touchpoint);
-  const conds = [sql`p.contact_id = r.id`];
-  if (ctx.asOf) conds.push(sql`t.ts < ${ctx.now}`);
+  // Which touchpoints count (time bounds), apart from whose they are.
+  const filters = [sql`true`];
+  if (ctx.asOf) filters.push(sql`t.ts < ${ctx.now}`);
   if (c.within) {
     const days = c.within.days;
     timeEdge(ctx, (from, to) => {
@@ -404,9 +403,10 @@ function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<
       return sql`select p.contact_id from touchpoints t join profiles p on p.id = t.profile_id
         where t.workspace_id = ${ctx.workspaceId} and t.ts >= ${lo} and t.ts <= ${hi}`;
     });
-    conds.push(sql`t.ts >= ${since(ctx.now, c.within)}`);
+    filters.push(sql`t.ts >= ${since(ctx.now, c.within)}`);
   }
-  const from = sql`from touchpoints t join profiles p on p.id = t.profile_id where ${sql.join(conds, sql` and `)}`;
+  const where = sql.join(filters, sql` and `);
+  const from = sql`from touchpoints t join profiles p on p.id = t.profile_id where p.contact_id = r.id and ${where}`;
   if (c.which === 'any') return sql`exists (select 1 ${from} and ${test})`;
   // Each contact's first (last) touchpoint for all contacts at once, as the event counts are: a
   // correlated "order by ts limit 1" per contact cost 12 to 13 s for "first touch paid search"
@@ -416,7 +416,7 @@ function touchpointSql(ctx: CompileContext, c: TouchpointCondition): RawBuilder<
   const dir = sql.raw(c.which === 'first' ? 'asc' : 'desc');
   const firsts = sql`select distinct on (p.contact_id) p.contact_id, coalesce(${test}, false) as ok
     from touchpoints t join profiles p on p.id = t.profile_id
-    where ${sql.join([sql`t.workspace_id = ${ctx.workspaceId} and p.contact_id is not null ${chunk}`, ...conds.slice(1)], sql` and `)}
+    where t.workspace_id = ${ctx.workspaceId} and p.contact_id is not null ${chunk} and ${where}
     order by p.contact_id, t.ts ${dir}, t.id`;
   return sql`exists (select 1 from (${firsts}) g where g.contact_id = r.id and g.ok)`;
 }
