@@ -5,7 +5,7 @@ import { systemActor } from '../../platform/actor.js';
 import { newId } from '../../platform/ids.js';
 import { bearer, createTestApp, json, makeApiKey, makeWorkspace, type TestApp } from '../../test/app.js';
 import { mergeAutoPairs, scanAndMerge, scanBacklogs } from './dedupe.jobs.js';
-import { processDedupeQueue, startScan } from './detect.service.js';
+import { hash40, loadMatchRecords, processDedupeQueue, rematch, runScan, startScan } from './detect.service.js';
 import { DEFAULT_MODELS, blockingKeys, compare, estimateModel, fold, score } from './matching.js';
 
 let t: TestApp;
@@ -246,6 +246,52 @@ describe('duplicates: a known-answer set', () => {
     await expect(startScan(ctx(), systemActor(ws, 'test'), 'contact')).rejects.toThrow(/already running/);
     await scanAndMerge(ctx(), ws, again.id);
     expect(new Set((await pairs()).data.map((p) => pairKey(...p.ids)))).toEqual(got);
+  });
+
+  it("writes the incremental matcher's keys, in one hash, and none for a record gone during the scan", async () => {
+    const db = t.db.handle.db;
+    const keysOf = async () => {
+      const rows = await db.selectFrom('dedupe_keys').select(['record_id', 'key']).where('workspace_id', '=', ws).execute();
+      const m = new Map<string, string[]>();
+      for (const r of rows) m.set(r.record_id, [...(m.get(r.record_id) ?? []), String(r.key)].sort());
+      return m;
+    };
+    const all = ids.flat();
+    const recs = await loadMatchRecords(db, ws, 'contact', { ids: all });
+    const scanned = await keysOf();
+    for (const r of recs)
+      expect(scanned.get(r.id), r.email ?? '').toEqual([...new Set(blockingKeys('contact', r).map((k) => String(hash40(k))))].sort());
+    // The incremental matcher writes the same keys for the same records.
+    await rematch(db, t.clock, ws, 'contact', all);
+    expect(await keysOf()).toEqual(scanned);
+    // A record merged away (soft-deleted, its keys dropped) while a scan runs does not get its keys back.
+    // One changed meanwhile is queued again for the incremental matcher (the scan wrote the keys it read).
+    const gone = ids[2]?.[1] ?? '';
+    const changed = ids[3]?.[0] ?? '';
+    const scan = await startScan(ctx(), systemActor(ws, 'test'), 'contact');
+    await db.deleteFrom('dedupe_queue').execute();
+    await runScan(ctx(), ws, scan.id, async (p) => {
+      if (p.phase !== 'candidates') return;
+      await db.updateTable('contacts').set({ deleted_at: t.clock.now() }).where('id', '=', gone).execute();
+      await db.deleteFrom('dedupe_keys').where('record_id', '=', gone).execute();
+      await db
+        .updateTable('contacts')
+        .set({ city: 'Boston', updated_at: new Date(t.clock.now().getTime() + 1000) })
+        .where('id', '=', changed)
+        .execute();
+      // The incremental matcher takes both while the scan goes on.
+      await drain();
+    });
+    const after = await keysOf();
+    expect(after.has(gone)).toBe(false);
+    expect(after.size).toBe(scanned.size - 1);
+    expect(
+      (await db.selectFrom('dedupe_queue').select('record_id').where('workspace_id', '=', ws).execute()).map((r) => r.record_id),
+    ).toEqual([changed]);
+    await drain();
+    await db.updateTable('contacts').set({ deleted_at: null }).where('id', '=', gone).execute();
+    await scanAndMerge(ctx(), ws, (await startScan(ctx(), systemActor(ws, 'test'), 'contact')).id);
+    expect(await keysOf()).toEqual(scanned);
   });
 
   it('pages the queue by cursor, most likely first', async () => {

@@ -56,30 +56,134 @@ export async function loadMatchRecords(
   return r.rows;
 }
 
-/** Stores a record's blocking keys as 64-bit hashes (no personal data in the keys table). */
+/** Serialises writers of one workspace's keys (the incremental matcher, a full scan's write) until the transaction ends. */
+async function lockKeys(db: DbOrTx, ws: string, object: MatchObject): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`dedupe-keys:${ws}:${object}`}, 0))`.execute(db);
+}
+
+/** Stores records' blocking keys as `hash40` values (no personal data in the keys table), live records only. */
 async function writeKeys(db: DbOrTx, ws: string, object: MatchObject, recs: readonly MatchRecord[]): Promise<number> {
   const ids: string[] = [];
-  const keys: string[] = [];
+  const keys: number[] = [];
   for (const r of recs)
     for (const k of blockingKeys(object, r)) {
       ids.push(r.id);
-      keys.push(k);
+      keys.push(hash40(k));
     }
-  await insertKeys(db, ws, object, keys, ids);
+  if (!ids.length) return 0;
+  // A record merged or erased since it was read must not get its keys back.
+  await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
+    select ${ws}, ${object}, t.k, t.id from unnest(${keys}::bigint[], ${ids}::uuid[]) as t(k, id)
+    join ${sql.table(TABLE[object])} r on r.id = t.id and r.workspace_id = ${ws} and r.deleted_at is null
+    on conflict do nothing`.execute(db);
   return ids.length;
 }
 
 /**
- * Inserts key texts (hashed by the database with hashtextextended) for the records beside them,
- * those still live only: a full scan writes keys while it goes on, and a record merged or erased
- * meanwhile must not get its keys back.
+ * Rows per statement when a full scan writes its keys: the statement's literals (37 characters a
+ * record id) stay small, not in V8's large-object space, which only a full collection frees.
  */
-async function insertKeys(db: DbOrTx, ws: string, object: MatchObject, keys: readonly string[], ids: readonly string[]): Promise<void> {
-  if (!ids.length) return;
-  await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
-    select ${ws}, ${object}, hashtextextended(t.k, 0), t.id from unnest(${[...keys]}::text[], ${[...ids]}::uuid[]) as t(k, id)
-    join ${sql.table(TABLE[object])} r on r.id = t.id and r.workspace_id = ${ws} and r.deleted_at is null
-    on conflict do nothing`.execute(db);
+const KEY_WRITE_CHUNK = 5_000;
+
+/**
+ * Makes dedupe_keys hold exactly a full scan's keys for the workspace's records, from its sorted
+ * packed keys (hash << 24 | record index), changing only what differs: record ids (once) and keys
+ * with their record's index go to temporary tables (no index, numbers only), then one statement
+ * deletes the stored keys the scan did not find and one inserts, in key order, those not stored
+ * yet. A scan again of an unchanged workspace writes almost nothing; the first scan's insert
+ * appends to the primary key in its order (the record index is the costly one: at 1M records,
+ * 5.3M keys, 30 s with it, 11 s without). Deleting every key first and inserting all again, as
+ * before, cost PostgreSQL more than the rest of the scan (BENCHMARKS.md, dedupe). Array parameters
+ * go as literals built here (node-postgres escapes each element of a JavaScript array: seconds of
+ * the event loop at this size).
+ */
+async function writeScanKeys(db: Db, ws: string, object: MatchObject, packed: BigUint64Array, ids: readonly string[]): Promise<void> {
+  const words = new Uint32Array(packed.buffer, packed.byteOffset, packed.length * 2);
+  const drop = sql`drop table if exists pg_temp.dedupe_scan_ids, pg_temp.dedupe_scan_idx, pg_temp.dedupe_scan_keys`;
+  await db.connection().execute(async (conn) => {
+    await drop.execute(conn);
+    try {
+      // Record ids once (by index), then each key with its record's index: numbers only.
+      await sql`create temporary table dedupe_scan_ids (idx integer not null, id uuid not null)`.execute(conn);
+      await sql`create temporary table dedupe_scan_idx (key bigint not null, idx integer not null)`.execute(conn);
+      for (let start = 0; start < ids.length; start += KEY_WRITE_CHUNK) {
+        const part = ids.slice(start, start + KEY_WRITE_CHUNK);
+        await sql`insert into dedupe_scan_ids (idx, id)
+          select ${start} + t.n - 1, t.id from unnest(${`{${part.join(',')}}`}::uuid[]) with ordinality as t(id, n)`.execute(conn);
+      }
+      for (let start = 0; start < packed.length; start += KEY_WRITE_CHUNK) {
+        const end = Math.min(packed.length, start + KEY_WRITE_CHUNK);
+        let keys = '';
+        let idx = '';
+        for (let k = start; k < end; k++) {
+          // Read as two 32-bit words (little-endian), without a BigInt per key.
+          const lo = words[2 * k] as number;
+          const hi = words[2 * k + 1] as number;
+          // Two keys of one record with the same hash (a collision) are one row.
+          if (k > 0 && lo === words[2 * k - 2] && hi === words[2 * k - 1]) continue;
+          const sep = keys ? ',' : '';
+          keys += sep + String(hi * 256 + (lo >>> 24));
+          idx += sep + String(lo & 0xffffff);
+        }
+        await sql`insert into dedupe_scan_idx (key, idx) select * from unnest(${`{${keys}}`}::bigint[], ${`{${idx}}`}::integer[])`.execute(
+          conn,
+        );
+      }
+      await sql`create temporary table dedupe_scan_keys as
+        select t.key, i.id as record_id from dedupe_scan_idx t join dedupe_scan_ids i on i.idx = t.idx`.execute(conn);
+      await sql`analyze dedupe_scan_keys`.execute(conn);
+      // Under the lock the incremental matcher takes to write keys, so the insert needs no ON
+      // CONFLICT (11 of 41 s at 1M records, measured); a workspace with no keys yet (its first
+      // scan) needs no comparing either.
+      await conn.transaction().execute(async (trx) => {
+        await lockKeys(trx, ws, object);
+        const any = await sql`select 1 from dedupe_keys where workspace_id = ${ws} and object = ${object} limit 1`.execute(trx);
+        if (any.rows.length) {
+          await sql`delete from dedupe_keys k where k.workspace_id = ${ws} and k.object = ${object}
+            and not exists (select 1 from dedupe_scan_keys t where t.key = k.key and t.record_id = k.record_id)`.execute(trx);
+          await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
+            select ${ws}, ${object}, t.key, t.record_id from dedupe_scan_keys t
+            where not exists (select 1 from dedupe_keys k where k.workspace_id = ${ws} and k.object = ${object} and k.key = t.key and k.record_id = t.record_id)
+            order by t.key, t.record_id`.execute(trx);
+        } else
+          await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
+            select ${ws}, ${object}, t.key, t.record_id from dedupe_scan_keys t order by t.key, t.record_id`.execute(trx);
+      });
+    } finally {
+      await drop.execute(conn);
+    }
+  });
+}
+
+/**
+ * Drops the keys of records a full scan read that are no longer live (merged or erased while it
+ * ran: their own delete of keys may have come before the scan wrote them). `ids` are in id order,
+ * as the scan read them; the live ids are read again in the same order and compared in one walk.
+ */
+async function dropKeysOfGone(db: DbOrTx, ws: string, object: MatchObject, ids: readonly string[]): Promise<number> {
+  const gone: string[] = [];
+  let i = 0;
+  let after: string | null = null;
+  for (;;) {
+    const r = await sql<{ id: string }>`select r.id from ${sql.table(TABLE[object])} r
+      where r.workspace_id = ${ws} and r.deleted_at is null ${after ? sql`and r.id > ${after}` : sql``}
+      order by r.id limit ${SCAN_PAGE * 10}`.execute(db);
+    if (!r.rows.length) break;
+    for (const { id } of r.rows) {
+      while (i < ids.length && (ids[i] as string) < id) gone.push(ids[i++] as string);
+      if (ids[i] === id) i++;
+    }
+    after = r.rows[r.rows.length - 1]?.id ?? null;
+  }
+  while (i < ids.length) gone.push(ids[i++] as string);
+  for (let k = 0; k < gone.length; k += SCAN_PAGE)
+    await db
+      .deleteFrom('dedupe_keys')
+      .where('workspace_id', '=', ws)
+      .where('object', '=', object)
+      .where('record_id', 'in', gone.slice(k, k + SCAN_PAGE))
+      .execute();
+  return gone.length;
 }
 
 export interface Scored {
@@ -210,6 +314,7 @@ async function candidatesOf(db: DbOrTx, ws: string, object: MatchObject, ids: re
  */
 export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: MatchObject, ids: readonly string[]): Promise<Scored[]> {
   if (!ids.length) return [];
+  await lockKeys(db, ws, object);
   await db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).where('record_id', 'in', ids).execute();
   const recs = await loadMatchRecords(db, ws, object, { ids });
   await writeKeys(db, ws, object, recs);
@@ -282,7 +387,8 @@ export async function processDedupeQueue(
       groups.set(k, g);
     }
     const auto: Array<Scored & { ws: string; object: MatchObject }> = [];
-    for (const g of groups.values())
+    // In one order (rematch takes each group's key lock): two passes never wait on each other crosswise.
+    for (const [, g] of [...groups].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
       for (const p of await rematch(trx, ctx.clock, g.ws, g.object, g.ids)) auto.push({ ...p, ws: g.ws, object: g.object });
     return { processed: q.rows.length, more: q.rows.length === limit, auto };
   });
@@ -466,37 +572,6 @@ function blockEnd(packed: BigUint64Array, start: number): number {
   return end;
 }
 
-/** Database writes run beside the caller's work, at most `limit` at a time; the first failure is rethrown. */
-class Background {
-  private readonly pending = new Set<Promise<void>>();
-  private failure: Error | null = null;
-  async run(task: () => Promise<unknown>, limit = 2): Promise<void> {
-    this.check();
-    while (this.pending.size >= limit) await Promise.race(this.pending);
-    const p: Promise<void> = task()
-      .then(
-        () => undefined,
-        (e: unknown) => {
-          this.failure ??= e instanceof Error ? e : new Error(String(e));
-        },
-      )
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
-  }
-  /** Waits for every write; throws the first failure. */
-  async done(): Promise<void> {
-    await Promise.all(this.pending);
-    this.check();
-  }
-  /** Waits for every write, failures or not (after an error elsewhere). */
-  async settle(): Promise<void> {
-    await Promise.all(this.pending);
-  }
-  private check(): void {
-    if (this.failure) throw this.failure;
-  }
-}
-
 export interface ScanProgress {
   phase: string;
   done: number;
@@ -509,17 +584,21 @@ export interface ScanProgress {
  * beside the scan for the incremental matcher, candidate pairs scored in memory, pairs at or above
  * the review threshold stored in batches, stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
  */
-export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?: (p: ScanProgress) => void): Promise<ScanView> {
+export async function runScan(
+  ctx: Ctx,
+  ws: string,
+  scanId: string,
+  onProgress?: (p: ScanProgress) => void | Promise<void>,
+): Promise<ScanView> {
   const scan = await getScan(ctx.db, ws, scanId);
   if (scan.status !== 'running') return scan;
   const object = scan.object;
   const t0 = Date.now();
   const startedAt = ctx.clock.now();
   const progress = async (phase: string, done: number, total: number) => {
-    onProgress?.({ phase, done, total });
+    await onProgress?.({ phase, done, total });
     await ctx.db.updateTable('dedupe_scans').set({ phase, done, total }).where('id', '=', scanId).execute();
   };
-  const writes = new Background();
   try {
     const settings = await getSettings(ctx.db, ws, object);
     const model = modelOf(settings, object);
@@ -533,10 +612,9 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
     // Refused before anything is dropped (the incremental matcher keeps its keys and queue).
     if (total > MAX_SCAN_RECORDS) throw new AppError('conflict', `A full scan reads at most ${MAX_SCAN_RECORDS} records per workspace`);
     await ctx.db.deleteFrom('dedupe_queue').where('workspace_id', '=', ws).where('object', '=', object).execute();
-    await ctx.db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).execute();
     await ctx.db.deleteFrom('dedupe_candidates').where('workspace_id', '=', ws).where('object', '=', object).execute();
-    // Keys: every live record read once, in id order, prepared and kept in memory; its keys go to
-    // dedupe_keys (for the incremental matcher) in the background while the scan goes on.
+    // Keys: every live record read once, in id order, prepared and kept in memory, its keys packed
+    // with its index. They go to dedupe_keys (for the incremental matcher) once sorted, below.
     await progress('keys', 0, total);
     const ids: string[] = [];
     const prepared: Prepared[] = [];
@@ -548,8 +626,6 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       if (!batch.length) break;
       if (ids.length + batch.length > MAX_SCAN_RECORDS)
         throw new AppError('conflict', `A full scan reads at most ${MAX_SCAN_RECORDS} records per workspace`);
-      const keyTexts: string[] = [];
-      const keyIds: string[] = [];
       for (const r of batch) {
         const index = ids.length;
         const p = prepare(r);
@@ -563,11 +639,8 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
           }
           // High 40 bits: the key's hash; low 24: the record's index (so a sort groups blocks).
           packed[keys++] = (BigInt(hash40(k)) << 24n) | BigInt(index);
-          keyTexts.push(k);
-          keyIds.push(r.id);
         }
       }
-      await writes.run(() => insertKeys(ctx.db, ws, object, keyTexts, keyIds));
       after = batch[batch.length - 1]?.id ?? null;
       await progress('keys', ids.length, total);
     }
@@ -578,8 +651,9 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
 
     // Candidates: pairs of records in one block of 2..maxBlockSize records, each pair once.
     await progress('candidates', 0, 0);
+    const sortedKeys = packed.subarray(0, keys);
     const { codes: pairCodes, blockLimit } = candidatePairs(
-      packed.subarray(0, keys),
+      sortedKeys,
       records,
       settings.maxBlockSize,
       Math.max(MIN_PAIR_BUDGET, MAX_PAIRS_PER_RECORD * records),
@@ -615,7 +689,18 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
         await progress('scoring', scored, candidates);
       }
     }
-    await writes.done();
+    // The keys, sorted by candidatePairs, written once the pairs are scored. Written while scoring
+    // (PostgreSQL on the other core) a scan again of 1M records took 65 s instead of 81-94, but the
+    // heap grew by about 400 MB over the scoring, even with only PostgreSQL working beside it
+    // (measured; perhaps V8's concurrent marking starved of the second core, not verified).
+    await writeScanKeys(ctx.db, ws, object, sortedKeys, ids);
+    await dropKeysOfGone(ctx.db, ws, object, ids);
+    // Records changed while the scan ran: the scan wrote the keys it read, which the incremental
+    // matcher may have replaced meanwhile. Queued again, so their keys and pairs end up current.
+    await sql`insert into dedupe_queue (workspace_id, object, record_id)
+      select ${ws}, ${object}, r.id from ${sql.table(TABLE[object])} r
+      where r.workspace_id = ${ws} and r.deleted_at is null and r.updated_at > ${startedAt}
+      on conflict do nothing`.execute(ctx.db);
     // Open pairs this scan did not find again (records changed or weights moved).
     const stale = await ctx.db
       .deleteFrom('duplicate_pairs')
@@ -638,7 +723,6 @@ export async function runScan(ctx: Ctx, ws: string, scanId: string, onProgress?:
       .where('id', '=', scanId)
       .execute();
   } catch (err) {
-    await writes.settle();
     await ctx.db
       .updateTable('dedupe_scans')
       .set({ status: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : String(err), finished_at: ctx.clock.now() })
