@@ -262,34 +262,41 @@ describe('duplicates: a known-answer set', () => {
     for (const r of recs)
       expect(scanned.get(r.id), r.email ?? '').toEqual([...new Set(blockingKeys('contact', r).map((k) => String(hash40(k))))].sort());
     // The incremental matcher writes the same keys for the same records.
-    await rematch(db, t.clock, ws, 'contact', all);
+    await db.transaction().execute((trx) => rematch(trx, t.clock, ws, 'contact', all));
     expect(await keysOf()).toEqual(scanned);
-    // A record merged away (soft-deleted, its keys dropped) while a scan runs does not get its keys back.
-    // One changed meanwhile is queued again for the incremental matcher (the scan wrote the keys it read).
+    await expect(rematch(db, t.clock, ws, 'contact', all)).rejects.toThrow(/transaction/);
+    // While a scan runs: a record merged away (soft-deleted, its keys dropped) does not get its keys
+    // back; a record whose email changes and one created wait in the queue until the scan has
+    // written its keys, then the incremental matcher keys them as they are now.
+    const keysNow = (r: Parameters<typeof blockingKeys>[1]) =>
+      [...new Set(blockingKeys('contact', r).map((k) => String(hash40(k))))].sort();
     const gone = ids[2]?.[1] ?? '';
     const changed = ids[3]?.[0] ?? '';
+    const [oldEmail] = (await loadMatchRecords(db, ws, 'contact', { ids: [changed] })).map((r) => r.email);
+    let created = '';
     const scan = await startScan(ctx(), systemActor(ws, 'test'), 'contact');
-    await db.deleteFrom('dedupe_queue').execute();
     await runScan(ctx(), ws, scan.id, async (p) => {
       if (p.phase !== 'candidates') return;
       await db.updateTable('contacts').set({ deleted_at: t.clock.now() }).where('id', '=', gone).execute();
       await db.deleteFrom('dedupe_keys').where('record_id', '=', gone).execute();
-      await db
-        .updateTable('contacts')
-        .set({ city: 'Boston', updated_at: new Date(t.clock.now().getTime() + 1000) })
-        .where('id', '=', changed)
-        .execute();
-      // The incremental matcher takes both while the scan goes on.
+      const r = await call('PATCH', `/api/v1/contacts/${changed}`, { email: 'kathy.j@umbrella-mail.com' });
+      expect(r.statusCode, r.body).toBe(200);
+      created = await create({ email: 'new.person@initech.io', firstName: 'New', lastName: 'Person', company: 'Initech' });
       await drain();
     });
-    const after = await keysOf();
-    expect(after.has(gone)).toBe(false);
-    expect(after.size).toBe(scanned.size - 1);
-    expect(
-      (await db.selectFrom('dedupe_queue').select('record_id').where('workspace_id', '=', ws).execute()).map((r) => r.record_id),
-    ).toEqual([changed]);
+    expect((await keysOf()).has(gone)).toBe(false);
+    const queued = await db.selectFrom('dedupe_queue').select('record_id').where('workspace_id', '=', ws).execute();
+    expect(queued.map((q) => q.record_id)).toEqual(expect.arrayContaining([changed, created]));
     await drain();
+    const afterDrain = await keysOf();
+    for (const r of await loadMatchRecords(db, ws, 'contact', { ids: [changed, created] }))
+      expect(afterDrain.get(r.id), r.email ?? '').toEqual(keysNow(r));
+    expect(afterDrain.has(gone)).toBe(false);
+    // Put back as it was: the next tests read these records.
     await db.updateTable('contacts').set({ deleted_at: null }).where('id', '=', gone).execute();
+    expect((await call('PATCH', `/api/v1/contacts/${changed}`, { email: oldEmail })).statusCode).toBe(200);
+    expect((await call('DELETE', `/api/v1/contacts/${created}`)).statusCode).toBeLessThan(300);
+    await drain();
     await scanAndMerge(ctx(), ws, (await startScan(ctx(), systemActor(ws, 'test'), 'contact')).id);
     expect(await keysOf()).toEqual(scanned);
   });

@@ -132,6 +132,7 @@ async function writeScanKeys(db: Db, ws: string, object: MatchObject, packed: Bi
       await sql`create temporary table dedupe_scan_keys as
         select t.key, i.id as record_id from dedupe_scan_idx t join dedupe_scan_ids i on i.idx = t.idx`.execute(conn);
       await sql`analyze dedupe_scan_keys`.execute(conn);
+      await sql`analyze dedupe_scan_ids`.execute(conn);
       // Under the lock the incremental matcher takes to write keys, so the insert needs no ON
       // CONFLICT (11 of 41 s at 1M records, measured); a workspace with no keys yet (its first
       // scan) needs no comparing either.
@@ -139,7 +140,9 @@ async function writeScanKeys(db: Db, ws: string, object: MatchObject, packed: Bi
         await lockKeys(trx, ws, object);
         const any = await sql`select 1 from dedupe_keys where workspace_id = ${ws} and object = ${object} limit 1`.execute(trx);
         if (any.rows.length) {
-          await sql`delete from dedupe_keys k where k.workspace_id = ${ws} and k.object = ${object}
+          // Only keys of records the scan read: one created meanwhile keeps what the matcher wrote.
+          await sql`delete from dedupe_keys k using dedupe_scan_ids i
+            where i.id = k.record_id and k.workspace_id = ${ws} and k.object = ${object}
             and not exists (select 1 from dedupe_scan_keys t where t.key = k.key and t.record_id = k.record_id)`.execute(trx);
           await sql`insert into dedupe_keys (workspace_id, object, key, record_id)
             select ${ws}, ${object}, t.key, t.record_id from dedupe_scan_keys t
@@ -314,6 +317,8 @@ async function candidatesOf(db: DbOrTx, ws: string, object: MatchObject, ids: re
  */
 export async function rematch(db: DbOrTx, clock: Clock, ws: string, object: MatchObject, ids: readonly string[]): Promise<Scored[]> {
   if (!ids.length) return [];
+  // The key lock lasts until the transaction ends; outside one it would end with its statement.
+  if (!db.isTransaction) throw new Error('rematch runs in a transaction');
   await lockKeys(db, ws, object);
   await db.deleteFrom('dedupe_keys').where('workspace_id', '=', ws).where('object', '=', object).where('record_id', 'in', ids).execute();
   const recs = await loadMatchRecords(db, ws, object, { ids });
@@ -376,8 +381,15 @@ export async function processDedupeQueue(
   limit = 500,
 ): Promise<{ processed: number; more: boolean; auto: Array<Scored & { ws: string; object: MatchObject }> }> {
   return ctx.db.transaction().execute(async (trx) => {
+    // Records of a workspace whose full scan is running wait for it to finish: the scan writes the
+    // keys it read, over any the incremental matcher would write meanwhile (a scan left running
+    // by a crashed process holds them for an hour, as it blocks the next scan).
+    const stale = new Date(ctx.clock.now().getTime() - 3_600_000);
     const q = await sql<{ workspace_id: string; object: MatchObject; record_id: string }>`delete from dedupe_queue
-      where (object, record_id) in (select object, record_id from dedupe_queue order by queued_at limit ${limit} for update skip locked)
+      where (object, record_id) in (select q.object, q.record_id from dedupe_queue q
+        where not exists (select 1 from dedupe_scans s where s.workspace_id = q.workspace_id and s.object = q.object
+          and s.status = 'running' and s.started_at >= ${stale})
+        order by q.queued_at limit ${limit} for update skip locked)
       returning workspace_id, object, record_id`.execute(trx);
     const groups = new Map<string, { ws: string; object: MatchObject; ids: string[] }>();
     for (const r of q.rows) {
@@ -695,12 +707,6 @@ export async function runScan(
     // (measured; perhaps V8's concurrent marking starved of the second core, not verified).
     await writeScanKeys(ctx.db, ws, object, sortedKeys, ids);
     await dropKeysOfGone(ctx.db, ws, object, ids);
-    // Records changed while the scan ran: the scan wrote the keys it read, which the incremental
-    // matcher may have replaced meanwhile. Queued again, so their keys and pairs end up current.
-    await sql`insert into dedupe_queue (workspace_id, object, record_id)
-      select ${ws}, ${object}, r.id from ${sql.table(TABLE[object])} r
-      where r.workspace_id = ${ws} and r.deleted_at is null and r.updated_at > ${startedAt}
-      on conflict do nothing`.execute(ctx.db);
     // Open pairs this scan did not find again (records changed or weights moved).
     const stale = await ctx.db
       .deleteFrom('duplicate_pairs')
