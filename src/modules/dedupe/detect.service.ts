@@ -56,6 +56,9 @@ export async function loadMatchRecords(
   return r.rows;
 }
 
+/** A scan still running after this long was left by a crashed process: it no longer blocks the next scan nor holds the queue. */
+const SCAN_STALE_MS = 3_600_000;
+
 /** Serialises writers of one workspace's keys (the incremental matcher, a full scan's write) until the transaction ends. */
 async function lockKeys(db: DbOrTx, ws: string, object: MatchObject): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`dedupe-keys:${ws}:${object}`}, 0))`.execute(db);
@@ -384,7 +387,7 @@ export async function processDedupeQueue(
     // Records of a workspace whose full scan is running wait for it to finish: the scan writes the
     // keys it read, over any the incremental matcher would write meanwhile (a scan left running
     // by a crashed process holds them for an hour, as it blocks the next scan).
-    const stale = new Date(ctx.clock.now().getTime() - 3_600_000);
+    const stale = new Date(ctx.clock.now().getTime() - SCAN_STALE_MS);
     const q = await sql<{ workspace_id: string; object: MatchObject; record_id: string }>`delete from dedupe_queue
       where (object, record_id) in (select q.object, q.record_id from dedupe_queue q
         where not exists (select 1 from dedupe_scans s where s.workspace_id = q.workspace_id and s.object = q.object
@@ -464,7 +467,7 @@ export async function startScan(ctx: Ctx, actor: Actor, object: MatchObject, job
       .where('workspace_id', '=', actor.workspaceId)
       .where('object', '=', object)
       .where('status', '=', 'running')
-      .where('started_at', '<', new Date(now.getTime() - 3_600_000))
+      .where('started_at', '<', new Date(now.getTime() - SCAN_STALE_MS))
       .execute();
     const running = await trx
       .selectFrom('dedupe_scans')
@@ -592,9 +595,9 @@ export interface ScanProgress {
 
 /**
  * A full scan: every live record read once and kept in memory (prepared for comparing), its
- * blocking keys grouped in memory (a sorted array of 40-bit key hashes) and written to dedupe_keys
- * beside the scan for the incremental matcher, candidate pairs scored in memory, pairs at or above
- * the review threshold stored in batches, stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
+ * blocking keys grouped in memory (a sorted array of 40-bit key hashes), candidate pairs scored in
+ * memory, pairs at or above the review threshold stored in batches, then the keys written to
+ * dedupe_keys for the incremental matcher (`writeScanKeys`), stale open pairs dropped. Auto-merges (when on) are left to the caller (`mergeAutoPairs`).
  */
 export async function runScan(
   ctx: Ctx,
