@@ -287,14 +287,14 @@ describe('a data analyst finds duplicates and bad values, merges a pair and undo
     const form = page.getByRole('form', { name: 'Duplicate settings for contacts' });
     const review = form.getByLabel('Review threshold (%)');
     await review.waitFor();
-    expect(await review.inputValue()).toBe('80');
+    expect(await review.inputValue()).toBe('75');
     expect(await form.getByLabel('Merge the most certain pairs automatically').isChecked()).toBe(false);
     expect(await form.getByLabel('Auto-merge threshold (%)').isDisabled()).toBe(true);
 
     await form.getByLabel('Merge the most certain pairs automatically').check();
     await form.getByLabel('Auto-merge threshold (%)').fill('70');
     await form.getByRole('button', { name: 'Save settings' }).click();
-    await form.getByText('At least the review threshold (80%)').waitFor();
+    await form.getByText('At least the review threshold (75%)').waitFor();
     await form.getByLabel('Auto-merge threshold (%)').fill('99');
     await form.getByRole('combobox', { name: 'Job title' }).selectOption({ label: 'Most complete' });
     await form.getByLabel('Trusted sources').fill('Salesforce\nWebinar form');

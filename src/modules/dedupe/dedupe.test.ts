@@ -572,7 +572,7 @@ describe('merge and undo', () => {
 describe('auto-merge and settings', () => {
   it('is off by default; once on, a near-certain duplicate merges on its own and stays listed as auto_merged', async () => {
     const s = json<{ autoMerge: boolean; reviewThreshold: number }>(await call('GET', '/api/v1/duplicates/settings?object=contact'));
-    expect(s).toMatchObject({ autoMerge: false, reviewThreshold: 0.8 });
+    expect(s).toMatchObject({ autoMerge: false, reviewThreshold: 0.75 });
     expect((await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', autoMerge: true }, viewerKey)).statusCode).toBe(403);
     expect(
       (await call('PATCH', '/api/v1/duplicates/settings', { object: 'contact', reviewThreshold: 0.99, autoMergeThreshold: 0.9 }))

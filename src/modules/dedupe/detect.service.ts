@@ -38,7 +38,7 @@ export interface Ctx {
 
 const TABLE = { contact: 'contacts', account: 'accounts' } as const;
 const MATCH_COLUMNS = {
-  contact: sql`r.id, r.email, r.first_name as "firstName", r.last_name as "lastName", r.phone, r.company, r.city, r.country`,
+  contact: sql`r.id, r.email, r.first_name as "firstName", r.last_name as "lastName", r.phone, r.title, r.company, r.city, r.country`,
   account: sql`r.id, r.name, r.domain, r.city, r.country`,
 };
 
@@ -681,17 +681,22 @@ export async function runScan(
     let pairs = 0;
     let keep: Scored[] = [];
     await progress('scoring', 0, candidates);
+    // One levels object for every pair (filled in place) and its field list, worked out once: millions
+    // of short-lived objects were a good part of the scoring's garbage.
+    const levels: Record<string, Level | 'missing'> = {};
+    let fields: string[] | undefined;
     for (let n = 0; n < pairCodes.length; n++) {
       const code = pairCodes[n] as number;
       const i = Math.floor(code / records);
       const j = code - i * records;
       const pi = prepared[i] as Prepared;
       const pj = prepared[j] as Prepared;
-      const levels = comparePrepared(object, pi, pj);
+      comparePrepared(object, pi, pj, levels);
+      fields ??= Object.keys(levels);
       const extra = frequencyBonus(object, freq, pi, pj, levels);
-      // Reasons are built only for pairs that are kept. Records are in id order and i < j, so
-      // a < b as the pairs table wants.
-      if (Math.round(probability(model, levels, extra) * 1e6) / 1e6 >= settings.reviewThreshold) {
+      // Reasons are built only for pairs that are kept (score copies the levels into them). Records
+      // are in id order and i < j, so a < b as the pairs table wants.
+      if (Math.round(probability(model, levels, extra, fields) * 1e6) / 1e6 >= settings.reviewThreshold) {
         const s = score(model, levels, extra);
         keep.push({ a: ids[i] as string, b: ids[j] as string, probability: Math.round(s.probability * 1e6) / 1e6, reasons: s.reasons });
       }

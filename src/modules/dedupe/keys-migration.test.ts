@@ -41,4 +41,33 @@ describe('migration 0031: blocking keys in the application hash', () => {
     );
     expect(queued.rows).toEqual([a, b].sort().map((id) => ({ record_id: id, object: 'contact' })));
   });
+
+  it("0032 queues every keyed contact again (its keys changed), and leaves accounts' keys and queue alone", async () => {
+    const db = await createTestDatabase({ migrate: false });
+    cleanups.push(db.drop);
+    const before = await mkdtemp(path.join(os.tmpdir(), 'keel-mig-'));
+    cleanups.push(() => rm(before, { recursive: true, force: true }));
+    await cp(migrationsDir, before, { recursive: true, filter: (f) => !/003[2-9]_|00[4-9]\d_/.test(path.basename(f)) });
+    await migrate(db.handle.db, before);
+    const h = db.handle.db;
+    const ws = newId();
+    await sql`insert into workspaces (id, slug, name) values (${ws}, 'w', 'W')`.execute(h);
+    const [a, b, c] = [newId(), newId(), newId()];
+    for (const id of [a, b])
+      await sql`insert into contacts (id, workspace_id, email, created_at, updated_at) values (${id}, ${ws}, ${`${id}@example.com`}, now(), now())`.execute(
+        h,
+      );
+    await sql`insert into accounts (id, workspace_id, name, created_at, updated_at) values (${c}, ${ws}, 'Acme', now(), now())`.execute(h);
+    await sql`delete from dedupe_queue`.execute(h);
+    await sql`insert into dedupe_keys (workspace_id, object, key, record_id) values
+      (${ws}, 'contact', 1, ${a}), (${ws}, 'contact', 2, ${a}), (${ws}, 'account', 3, ${c})`.execute(h);
+    const applied = await migrate(h);
+    expect(applied.applied[0]).toBe('0032_dedupe_contact_keys_again.sql');
+    // Keys stay (still valid) until the matcher rewrites them.
+    expect((await sql<{ n: string }>`select count(*) as n from dedupe_keys`.execute(h)).rows[0]?.n).toBe('3');
+    const queued = await sql<{ record_id: string; object: string }>`select record_id, object from dedupe_queue order by record_id`.execute(
+      h,
+    );
+    expect(queued.rows).toEqual([{ record_id: a, object: 'contact' }]);
+  });
 });

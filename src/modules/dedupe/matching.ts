@@ -2,7 +2,8 @@ import { jaroWinkler } from '@skyra/jaro-winkler';
 import { doubleMetaphone } from 'double-metaphone';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { isFreeMailDomain } from '../quality/normalise.js';
-import { canonicalFirstName } from './nicknames.js';
+import { doubled, oneSlip } from './edits.js';
+import { canonicalFirstName, inNicknameTable, nicknamesAgree, nicknamesNear } from './nicknames.js';
 
 /**
  * Record linkage in the Fellegi-Sunter style: blocking keys pick candidate pairs, field
@@ -20,6 +21,7 @@ export interface MatchRecord {
   firstName?: string | null;
   lastName?: string | null;
   phone?: string | null;
+  title?: string | null;
   company?: string | null;
   city?: string | null;
   country?: string | null;
@@ -56,10 +58,18 @@ export const DEFAULT_MODELS: Record<MatchObject, MatchModel> = {
       email: { m: { exact: 0.35, partial: 0.2, close: 0.1, diff: 0.35 }, u: { exact: 0.0005, partial: 0.002, close: 0.0005, diff: 0.997 } },
       // Same company email domain, or one a typo of the other (free-mail domains tell nothing and count as missing).
       emailDomain: { m: { exact: 0.6, close: 0.05, diff: 0.35 }, u: { exact: 0.03, close: 0.002, diff: 0.968 } },
+      // diff: two mailboxes at one company domain that a company gives namesakes: the same names
+      // with another number, initial or tag (robert.thomas@ and robert.thomas2@, anna.k.berg@ and
+      // anna.berg@). Only diff is produced (see `namesakeMailboxes`).
+      mailboxTag: { m: { diff: 0.002 }, u: { diff: 0.25 } },
       // partial: one is the other's initial.
       firstName: { m: { exact: 0.82, close: 0.1, partial: 0.03, diff: 0.05 }, u: { exact: 0.05, close: 0.02, partial: 0.02, diff: 0.91 } },
       lastName: { m: { exact: 0.85, close: 0.11, diff: 0.04 }, u: { exact: 0.2, close: 0.05, diff: 0.75 } },
       phone: { m: { exact: 0.7, diff: 0.3 }, u: { exact: 0.001, diff: 0.999 } },
+      // The job title as written (folded). People's records repeat it about half the time (the other
+      // half: promoted, or written another way by another source); two candidates who are not one
+      // person share one by chance about one time in twenty. Common titles weigh less (frequencies).
+      title: { m: { exact: 0.5, diff: 0.5 }, u: { exact: 0.1, diff: 0.9 } },
       company: { m: { exact: 0.7, close: 0.15, diff: 0.15 }, u: { exact: 0.05, close: 0.02, diff: 0.93 } },
       city: { m: { exact: 0.85, diff: 0.15 }, u: { exact: 0.1, diff: 0.9 } },
       country: { m: { exact: 0.95, diff: 0.05 }, u: { exact: 0.4, diff: 0.6 } },
@@ -161,11 +171,29 @@ const companyKeyText = memo((s) =>
     .join(''),
 );
 
-/** The last nine digits of a phone: "+1 (415) 555-0132" and "4155550132" agree. */
+/** The distinct letters of a string, sorted ("happyjames" -> "aehjmpsy"): a-z as a bit mask, others as written. */
+function letterSet(s: string): string {
+  let mask = 0;
+  let other = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 97;
+    if (c >= 0 && c < 26) mask |= 1 << c;
+    else if (!other.includes(s.charAt(i))) other += s.charAt(i);
+  }
+  return `${mask.toString(36)}${other ? `:${[...other].sort().join('')}` : ''}`;
+}
+
+/** A company domain's name part as a company key: "slate-rock.co.uk" -> "slaterock". */
+const domainCompany = memo((domain) => (domain.split('.')[0] ?? '').replace(/[^a-z0-9]+/g, ''));
+
+/**
+ * The last eight digits of a phone: "+1 (415) 555-0132" and "4155550132" agree, and so do a short number
+ * written nationally and internationally ("(01) 927 3325", "+353 1 927 3325"; nine digits kept the trunk 0).
+ */
 export function phoneKey(s: string | null | undefined): string {
   if (!s) return '';
   const d = s.replace(/\D+/g, '');
-  return d.length >= 7 ? d.slice(-9) : '';
+  return d.length >= 7 ? d.slice(-8) : '';
 }
 
 const ROLE_MAILBOXES = new Set([
@@ -233,6 +261,7 @@ export interface Prepared {
   firstFolded: string;
   last: string;
   phone: string;
+  title: string;
   company: string;
   city: string;
   country: string;
@@ -242,23 +271,42 @@ export interface Prepared {
   domain: string;
 }
 
+/**
+ * The other name in a mailbox made of two names, given one of them (`known`, possibly mistyped in
+ * the record: one slip apart), or '' when the mailbox does not hold it that way. One-word
+ * mailboxes are read as the two names run together, either way round.
+ */
+function missingName(local: string, known: string): string {
+  const words = local
+    .split(/[._-]+/)
+    .map((w) => w.replace(/\d+/g, ''))
+    .filter((w) => w);
+  const is = (w: string) => w === known || (known.length >= 4 && oneSlip(w, known));
+  if (words.length === 2 && words.every((w) => w.length >= 2)) {
+    const [x, y] = words as [string, string];
+    if (x !== y && is(x)) return y;
+    if (x !== y && is(y)) return x;
+    return '';
+  }
+  const w = words.length === 1 ? (words[0] as string) : '';
+  if (w.length < known.length + 2 || !/^[a-z]+$/.test(known)) return '';
+  if (w.endsWith(known)) return w.slice(0, w.length - known.length);
+  if (w.startsWith(known)) return w.slice(known.length);
+  return '';
+}
+
 export function prepare(r: MatchRecord): Prepared {
   const e = emailParts(r.email);
   let firstFolded = fold(r.firstName);
   let last = fold(r.lastName);
   // A record with one name field empty and a mailbox of two names, one of them the name it has
-  // (∅ Chen, maria.chen84@): the other word is the missing name. Compared as if given, so the record
-  // matches Maria Chen's other records on the name rather than on the last name alone.
+  // (∅ Chen, maria.chen84@; ∅ Looez, carlos.lopez@; ∅ Allen, samuelallen@):
+  // the rest is the missing name. Compared as if given, so the record matches Maria Chen's other
+  // records on the name rather than on the last name alone.
   if (e && !firstFolded !== !last) {
-    const words = e.local
-      .split(/[._-]+/)
-      .map((w) => w.replace(/\d+/g, ''))
-      .filter((w) => w);
-    if (words.length === 2 && words.every((w) => w.length >= 2)) {
-      const [x, y] = words as [string, string];
-      if (!firstFolded && (x === last || y === last) && x !== y) firstFolded = x === last ? y : x;
-      else if (!last && (x === firstFolded || y === firstFolded) && x !== y) last = x === firstFolded ? y : x;
-    }
+    const missing = missingName(e.local, firstFolded || last);
+    if (missing && !firstFolded) firstFolded = missing;
+    else if (missing) last = missing;
   }
   const email: PreparedEmail | null = e && {
     local: e.local,
@@ -272,6 +320,7 @@ export function prepare(r: MatchRecord): Prepared {
     firstFolded,
     last,
     phone: phoneKey(r.phone),
+    title: fold(r.title),
     company: companyKey(r.company),
     city: fold(r.city),
     country: fold(r.country),
@@ -301,6 +350,10 @@ export function blockingKeysPrepared(object: MatchObject, p: Prepared): string[]
       // The mailbox without digits and separators: maria.garcia84@ and mariagarcia@ share it.
       const bare = p.email.local.replace(/[._\-\d]+/g, '');
       if (bare.length >= 4) keys.push(`l:${bare}`);
+      // Its distinct letters, sorted, at its domain: a mailbox with a letter doubled, dropped where it
+      // repeats, or two swapped (happyyjames38@, flauretn20@) keeps the key. Not for mailboxes of the
+      // record's names: the name keys cover those (and each key costs the scan's write at 1M).
+      if (bare.length >= 6 && !p.email.names) keys.push(`s:${letterSet(bare)}@${p.email.domain}`);
     }
     if (p.phone) keys.push(`p:${p.phone}`);
     const mf = metaphone(p.first);
@@ -320,8 +373,12 @@ export function blockingKeysPrepared(object: MatchObject, p: Prepared): string[]
           .sort()
           .join(':')}`,
       );
-    if (ml && p.company) keys.push(`c:${ml}:${p.company.slice(0, 6)}`);
-    if (mf && p.company && p.email) keys.push(`f:${mf}:${p.company.slice(0, 6)}`);
+    // The employer: the company field, or else a work address's domain (slaterock.com for Slaterock
+    // Technologies: the two usually start alike), so a record without a company still meets its
+    // colleagues' records and its own.
+    const employer = p.company || (p.email && !p.email.free ? domainCompany(p.email.domain) : '');
+    if (ml && employer) keys.push(`c:${ml}:${employer.slice(0, 6)}`);
+    if (mf && employer && p.email) keys.push(`f:${mf}:${employer.slice(0, 6)}`);
   } else {
     if (p.domain) keys.push(`d:${p.domain}`);
     if (p.name) keys.push(`n:${p.name}`);
@@ -336,6 +393,23 @@ export function blockingKeysPrepared(object: MatchObject, p: Prepared): string[]
 }
 
 // ---- comparing -----------------------------------------------------------------------------------
+
+/**
+ * Names: as strLevel, and also close when one slip apart past the first letter (hugo, huho; mia,
+ * mai): Jaro-Winkler alone leaves short names with a typo far apart.
+ */
+function nameLevel(a: string, b: string, closeAt: number): Level {
+  if (a === b) return 'exact';
+  if (a.charCodeAt(0) !== b.charCodeAt(0)) return strLevel(a, b, closeAt);
+  if (jaroWinkler(a, b) >= closeAt) return 'close';
+  // A letter doubled, or a double written once (Lee, Le; 伊藤, 伊藤藤), also in short names.
+  if (doubled(a, b) || doubled(b, a)) return 'close';
+  if (a.length < 3 || b.length < 3) return 'diff';
+  // One slip (this includes strLevel's one edit in names of five letters or more).
+  if (oneSlip(a, b)) return 'close';
+  // Long names with a slip on each side (Serggei, Seegei for Sergei): two edits apart.
+  return a.length >= 6 && b.length >= 6 && Math.abs(a.length - b.length) <= 2 && levenshtein(a, b) <= 2 ? 'close' : 'diff';
+}
 
 function strLevel(a: string, b: string, closeAt: number): Level {
   if (a === b) return 'exact';
@@ -372,21 +446,23 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
   if (ea.local === eb.local && ea.domain === eb.domain) return 'exact';
   const la = ea.local;
   const lb = eb.local;
-  // The same mailbox at a domain one letter off (gmail.com and gnail.com, .co and .com): one address
-  // mistyped, not a names mailbox at another provider.
-  if (la === lb && la.length >= 3 && !ROLE_MAILBOXES.has(la) && levenshtein(ea.domain, eb.domain) <= 1) return 'close';
-  if (equalWithoutDots(la, lb) && la.length >= 3 && !ROLE_MAILBOXES.has(la)) {
+  // The same mailbox at a domain one slip off (gmail.com and gnail.com, hotmial.com, .co and .com):
+  // one address mistyped, not a names mailbox at another provider.
+  if (la === lb && la.length >= 3 && !ROLE_MAILBOXES.has(la) && oneSlip(ea.domain, eb.domain)) return 'close';
+  if (equalWithoutSeparators(la, lb) && la.length >= 3 && !ROLE_MAILBOXES.has(la)) {
     // A mailbox that is only the person's names (maria.garcia@) at another domain says no more
     // than the name fields do: namesakes have such mailboxes at their employers and at every
     // free-mail provider. Measured: counting it as partial made most false pairs at 100k.
-    // The same goes for the names with and without dots at one free-mail provider (two accounts).
+    // The same goes for the names with other separators at one free-mail provider (two accounts:
+    // elizabeth.thompson@ and elizabeth_thompson@ are not one mistyped).
     if ((ea.names || eb.names) && (ea.domain !== eb.domain || ea.free)) return 'missing';
     return 'partial';
   }
   // More than two edits apart (the length difference alone can tell, without the distance).
   if (
     Math.abs(la.length + ea.domain.length - lb.length - eb.domain.length) > 2 ||
-    levenshtein(`${la}@${ea.domain}`, `${lb}@${eb.domain}`) > 2
+    // At one domain the distance is the mailboxes' (no address strings built).
+    (ea.domain === eb.domain ? levenshtein(la, lb) : levenshtein(`${la}@${ea.domain}`, `${lb}@${eb.domain}`)) > 2
   )
     return 'diff';
   // Two mailboxes that are each their own record's names (james.baker@, james.bakker@): the typo is
@@ -395,23 +471,125 @@ function emailLevel(a: Prepared, b: Prepared): Level | 'missing' {
   // Takahashi): then the mailboxes are two colleagues' and say so.
   if (la !== lb && ea.names && eb.names) return namesDiffer(a, b) ? 'diff' : 'missing';
   if (la !== lb) {
-    const da = la.replace(/\d+/g, '');
-    const db = lb.replace(/\d+/g, '');
+    const sa = la.replace(SEPARATORS, '');
+    const sb = lb.replace(SEPARATORS, '');
+    const da = sa.replace(/\d+/g, '');
+    const db = sb.replace(/\d+/g, '');
     // Also mailboxes that differ only in their first letter: tperez@ and jperez@ are two colleagues' initials.
+    // And a number on one side with letters changed too (alexander2@, alexandra@): a typo is one slip, not two.
     const numberedOrInitialled =
-      da === db || da.startsWith(db) || db.startsWith(da) || da.slice(0, -1) === db.slice(0, -1) || da.slice(1) === db.slice(1);
+      da === db ||
+      da.startsWith(db) ||
+      db.startsWith(da) ||
+      da.slice(0, -1) === db.slice(0, -1) ||
+      da.slice(1) === db.slice(1) ||
+      sa.replace(/\D+/g, '') !== sb.replace(/\D+/g, '');
     if (numberedOrInitialled || levenshtein(la, lb) * 4 > Math.min(la.length, lb.length)) return 'diff';
   }
   return 'close';
 }
 
+/**
+ * Whether two addresses at one company domain are the mailboxes a company gives two namesakes:
+ * the same letters with another number (robert.thomas@, robert.thomas2@), or each record's own
+ * names with another mark: a middle initial, a number or a tag (anna.k.berg@, anna.berg.uk@,
+ * annakberg@ against anna.berg@ or aberg@), or each mailbox made of its own record's names where
+ * those names differ (elizabeth.schulz@ and enielsen@ for two Elizabeths). One person's aliases at a company are the plain forms
+ * of their names (anna.berg@, aberg@, anna@), which are not told apart here. Free-mail providers
+ * are left out: one person holds several accounts there.
+ */
+function namesakeMailboxes(a: Prepared, b: Prepared): boolean {
+  const ea = a.email;
+  const eb = b.email;
+  if (!ea || !eb || ea.free || eb.free || ea.local === eb.local) return false;
+  // One company domain, or one mistyped (eberest.com for everest.com).
+  if (ea.domain !== eb.domain && !oneSlip(ea.domain, eb.domain)) return false;
+  if (equalWithoutSeparators(ea.local, eb.local)) return false;
+  const sa = ea.local.replace(SEPARATORS, '');
+  const sb = eb.local.replace(SEPARATORS, '');
+  if (sa.replace(/\d+/g, '') === sb.replace(/\d+/g, '')) return namesakeNumber(sa) !== namesakeNumber(sb);
+  const ma = mailboxMark(ea.local, a.firstFolded, a.last);
+  const mb = mailboxMark(eb.local, b.firstFolded, b.last);
+  if (ma === null || mb === null) return false;
+  // Each mailbox its own record's names, and the names differ (elizabeth_schulz@, enielsen@): two colleagues.
+  return ma !== mb || namesDiffer(a, b);
+}
+
+/**
+ * The number a company adds to a namesake's mailbox (robert.thomas2@): one digit. Longer numbers
+ * (a birth year, digits added to make an address unique) are not read as one: '' for them.
+ */
+function namesakeNumber(local: string): string {
+  const d = local.replace(/\D+/g, '');
+  return d.length === 1 ? d : '';
+}
+
+/**
+ * What a mailbox adds to its record's names: '' for the names alone (anna.berg, aberg, berg.anna,
+ * anna), the rest for the names with a mark (anna.k.berg: 'k'; anna.berg2: '2'; anna.berg.uk: 'uk';
+ * annakberg: 'k'), null when the mailbox is not made of the names (or the names are not in Latin
+ * letters: a transliteration cannot be taken apart).
+ */
+function mailboxMark(local: string, f: string, l: string): string | null {
+  if (!f || !l || !/^[a-z]+$/.test(f + l)) return null;
+  const digits = namesakeNumber(local);
+  const words = local.split(/[._\-\d]+/).filter((w) => w);
+  if (words.length === 1) {
+    const w = words[0] as string;
+    if (w === f || w === l) return digits;
+    for (const [x, y] of [
+      [f, l],
+      [l, f],
+      [f.charAt(0), l],
+    ] as const) {
+      // The names run together with at most two letters between them (annakberg, akberg).
+      if (w.length >= x.length + y.length && w.length <= x.length + y.length + 2 && w.startsWith(x) && w.endsWith(y))
+        return w.slice(x.length, w.length - y.length) + digits;
+    }
+    if (w === f + l.charAt(0)) return digits;
+    return null;
+  }
+  const rest = [...words];
+  const take = (x: string) => {
+    const i = rest.indexOf(x);
+    if (i < 0) return false;
+    rest.splice(i, 1);
+    return true;
+  };
+  if (!take(l)) return null;
+  if (!take(f) && !take(f.charAt(0))) return null;
+  return rest.join('.') + digits;
+}
+
 /** Whether two records' first or last names differ outright (not a typo, nickname or initial), also crosswise. */
 function namesDiffer(a: Prepared, b: Prepared): boolean {
   const direct =
-    (!!a.last && !!b.last && strLevel(a.last, b.last, 0.92) === 'diff') ||
-    (!!a.first && !!b.first && firstLevel(a.first, b.first) === 'diff');
+    (!!a.last && !!b.last && nameLevel(a.last, b.last, 0.92) === 'diff') ||
+    (!!a.first && !!b.first && givenLevel(a.firstFolded, b.firstFolded) === 'diff');
   if (!direct || !a.first || !a.last || !b.first || !b.last) return direct;
-  return strLevel(a.firstFolded, b.last, 0.92) === 'diff' || firstLevel(canonicalFirstName(a.last), b.first) === 'diff';
+  return nameLevel(a.firstFolded, b.last, 0.92) === 'diff' || givenLevel(a.last, b.firstFolded) === 'diff';
+}
+
+const better = (x: Level | 'missing', y: Level | 'missing'): Level | 'missing' => (AGREEMENT[y] > AGREEMENT[x] ? y : x);
+
+/**
+ * Given names as folded: through the nickname table, or as written when that agrees better (a
+ * typo in a name the table knows, Hannnah, misses its canonical form, Hannah -> johanna, but not
+ * the name as written); a short form of two names (alex: alexander, alexandra) agrees with both;
+ * a mistyped short form is close to its full name.
+ */
+function givenLevel(a: string, b: string, ca = canonicalFirstName(a), cb = canonicalFirstName(b)): Level | 'missing' {
+  let level = firstLevel(ca, cb);
+  if (level !== 'exact' && (ca !== a || cb !== b)) level = better(level, firstLevel(a, b));
+  if (level === 'exact') return level;
+  // Both lookups need a name in the table (most surnames and many given names are not).
+  const ta = inNicknameTable(a);
+  const tb = inNicknameTable(b);
+  if (ta && tb && nicknamesAgree(a, b)) return 'exact';
+  // A short form with a slip in it (Vikcy for Vicky: Victoria; Tny for Tony: Anthony): the slip
+  // takes the name out of the table, so one side is in it and the other is not.
+  if (level === 'diff' && ta !== tb && nicknamesNear(a, b)) level = 'close';
+  return level;
 }
 
 /** First names (after the nickname table): partial when one is the other's initial. */
@@ -419,18 +597,22 @@ function firstLevel(a: string, b: string): Level | 'missing' {
   if (!a || !b) return 'missing';
   if (a === b) return 'exact';
   if ((a.length === 1 && b.startsWith(a)) || (b.length === 1 && a.startsWith(b))) return 'partial';
-  return strLevel(a, b, 0.9);
+  return nameLevel(a, b, 0.9);
 }
 
 const AGREEMENT: Record<Level | 'missing', number> = { exact: 3, close: 2, partial: 1, missing: 0, diff: -1 };
 
-/** Whether two mailboxes are the same once dots are left out (without building either). */
-function equalWithoutDots(a: string, b: string): boolean {
+const SEPARATORS = /[._-]+/g;
+/** Whether a character code is a mailbox separator: `.`, `_` or `-`. */
+const isSeparator = (c: number): boolean => c === 46 || c === 95 || c === 45;
+
+/** Whether two mailboxes are the same once separators (`.`, `_`, `-`) are left out (without building either). */
+function equalWithoutSeparators(a: string, b: string): boolean {
   let i = 0;
   let j = 0;
   for (;;) {
-    while (i < a.length && a.charCodeAt(i) === 46) i++;
-    while (j < b.length && b.charCodeAt(j) === 46) j++;
+    while (i < a.length && isSeparator(a.charCodeAt(i))) i++;
+    while (j < b.length && isSeparator(b.charCodeAt(j))) j++;
     if (i === a.length || j === b.length) return i === a.length && j === b.length;
     if (a.charCodeAt(i) !== b.charCodeAt(j)) return false;
     i++;
@@ -445,32 +627,45 @@ export function compare(object: MatchObject, x: MatchRecord, y: MatchRecord): Re
   return comparePrepared(object, a, b);
 }
 
-export function comparePrepared(object: MatchObject, a: Prepared, b: Prepared): Record<string, Level | 'missing'> {
-  const out: Record<string, Level | 'missing'> = {};
+/**
+ * `into`: an object to fill instead of a new one (a full scan reuses one for millions of pairs; every
+ * field is set on every call, so it never holds a previous pair's level).
+ */
+export function comparePrepared(
+  object: MatchObject,
+  a: Prepared,
+  b: Prepared,
+  into?: Record<string, Level | 'missing'>,
+): Record<string, Level | 'missing'> {
+  const out: Record<string, Level | 'missing'> = into ?? {};
   const eq = (f: string, s: string, t: string) => (out[f] = !s || !t ? 'missing' : s === t ? 'exact' : 'diff');
   if (object === 'contact') {
     out.email = emailLevel(a, b);
     if (!a.email || !b.email || a.email.free || b.email.free) out.emailDomain = 'missing';
     else if (a.email.domain === b.email.domain) out.emailDomain = 'exact';
-    else out.emailDomain = levenshtein(a.email.domain, b.email.domain) <= 1 ? 'close' : 'diff';
+    else out.emailDomain = oneSlip(a.email.domain, b.email.domain) ? 'close' : 'diff';
+    out.mailboxTag = namesakeMailboxes(a, b) ? 'diff' : 'missing';
+    // Namesakes' mailboxes one letter apart (jsmith@, jasmith@) are not a typo of one address.
+    if (out.mailboxTag === 'diff' && out.email === 'close') out.email = 'diff';
     // Swapped names (first in the last-name field and back): compared crosswise when that agrees
     // better, also with a typo in one of them.
-    // Through the nickname table, or as written when that agrees better: a typo in a name the table
-    // knows (Hannnah) misses its canonical form (Hannah -> johanna) but not the name as written.
-    let first: Level | 'missing' = firstLevel(a.first, b.first);
-    if (first !== 'exact' && (a.first !== a.firstFolded || b.first !== b.firstFolded)) {
-      const written = firstLevel(a.firstFolded, b.firstFolded);
-      if (AGREEMENT[written] > AGREEMENT[first]) first = written;
-    }
-    let last: Level | 'missing' = !a.last || !b.last ? 'missing' : strLevel(a.last, b.last, 0.92);
+    let first = givenLevel(a.firstFolded, b.firstFolded, a.first, b.first);
+    let last: Level | 'missing' = !a.last || !b.last ? 'missing' : nameLevel(a.last, b.last, 0.92);
+    // Both records with names swapped: given names in the last-name fields (Karlsson Ben, Karlsson Benjamin).
+    if (last === 'diff' && inNicknameTable(a.last) && inNicknameTable(b.last) && givenLevel(a.last, b.last) === 'exact') last = 'close';
     if (a.first && a.last && b.first && b.last && (first !== 'exact' || last !== 'exact')) {
-      const crossFirst = firstLevel(canonicalFirstName(a.last), b.first);
-      const crossLast = strLevel(a.firstFolded, b.last, 0.92);
-      if (AGREEMENT[crossFirst] + AGREEMENT[crossLast] > AGREEMENT[first] + AGREEMENT[last]) [first, last] = [crossFirst, crossLast];
+      const crossFirst = givenLevel(a.last, b.firstFolded);
+      // Crosswise can only win when its best (last exact) beats the names as they are.
+      if (AGREEMENT[crossFirst] + AGREEMENT.exact > AGREEMENT[first] + AGREEMENT[last]) {
+        const written = nameLevel(a.firstFolded, b.last, 0.92);
+        const crossLast = written === 'exact' ? written : better(written, givenLevel(a.firstFolded, b.last));
+        if (AGREEMENT[crossFirst] + AGREEMENT[crossLast] > AGREEMENT[first] + AGREEMENT[last]) [first, last] = [crossFirst, crossLast];
+      }
     }
     out.firstName = first;
     out.lastName = last;
     eq('phone', a.phone, b.phone);
+    eq('title', a.title, b.title);
     out.company = !a.company || !b.company ? 'missing' : strLevel(a.company, b.company, 0.9);
     eq('city', a.city, b.city);
     eq('country', a.country, b.country);
@@ -490,11 +685,28 @@ const log2 = (x: number) => Math.log(x) / Math.LN2;
 
 export function levelWeight(model: MatchModel, field: string, level: Level | 'missing'): number {
   if (level === 'missing') return 0;
-  const f = model.fields[field];
-  const m = f?.m[level];
-  const u = f?.u[level];
-  if (!m || !u) return 0;
-  return log2(m / u);
+  return weightTable(model)[field]?.[level] ?? 0;
+}
+
+const LEVELS: readonly Level[] = ['exact', 'close', 'partial', 'diff'];
+const WEIGHT_TABLES = new WeakMap<MatchModel, Record<string, Partial<Record<Level, number>>>>();
+
+/** log2(m/u) of every field's levels, worked out once per model (a full scan weighs millions of pairs). */
+function weightTable(model: MatchModel): Record<string, Partial<Record<Level, number>>> {
+  let table = WEIGHT_TABLES.get(model);
+  if (table) return table;
+  table = {};
+  for (const [field, f] of Object.entries(model.fields)) {
+    const row: Partial<Record<Level, number>> = {};
+    for (const level of LEVELS) {
+      const m = f.m[level];
+      const u = f.u[level];
+      row[level] = m && u ? log2(m / u) : 0;
+    }
+    table[field] = row;
+  }
+  WEIGHT_TABLES.set(model, table);
+  return table;
 }
 
 /**
@@ -506,8 +718,29 @@ export function levelWeight(model: MatchModel, field: string, level: Level | 'mi
  */
 const OVERLAPPING: ReadonlyArray<readonly [string, string]> = [
   ['emailDomain', 'company'],
+  ['emailDomain', 'city'],
+  ['company', 'city'],
   ['city', 'country'],
+  ['emailDomain', 'country'],
+  ['company', 'country'],
 ];
+
+const overlapCache = new Map<string, { fields: readonly string[]; pairs: Array<readonly [number, number]> }>();
+
+/** OVERLAPPING as index pairs into `fields` (the same few field lists come back for every pair). */
+function overlappingIndexes(fields: readonly string[]): Array<readonly [number, number]> {
+  const key = `${fields.length}:${fields[0] ?? ''}:${fields[fields.length - 1] ?? ''}`;
+  const hit = overlapCache.get(key);
+  if (hit && hit.fields.length === fields.length && hit.fields.every((f, i) => f === fields[i])) return hit.pairs;
+  const pairs: Array<readonly [number, number]> = [];
+  for (const [x, y] of OVERLAPPING) {
+    const ix = fields.indexOf(x);
+    const iy = fields.indexOf(y);
+    if (ix >= 0 && iy >= 0) pairs.push([ix, iy]);
+  }
+  overlapCache.set(key, { fields: [...fields], pairs });
+  return pairs;
+}
 
 /** The match probability and why: each field's level and weight (with `extra`, see `frequencyBonus`). */
 export function score(
@@ -536,8 +769,8 @@ export function probability(
   model: MatchModel,
   levels: Record<string, Level | 'missing'>,
   extra?: Readonly<Record<string, number>>,
+  fields: readonly string[] = Object.keys(levels),
 ): number {
-  const fields = Object.keys(levels);
   const weights = fieldWeights(model, fields, levels, extra);
   let w = log2(model.prior / (1 - model.prior));
   for (const x of weights) w += x;
@@ -551,11 +784,14 @@ function fieldWeights(
   levels: Record<string, Level | 'missing'>,
   extra?: Readonly<Record<string, number>>,
 ): number[] {
-  const weights = fields.map((f) => levelWeight(model, f, levels[f] ?? 'missing') + (extra?.[f] ?? 0));
-  for (const [x, y] of OVERLAPPING) {
-    const ix = fields.indexOf(x);
-    const iy = fields.indexOf(y);
-    if (ix < 0 || iy < 0) continue;
+  const table = weightTable(model);
+  const weights = new Array<number>(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as string;
+    const level = levels[f] ?? 'missing';
+    weights[i] = (level === 'missing' ? 0 : (table[f]?.[level] ?? 0)) + (extra?.[f] ?? 0);
+  }
+  for (const [ix, iy] of overlappingIndexes(fields)) {
     const wx = weights[ix] as number;
     const wy = weights[iy] as number;
     if (wx > 0 && wy > 0) weights[wx >= wy ? iy : ix] = 0;
@@ -600,6 +836,7 @@ const FREQUENCY_FIELDS: Record<MatchObject, Record<string, (p: Prepared) => stri
     firstName: (p) => p.first,
     lastName: (p) => p.last,
     city: (p) => p.city,
+    title: (p) => p.title,
     fullName: (p) => (p.first && p.last ? `${p.first} ${p.last}` : ''),
   },
   account: { name: (p) => p.name, city: (p) => p.city },

@@ -7,7 +7,7 @@ import { dedupeSettingsSchema, type DedupeSettings } from './dedupe.schema.js';
 import { DEFAULT_MODELS, type MatchModel, type MatchObject } from './matching.js';
 
 export const DEFAULT_SETTINGS: DedupeSettings = {
-  reviewThreshold: 0.8,
+  reviewThreshold: 0.75,
   autoMergeThreshold: 0.98,
   autoMerge: false,
   maxBlockSize: 100,

@@ -4,9 +4,11 @@ import type { MatchObject, Reason, SurvivorshipRule } from './quality-queries.js
 const matchFieldLabels: Record<string, string> = {
   email: 'Email',
   emailDomain: 'Email domain',
+  mailboxTag: 'Mailbox number or initial',
   firstName: 'First name',
   lastName: 'Last name',
   phone: 'Phone',
+  title: 'Job title',
   company: 'Company',
   city: 'City',
   country: 'Country',
