@@ -24,17 +24,18 @@
 // CPU of the database's PostgreSQL backends and what everyone else on the machine used meanwhile.
 //
 // --records (default 100k): the scan with reviewThreshold lowered to 0.5 (updateSettings), so pairs
-// down to 0.5 are stored; pairwise precision, recall and F1 against the truth at 0.8 (the default)
+// down to 0.5 are stored; pairwise precision, recall and F1 against the truth at the default review
+// threshold (DEFAULT_SETTINGS.reviewThreshold, 0.75; 0.8 until 2026-12-04)
 // and the curve over 0.5-0.99; the misses by corruption kind (not a candidate: no shared blocking
 // key, or only keys in blocks over maxBlockSize; or scored too low), the false pairs by kind, and
 // the best any weights could do with the engine's comparison levels (the candidates recomputed here,
 // grouped by their vector of field levels and ranked by their share of true pairs: fitted to the
 // truth, an upper bound). Then
-// the scan again at the default settings (time, and the same pairs at >= 0.8). Then (unless
+// the scan again at the default settings (time, and the same pairs at >= the default). Then (unless
 // --skip-em) estimateWeights over --em-sample candidate pairs, saved with updateSettings({ model }),
 // and the 0.5 scan and figures again with those weights.
 // --big (default 1M): one scan at the default settings: wall time and phases, candidate pairs,
-// peak RSS, precision and recall at 0.8.
+// peak RSS, precision and recall at the default threshold.
 // Baselines, each size, in the same run: COPY of the rows into contacts (the load itself); a COPY
 // (SELECT the columns the scan reads ... ORDER BY id) TO STDOUT of all rows (what reading them costs
 // the database); CREATE TABLE AS a self-join of contacts on the email's mailbox (split_part(email,
@@ -69,7 +70,7 @@ import {
   type MatchRecord,
   type Reason,
 } from '../src/modules/dedupe/matching.js';
-import { getSettings, updateSettings } from '../src/modules/dedupe/settings.js';
+import { DEFAULT_SETTINGS, getSettings, updateSettings } from '../src/modules/dedupe/settings.js';
 import { PgCpu, createDatabase, databaseExists, PG_ADMIN_URL, psql } from './lib/contacts-db.js';
 import { summariseProfile } from './lib/profile.js';
 import {
@@ -129,7 +130,9 @@ const WORKSPACE = 'Bench Dedupe';
 const GOAL_PR = 0.97;
 const GOAL_SCAN_S = 120;
 const GOAL_RSS_MB = 1024;
-const THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99];
+/** The default review threshold: where precision and recall are measured. */
+const T = DEFAULT_SETTINGS.reviewThreshold;
+const THRESHOLDS = [...new Set([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, T])].sort((a, b) => a - b);
 const quietWaitS = Number(opts['quiet-wait']);
 const examples = Number(opts.examples);
 
@@ -553,7 +556,7 @@ function printCurve(data: DedupeData, pairs: readonly StoredPair[], truth: numbe
     table(
       ['threshold', 'pairs at or above', 'true', 'false', 'precision', 'recall', 'F1'],
       ms.map((m) => [
-        m.t === 0.8 ? '**0.8** (default)' : String(m.t),
+        m.t === T ? `**${T}** (default)` : String(m.t),
         String(m.predicted),
         String(m.tp),
         String(m.fp),
@@ -843,17 +846,17 @@ async function small(records: number): Promise<void> {
     const pairs1 = await readPairs(b, index, true);
     console.log('');
     const m1 = printCurve(data, pairs1, truth, THRESHOLDS);
-    await analyse(b, data, pairs1, DEFAULT_MODELS.contact, 0.8, true);
+    await analyse(b, data, pairs1, DEFAULT_MODELS.contact, T, true);
 
-    console.log('\n  -- built-in weights, default settings (reviewThreshold 0.8) --');
-    await updateSettings(ctx, actor, 'contact', { reviewThreshold: 0.8 });
+    console.log(`\n  -- built-in weights, default settings (reviewThreshold ${T}) --`);
+    await updateSettings(ctx, actor, 'contact', { reviewThreshold: T });
     const s2 = await runScanChild(b, 'full scan, built-in weights, default settings');
     printScan(s2);
     const pairs2 = await readPairs(b, index, false);
-    const at08 = m1.find((m) => m.t === 0.8);
-    const m2 = metricsAt(data, pairs2, truth, 0.8);
+    const at08 = m1.find((m) => m.t === T);
+    const m2 = metricsAt(data, pairs2, truth, T);
     console.log(
-      `  stored ${pairs2.length} pairs (the 0.5 scan had ${at08?.predicted} at >= 0.8): precision ${fmt(m2.precision, 4)}, recall ${fmt(m2.recall, 4)}, F1 ${fmt(m2.f1, 4)}`,
+      `  stored ${pairs2.length} pairs (the 0.5 scan had ${at08?.predicted} at >= ${T}): precision ${fmt(m2.precision, 4)}, recall ${fmt(m2.recall, 4)}, F1 ${fmt(m2.f1, 4)}`,
     );
 
     let m3: Metrics | undefined;
@@ -869,14 +872,14 @@ async function small(records: number): Promise<void> {
       printScan(s3);
       const pairs3 = await readPairs(b, index, true);
       console.log('');
-      m3 = printCurve(data, pairs3, truth, THRESHOLDS).find((m) => m.t === 0.8);
-      await analyse(b, data, pairs3, est.model, 0.8, false);
-      await updateSettings(ctx, actor, 'contact', { reviewThreshold: 0.8, model: null });
+      m3 = printCurve(data, pairs3, truth, THRESHOLDS).find((m) => m.t === T);
+      await analyse(b, data, pairs3, est.model, T, false);
+      await updateSettings(ctx, actor, 'contact', { reviewThreshold: T, model: null });
     }
 
     console.log(`\n  baselines (${records} records, same database):\n`);
     console.log(table(['what', 's', 'others (cores)', 'steal (cores)'], baselines.rows));
-    console.log(`\n  summary at ${records} records, threshold 0.8:\n`);
+    console.log(`\n  summary at ${records} records, threshold ${T}:\n`);
     const verdict = (m: Metrics | undefined) => (m && m.precision >= GOAL_PR && m.recall >= GOAL_PR ? 'met' : 'NOT met');
     console.log(
       table(
@@ -913,13 +916,13 @@ async function big(records: number): Promise<void> {
   const b = await openBackend(records, opts['big-db'], data, baselines);
   try {
     await runBaselines(b, baselines);
-    await updateSettings({ db: b.db, clock: systemClock }, cliActor(b.ws), 'contact', { reviewThreshold: 0.8, model: null });
+    await updateSettings({ db: b.db, clock: systemClock }, cliActor(b.ws), 'contact', { reviewThreshold: T, model: null });
     const s = await runScanChild(b, 'full scan, default settings');
     printScan(s);
     const index = new Map(data.ids.map((id, i) => [id, i]));
     const pairs = await readPairs(b, index, false);
-    const m = metricsAt(data, pairs, truth, 0.8);
-    console.log(`\n  at 0.8: ${m.predicted} pairs, precision ${fmt(m.precision, 4)}, recall ${fmt(m.recall, 4)}, F1 ${fmt(m.f1, 4)}`);
+    const m = metricsAt(data, pairs, truth, T);
+    console.log(`\n  at ${T}: ${m.predicted} pairs, precision ${fmt(m.precision, 4)}, recall ${fmt(m.recall, 4)}, F1 ${fmt(m.f1, 4)}`);
     console.log(`\n  baselines (${records} records, same database):\n`);
     console.log(table(['what', 's', 'others (cores)', 'steal (cores)'], baselines.rows));
     const sOk = s.wallMs / 1000 < GOAL_SCAN_S;
