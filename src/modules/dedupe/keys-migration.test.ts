@@ -12,17 +12,26 @@ afterAll(async () => {
   for (const c of cleanups) await c();
 });
 
+/** A new database migrated up to (not including) migration `number`, and a workspace in it. */
+async function migratedBefore(number: number) {
+  const db = await createTestDatabase({ migrate: false });
+  cleanups.push(db.drop);
+  const before = await mkdtemp(path.join(os.tmpdir(), 'keel-mig-'));
+  cleanups.push(() => rm(before, { recursive: true, force: true }));
+  await cp(migrationsDir, before, {
+    recursive: true,
+    filter: (f) => !/^\d{4}_/.test(path.basename(f)) || Number(path.basename(f).slice(0, 4)) < number,
+  });
+  await migrate(db.handle.db, before);
+  const h = db.handle.db;
+  const ws = newId();
+  await sql`insert into workspaces (id, slug, name) values (${ws}, 'w', 'W')`.execute(h);
+  return { h, ws };
+}
+
 describe('migration 0031: blocking keys in the application hash', () => {
   it('queues every record that had keys in the old hash and drops those keys', async () => {
-    const db = await createTestDatabase({ migrate: false });
-    cleanups.push(db.drop);
-    const before = await mkdtemp(path.join(os.tmpdir(), 'keel-mig-'));
-    cleanups.push(() => rm(before, { recursive: true, force: true }));
-    await cp(migrationsDir, before, { recursive: true, filter: (f) => !/0031_|003[2-9]_|00[4-9]\d_/.test(path.basename(f)) });
-    await migrate(db.handle.db, before);
-    const h = db.handle.db;
-    const ws = newId();
-    await sql`insert into workspaces (id, slug, name) values (${ws}, 'w', 'W')`.execute(h);
+    const { h, ws } = await migratedBefore(31);
     const [a, b, c] = [newId(), newId(), newId()];
     for (const id of [a, b, c])
       await sql`insert into contacts (id, workspace_id, email, created_at, updated_at) values (${id}, ${ws}, ${`${id}@example.com`}, now(), now())`.execute(
@@ -43,15 +52,7 @@ describe('migration 0031: blocking keys in the application hash', () => {
   });
 
   it("0032 queues every keyed contact again (its keys changed), and leaves accounts' keys and queue alone", async () => {
-    const db = await createTestDatabase({ migrate: false });
-    cleanups.push(db.drop);
-    const before = await mkdtemp(path.join(os.tmpdir(), 'keel-mig-'));
-    cleanups.push(() => rm(before, { recursive: true, force: true }));
-    await cp(migrationsDir, before, { recursive: true, filter: (f) => !/003[2-9]_|00[4-9]\d_/.test(path.basename(f)) });
-    await migrate(db.handle.db, before);
-    const h = db.handle.db;
-    const ws = newId();
-    await sql`insert into workspaces (id, slug, name) values (${ws}, 'w', 'W')`.execute(h);
+    const { h, ws } = await migratedBefore(32);
     const [a, b, c] = [newId(), newId(), newId()];
     for (const id of [a, b])
       await sql`insert into contacts (id, workspace_id, email, created_at, updated_at) values (${id}, ${ws}, ${`${id}@example.com`}, now(), now())`.execute(

@@ -114,14 +114,7 @@ const GROUPS: readonly (readonly string[])[] = [
   ['guillermo', 'memo', 'guille'],
 ];
 
-const CANON = new Map<string, string>();
-for (const g of GROUPS) {
-  const head = g[0];
-  if (!head) continue;
-  for (const n of g) if (!CANON.has(n)) CANON.set(n, head);
-}
-
-/** Every group head a name belongs to (the head itself for a head). */
+/** Every group head a name belongs to, in table order (the head itself for a head); the first is its canonical form. */
 const HEADS = new Map<string, string[]>();
 for (const g of GROUPS) {
   const head = g[0];
@@ -151,7 +144,7 @@ export function nicknamesAgree(a: string, b: string): boolean {
 
 /** The canonical form of a (normalised, lower-case) given name: "bob" -> "robert". */
 export function canonicalFirstName(n: string): string {
-  return CANON.get(n) ?? n;
+  return HEADS.get(n)?.[0] ?? n;
 }
 
 /** Strings one letter shorter than `s`, each letter left out once. */
